@@ -1,0 +1,63 @@
+# Parley operator targets. `make up` runs the system, `make test` proves it.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+TSX := node --import tsx
+SERVICES := user-svc room-svc chat-query-svc chat-ingestion-svc chat-command-cql-svc chat-command-elastic-svc chat-realtime-svc
+
+.PHONY: help install check typecheck lint test test-unit test-integration up down status logs \
+        infra-up infra-down infra-status migrate migrate-down \
+        user-migrate-up user-migrate-down room-migrate-up room-migrate-down cql-migrate-up cql-migrate-down es-migrate-up es-migrate-down \
+        $(addprefix start-,$(SERVICES))
+
+help: ## list targets
+	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN{FS=":.*?## "}{printf "  %-22s %s\n", $$1, $$2}'
+
+install: ## install node dependencies (npm ci) when the lockfile changed
+	@scripts/install.sh
+
+check: install typecheck lint ## typecheck and lint
+typecheck: install
+	@node_modules/.bin/tsc -p tsconfig.json --noEmit
+lint: install
+	@node_modules/.bin/eslint .
+
+infra-up: ## start PostgreSQL, Redis, NATS, Kafka, Cassandra, Elasticsearch (reuses running ones)
+	@scripts/infra.sh up
+infra-down: ## stop the servers infra-up started (data is kept under .infra/)
+	@scripts/infra.sh down
+infra-status: ## one line per server
+	@scripts/infra.sh status
+
+user-migrate-up: install ; @$(TSX) scripts/migrate.ts user up
+user-migrate-down: install ; @$(TSX) scripts/migrate.ts user down
+room-migrate-up: install ; @$(TSX) scripts/migrate.ts room up
+room-migrate-down: install ; @$(TSX) scripts/migrate.ts room down
+cql-migrate-up: install ; @$(TSX) scripts/migrate.ts cql up
+cql-migrate-down: install ; @$(TSX) scripts/migrate.ts cql down
+es-migrate-up: install ; @$(TSX) scripts/migrate.ts es up
+es-migrate-down: install ; @$(TSX) scripts/migrate.ts es down
+migrate: user-migrate-up room-migrate-up cql-migrate-up es-migrate-up ## apply every migration
+migrate-down: es-migrate-down cql-migrate-down room-migrate-down user-migrate-down
+
+# start-<svc>: run one service in the foreground (as the seed's Makefile does).
+$(addprefix start-,$(SERVICES)): start-%: install
+	@test -f cmd/$*/main.ts || { echo "$* is not built yet (no cmd/$*/main.ts)"; exit 2; }
+	@$(TSX) cmd/$*/main.ts
+
+up: install infra-up migrate ## install, start infrastructure, migrate, start every service in the background
+	@scripts/services.sh start $(SERVICES)
+down: ## stop every service, then the infrastructure this project started
+	@scripts/services.sh stop $(SERVICES)
+	@scripts/infra.sh down
+status: ## services and infrastructure
+	@scripts/services.sh status $(SERVICES)
+	@scripts/infra.sh status
+logs: ## follow the services' logs
+	@scripts/services.sh logs $(SERVICES)
+
+test: install infra-up ## unit + integration tests against real servers (brings up what it needs)
+	@scripts/test.sh all
+test-unit: install ## unit tests only (nothing needs to run)
+	@scripts/test.sh unit
+test-integration: install infra-up
+	@scripts/test.sh integration

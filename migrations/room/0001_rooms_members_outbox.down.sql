@@ -1,0 +1,3 @@
+DROP TABLE IF EXISTS room_outbox;
+DROP TABLE IF EXISTS room_members;
+DROP TABLE IF EXISTS rooms;

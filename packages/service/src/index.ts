@@ -1,0 +1,72 @@
+import { parseConfig, ConfigError, commonFields, type ConfigSpec, type ConfigOf, type Env } from '@parley/config';
+import { Runner } from '@parley/lifecycle';
+import { createLogger, type Logger } from '@parley/log';
+
+/** Exit codes a supervisor can act on. */
+export const EXIT = { OK: 0, FAILED: 1, CONFIG: 78 } as const;
+
+type WithCommon<S extends ConfigSpec> = S & typeof commonFields;
+
+export interface ServiceDefinition<S extends ConfigSpec> {
+  name: string;
+  spec: S;
+  /** Adds the service's components to the runner. Pure wiring: nothing starts here. */
+  build(ctx: { config: ConfigOf<WithCommon<S>>; log: Logger; runner: Runner }): Promise<void> | void;
+}
+
+export interface RunningService {
+  /** Begins a graceful stop; safe to call more than once. */
+  shutdown(reason: string): void;
+  /** Resolves with the exit code once everything stopped (or start failed). */
+  done: Promise<number>;
+}
+
+/**
+ * The body of every `cmd/<svc>/main.ts`: parse and validate config (a bad value ends the
+ * process with EXIT.CONFIG and a message naming the field), start the components in order,
+ * log "service ready", and stop them in reverse on shutdown within the configured deadline.
+ * Signals and process.exit stay in main.
+ */
+export async function startService<S extends ConfigSpec>(def: ServiceDefinition<S>, env: Env, stderr: (line: string) => void): Promise<RunningService> {
+  let config: ConfigOf<WithCommon<S>>;
+  try {
+    config = parseConfig({ ...def.spec, ...commonFields } as WithCommon<S>, env);
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    stderr(`${def.name}: ${err.message}`);
+    return { shutdown: () => undefined, done: Promise.resolve(EXIT.CONFIG) };
+  }
+  const common = config as unknown as ConfigOf<typeof commonFields>;
+  const log = createLogger({ service: def.name, level: common.logLevel });
+  let exitCode: number = EXIT.OK;
+  const runner = new Runner({
+    onStarted: (name, ms) => log.info({ component: name, ms }, 'component started'),
+    onStopped: (name, ms) => log.info({ component: name, ms }, 'component stopped'),
+    onStopError: (name, err) => {
+      exitCode = EXIT.FAILED;
+      log.error({ component: name, err }, 'component did not stop cleanly');
+    },
+    onFatal: (name, err) => {
+      exitCode = EXIT.FAILED;
+      log.error({ component: name, err }, 'component failed; stopping the service');
+    },
+  });
+  try {
+    await def.build({ config, log, runner });
+    await runner.start();
+  } catch (err) {
+    log.error({ err }, 'service failed to start');
+    return { shutdown: () => undefined, done: Promise.resolve(EXIT.FAILED) };
+  }
+  log.info('service ready');
+  return {
+    shutdown: (reason) => {
+      log.info({ reason }, 'shutting down');
+      void runner.stop(common.shutdownTimeoutMs);
+    },
+    done: runner.wait().then(() => {
+      log.info({ exitCode }, 'service stopped');
+      return exitCode;
+    }),
+  };
+}

@@ -1,0 +1,84 @@
+import { randomBytes } from 'node:crypto';
+import { createServer } from 'node:net';
+import {
+  parseConfig,
+  natsFields,
+  kafkaFields,
+  cassandraFields,
+  elasticFields,
+  postgresFields,
+  redisFields,
+} from '@parley/config';
+
+/**
+ * Where integration tests find the real servers: the same env names and defaults as the
+ * services, so `make test` against `make infra-up` needs no extra setup.
+ */
+export const infra = parseConfig(
+  { ...natsFields, ...kafkaFields, ...cassandraFields, ...elasticFields, ...postgresFields, ...redisFields },
+  process.env,
+);
+
+/**
+ * A name no other test run uses: lower-case so it is valid as a PostgreSQL schema, CQL
+ * keyspace, Kafka topic, ES index and NATS subject token alike.
+ */
+export function uniqueName(prefix: string): string {
+  return `${prefix}_${Date.now().toString(36)}_${randomBytes(4).toString('hex')}`;
+}
+
+/** A TCP port nothing listens on right now (the OS picks it). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const addr = srv.address();
+      if (addr === null || typeof addr === 'string') return reject(new Error('no port'));
+      srv.close(() => resolve(addr.port));
+    });
+  });
+}
+
+/** Polls `fn` until it returns a truthy value or `timeoutMs` passes; returns the value. */
+export async function eventually<T>(fn: () => Promise<T | undefined | null | false>, timeoutMs = 15_000, everyMs = 100): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let lastErr: unknown;
+  for (;;) {
+    try {
+      const v = await fn();
+      if (v) return v;
+    } catch (err) {
+      lastErr = err;
+    }
+    if (Date.now() > deadline) {
+      throw new Error(`condition not met within ${timeoutMs} ms${lastErr ? `: ${(lastErr as Error).message}` : ''}`);
+    }
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}
+
+interface HasAfter {
+  after(fn: () => unknown): void;
+}
+
+/**
+ * node:test runs `t.after` hooks in registration order; releasing resources needs the
+ * reverse (drop the stream before closing the connection). `defer(t)` gives a LIFO stack.
+ */
+export function deferrer(t: HasAfter): (fn: () => unknown) => void {
+  const stack: Array<() => unknown> = [];
+  t.after(async () => {
+    while (stack.length > 0) {
+      const fn = stack.pop()!;
+      try {
+        await fn();
+      } catch {
+        // Cleanup failures must not hide the test's own result.
+      }
+    }
+  });
+  return (fn) => {
+    stack.push(fn);
+  };
+}
