@@ -39,6 +39,10 @@ es-migrate-down: install ; @$(TSX) scripts/migrate.ts es down
 migrate: user-migrate-up room-migrate-up cql-migrate-up es-migrate-up ## apply every migration
 migrate-down: es-migrate-down cql-migrate-down room-migrate-down user-migrate-down
 
+.PHONY: proto
+proto: install ## regenerate packages/proto/src/gen from the .proto files (offline: buf + ts-proto from node_modules)
+	@cd packages/proto && ../../node_modules/.bin/buf lint && ../../node_modules/.bin/buf generate
+
 # start-<svc>: run one service in the foreground (as the seed's Makefile does).
 $(addprefix start-,$(SERVICES)): start-%: install
 	@test -f cmd/$*/main.ts || { echo "$* is not built yet (no cmd/$*/main.ts)"; exit 2; }

@@ -2,8 +2,11 @@
 --
 --   rooms         id | name | visibility (public|private) | owner_id | created_at | deleted_at
 --   room_members  (room_id, user_id) | role (owner|member) | joined_at
---   room_outbox   id (event id, consumers dedupe on it) | subject | payload (json)
---                 | created_at | published_at (NULL until the relay got NATS's ack)
+--   room_outbox   seq (publish order) | id (event id = JetStream msgID, consumers dedupe on it)
+--                 | subject | payload (json) | created_at | published_at (NULL until NATS acked)
+--
+-- Outbox rows are written in the same transaction as the change they describe, and a room's
+-- mutations lock its rooms row first, so one room's events get increasing seq in commit order.
 --
 -- Owners are user ids from user-svc; there is no foreign key across services.
 CREATE TABLE rooms (
@@ -26,10 +29,11 @@ CREATE TABLE room_members (
 CREATE INDEX room_members_user ON room_members (user_id);
 
 CREATE TABLE room_outbox (
-  id           uuid PRIMARY KEY,
+  seq          bigserial PRIMARY KEY,
+  id           uuid NOT NULL UNIQUE,
   subject      text NOT NULL,
   payload      jsonb NOT NULL,
   created_at   timestamptz NOT NULL DEFAULT now(),
   published_at timestamptz
 );
-CREATE INDEX room_outbox_pending ON room_outbox (created_at) WHERE published_at IS NULL;
+CREATE INDEX room_outbox_pending ON room_outbox (seq) WHERE published_at IS NULL;

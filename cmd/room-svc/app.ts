@@ -1,0 +1,52 @@
+import { readFileSync } from 'node:fs';
+import { createPostgres } from '@parley/clients';
+import { component } from '@parley/lifecycle';
+import { buildHttpApp, httpComponent } from '@parley/http';
+import { grpcComponent } from '@parley/proto';
+import type { ServiceDefinition } from '@parley/service';
+import { roomConfigSpec } from './src/config.js';
+import { PostgresRoomStore } from './src/rooms.js';
+import { GrpcSessionValidator } from './src/auth.js';
+import { OutboxRelay } from './src/outbox-relay.js';
+import { registerRoomRoutes } from './src/routes.js';
+import { roomGrpcService } from './src/grpc.js';
+
+export const roomOpenApi: unknown = JSON.parse(readFileSync(new URL('./openapi.json', import.meta.url), 'utf8'));
+
+export const roomService: ServiceDefinition<typeof roomConfigSpec> = {
+  name: 'room-svc',
+  spec: roomConfigSpec,
+  build({ config, log, runner }) {
+    const pg = createPostgres({ url: config.databaseUrl, schema: config.dbSchema, applicationName: 'room-svc', onError: (err) => log.warn({ err }, 'postgres pool error') });
+    const rooms = new PostgresRoomStore(pg.client, config.eventsPrefix);
+    const sessions = new GrpcSessionValidator(config.userSvcGrpc, config.authCacheTtlMs);
+    const relay = new OutboxRelay({
+      pool: pg.client,
+      natsUrl: config.natsUrl,
+      prefix: config.eventsPrefix,
+      stream: config.eventsStream,
+      duplicateWindowMs: config.eventsDuplicateWindowMs,
+      pollMs: config.outboxPollMs,
+      batch: config.outboxBatch,
+      maxBackoffMs: config.outboxMaxBackoffMs,
+      log: log.child({ component: 'outbox-relay' }),
+    });
+    const app = buildHttpApp({
+      log,
+      bodyLimit: config.bodyLimit,
+      openapi: roomOpenApi,
+      healthChecks: [
+        { name: 'postgres', check: () => pg.health() },
+        // Without NATS, rooms still work and events wait in the outbox.
+        { name: 'nats', check: () => relay.health(), critical: false },
+      ],
+    });
+    registerRoomRoutes(app, rooms, sessions);
+
+    runner.add(component('postgres', () => pg.health(), () => pg.close()));
+    runner.add(component('user-svc-client', () => undefined, () => sessions.close()));
+    runner.add(relay);
+    runner.add(httpComponent('http', app, config.httpHost, config.httpPort));
+    runner.add(grpcComponent('grpc', { services: [roomGrpcService(rooms, log)], host: config.grpcHost, port: config.grpcPort, log }));
+  },
+};

@@ -1,0 +1,70 @@
+import { readFileSync } from 'node:fs';
+import { createPostgres, createRedis } from '@parley/clients';
+import { component } from '@parley/lifecycle';
+import { buildHttpApp, httpComponent } from '@parley/http';
+import { grpcComponent } from '@parley/proto';
+import type { ServiceDefinition } from '@parley/service';
+import type { Logger } from '@parley/log';
+import { userConfigSpec } from './src/config.js';
+import { PasswordChecker } from './src/passwords.js';
+import { PostgresUserStore } from './src/users.js';
+import { SessionService, RedisSessionCache } from './src/sessions.js';
+import { RedisRateLimiter } from './src/rate-limit.js';
+import { registerUserRoutes } from './src/routes.js';
+import { userGrpcService } from './src/grpc.js';
+
+export const userOpenApi: unknown = JSON.parse(readFileSync(new URL('./openapi.json', import.meta.url), 'utf8'));
+
+export const userService: ServiceDefinition<typeof userConfigSpec> = {
+  name: 'user-svc',
+  spec: userConfigSpec,
+  build({ config, log, runner }) {
+    const pg = createPostgres({ url: config.databaseUrl, schema: config.dbSchema, applicationName: 'user-svc', onError: (err) => log.warn({ err }, 'postgres pool error') });
+    const redisLog = redisStateLogger(log.child({ component: 'redis' }));
+    const redis = createRedis({ url: config.redisUrl, keyPrefix: config.redisKeyPrefix, onError: redisLog.down });
+    redis.client.on('ready', redisLog.up);
+
+    const sessions = new SessionService(pg.client, new RedisSessionCache(redis.client, redisLog.down), config.sessionTtlSeconds, config.sessionCacheTtlMs);
+    const app = buildHttpApp({
+      log,
+      bodyLimit: config.bodyLimit,
+      openapi: userOpenApi,
+      healthChecks: [
+        { name: 'postgres', check: () => pg.health() },
+        { name: 'redis', check: () => redis.health(), critical: false },
+      ],
+    });
+    registerUserRoutes(app, {
+      users: new PostgresUserStore(pg.client),
+      sessions,
+      passwords: new PasswordChecker(config.scryptLogN),
+      limiter: new RedisRateLimiter(redis.client, redisLog.down),
+      limits: { windowSeconds: config.loginWindowSeconds, perUsername: config.loginMaxPerUsername, perIp: config.loginMaxPerIp },
+      sessionTtlSeconds: config.sessionTtlSeconds,
+      cookieSecure: config.cookieSecure,
+    });
+
+    // PostgreSQL must answer before we serve; Redis is optional (we degrade without it).
+    runner.add(component('postgres', () => pg.health(), () => pg.close()));
+    runner.add(component('redis', () => undefined, () => redis.close()));
+    runner.add(httpComponent('http', app, config.httpHost, config.httpPort));
+    runner.add(grpcComponent('grpc', { services: [userGrpcService(sessions, log)], host: config.grpcHost, port: config.grpcPort, log }));
+  },
+};
+
+/** One warning when Redis goes away and one line when it is back, not one per failed command. */
+function redisStateLogger(log: Logger): { down: (err: unknown) => void; up: () => void } {
+  let healthy = true;
+  return {
+    down: (err) => {
+      if (!healthy) return;
+      healthy = false;
+      log.warn({ err: (err as Error).message }, 'redis unavailable: sessions fall back to postgres, login limits fail open');
+    },
+    up: () => {
+      if (healthy) return;
+      healthy = true;
+      log.info('redis available again');
+    },
+  };
+}

@@ -1,0 +1,31 @@
+import { z } from 'zod';
+import { field, types, postgresFields, redisFields } from '@parley/config';
+
+export const userConfigSpec = {
+  ...postgresFields,
+  ...redisFields,
+  httpHost: field({ env: 'USER_HTTP_HOST', schema: types.string(255), default: '127.0.0.1', doc: 'REST listen address' }),
+  httpPort: field({ env: 'USER_HTTP_PORT', schema: types.port(), default: '8001', doc: 'REST port' }),
+  grpcHost: field({ env: 'USER_GRPC_HOST', schema: types.string(255), default: '127.0.0.1', doc: 'gRPC listen address (internal callers only)' }),
+  grpcPort: field({ env: 'USER_GRPC_PORT', schema: types.port(), default: '50051', doc: 'gRPC port' }),
+  bodyLimit: field({ env: 'USER_HTTP_BODY_LIMIT', schema: types.int(1024, 1_048_576), default: '16384', doc: 'largest REST request body in bytes (413 beyond)' }),
+  dbSchema: field({ env: 'USER_DB_SCHEMA', schema: types.identifier(), default: 'public', doc: 'PostgreSQL schema holding users and sessions' }),
+  redisKeyPrefix: field({
+    env: 'USER_REDIS_PREFIX',
+    schema: z.string().regex(/^[A-Za-z0-9:_.-]{1,64}$/, 'must be 1-64 of A-Za-z0-9:_.-'),
+    default: 'parley:user:',
+    doc: 'prefix of every Redis key this service writes',
+  }),
+  sessionTtlSeconds: field({ env: 'USER_SESSION_TTL_SECONDS', schema: types.int(60, 90 * 86_400), default: '604800', doc: 'session lifetime' }),
+  sessionCacheTtlMs: field({
+    env: 'USER_SESSION_CACHE_TTL_MS',
+    schema: types.int(0, 300_000),
+    default: '30000',
+    doc: 'how long a validated session may be reused from cache: the revocation bound',
+  }),
+  loginWindowSeconds: field({ env: 'USER_LOGIN_WINDOW_SECONDS', schema: types.int(1, 86_400), default: '300', doc: 'login rate-limit window' }),
+  loginMaxPerUsername: field({ env: 'USER_LOGIN_MAX_PER_USERNAME', schema: types.int(1, 100_000), default: '10', doc: 'login attempts per username per window' }),
+  loginMaxPerIp: field({ env: 'USER_LOGIN_MAX_PER_IP', schema: types.int(1, 1_000_000), default: '100', doc: 'login attempts per client IP per window' }),
+  scryptLogN: field({ env: 'USER_SCRYPT_LOG_N', schema: types.int(10, 20), default: '15', doc: 'scrypt cost for new hashes: N = 2^value (memory = 128 * N * 8 bytes)' }),
+  cookieSecure: field({ env: 'USER_COOKIE_SECURE', schema: types.bool(), default: 'false', doc: 'mark the session cookie Secure (set behind HTTPS)' }),
+};

@@ -1,0 +1,62 @@
+import { randomBytes, scrypt, timingSafeEqual, type ScryptOptions } from 'node:crypto';
+
+/**
+ * Password hashes are self-describing so the cost can rise without a migration:
+ *
+ *   scrypt$<log2 N>$<r>$<p>$<salt, base64url>$<hash, base64url>
+ *
+ * Verification uses the parameters stored with the hash, never the current config.
+ */
+const KEY_LENGTH = 32;
+const SALT_LENGTH = 16;
+const R = 8;
+const P = 1;
+
+function derive(password: string, salt: Buffer, logN: number, r: number, p: number): Promise<Buffer> {
+  const N = 2 ** logN;
+  // Node refuses by default when 128 * N * r exceeds 32 MiB; allow twice what is needed.
+  const options: ScryptOptions = { N, r, p, maxmem: 256 * N * r };
+  return new Promise((resolve, reject) => {
+    scrypt(password.normalize('NFC'), salt, KEY_LENGTH, options, (err, key) => (err ? reject(err) : resolve(key)));
+  });
+}
+
+export async function hashPassword(password: string, logN: number): Promise<string> {
+  const salt = randomBytes(SALT_LENGTH);
+  const key = await derive(password, salt, logN, R, P);
+  return ['scrypt', logN, R, P, salt.toString('base64url'), key.toString('base64url')].join('$');
+}
+
+/** False for a wrong password and for a hash it cannot read; never throws on bad input. */
+export async function verifyPassword(password: string, stored: string): Promise<boolean> {
+  const parts = stored.split('$');
+  if (parts.length !== 6 || parts[0] !== 'scrypt') return false;
+  const [logN, r, p] = parts.slice(1, 4).map(Number) as [number, number, number];
+  if (![logN, r, p].every(Number.isInteger) || logN < 1 || logN > 24 || r < 1 || r > 32 || p < 1 || p > 16) return false;
+  const salt = Buffer.from(parts[4]!, 'base64url');
+  const expected = Buffer.from(parts[5]!, 'base64url');
+  if (expected.length !== KEY_LENGTH) return false;
+  const key = await derive(password, salt, logN, r, p);
+  return timingSafeEqual(key, expected);
+}
+
+/**
+ * Checks a password against a user that may not exist. For an unknown user a dummy hash of
+ * the current cost is verified, so the answer takes as long as for a wrong password and an
+ * attacker cannot tell the two apart by timing.
+ */
+export class PasswordChecker {
+  private dummy: Promise<string> | undefined;
+  constructor(private readonly logN: number) {}
+
+  hash(password: string): Promise<string> {
+    return hashPassword(password, this.logN);
+  }
+
+  async check(password: string, stored: string | undefined): Promise<boolean> {
+    if (stored !== undefined) return verifyPassword(password, stored);
+    this.dummy ??= hashPassword(randomBytes(16).toString('hex'), this.logN);
+    await verifyPassword(password, await this.dummy);
+    return false;
+  }
+}

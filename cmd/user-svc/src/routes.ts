@@ -1,0 +1,85 @@
+import { z } from 'zod';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { ParleyError } from '@parley/errors';
+import { parseInput, nameText, secretText, extractToken, sessionCookie, clearSessionCookie } from '@parley/http';
+import type { PostgresUserStore, UserRecord } from './users.js';
+import type { SessionService, ValidatedSession } from './sessions.js';
+import type { PasswordChecker } from './passwords.js';
+import type { RateLimiter } from './rate-limit.js';
+
+// ASCII only: case-insensitive uniqueness is then exactly lower(), with no Unicode folding traps.
+const username = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{2,31}$/, 'must be 3-32 characters of A-Z a-z 0-9 _ . - starting with a letter or digit');
+const password = secretText(8, 256);
+
+const RegisterBody = z.strictObject({ username, password, display_name: nameText(1, 64).optional() });
+const LoginBody = z.strictObject({ username, password });
+
+export interface UserRoutesDeps {
+  users: PostgresUserStore;
+  sessions: SessionService;
+  passwords: PasswordChecker;
+  limiter: RateLimiter;
+  limits: { windowSeconds: number; perUsername: number; perIp: number };
+  sessionTtlSeconds: number;
+  cookieSecure: boolean;
+}
+
+const userJson = (u: Pick<UserRecord, 'id' | 'username' | 'displayName'> & { createdAt?: Date }) => ({
+  id: u.id,
+  username: u.username,
+  display_name: u.displayName,
+  ...(u.createdAt ? { created_at: u.createdAt.toISOString() } : {}),
+});
+
+// Same status, body and (thanks to the dummy hash) time for "no such user" and "wrong password".
+const badCredentials = () => new ParleyError('UNAUTHENTICATED', 'invalid username or password');
+
+export function registerUserRoutes(app: FastifyInstance, d: UserRoutesDeps): void {
+  const authenticate = async (req: FastifyRequest): Promise<{ token: string; session: ValidatedSession }> => {
+    const found = extractToken({ authorization: req.headers.authorization, cookie: req.headers.cookie });
+    if (!found) throw new ParleyError('UNAUTHENTICATED', 'missing session token');
+    return { token: found.token, session: await d.sessions.validate(found.token) };
+  };
+
+  app.post('/v1/users', async (req, reply) => {
+    const body = parseInput(RegisterBody, req.body, 'body');
+    const hash = await d.passwords.hash(body.password);
+    const user = await d.users.create(body.username, body.display_name ?? body.username, hash);
+    return reply.code(201).send({ user: userJson(user) });
+  });
+
+  app.post('/v1/sessions', async (req, reply) => {
+    const body = parseInput(LoginBody, req.body, 'body');
+    await enforceLoginLimits(d, req.ip, body.username.toLowerCase());
+    const found = await d.users.findForLogin(body.username);
+    const ok = await d.passwords.check(body.password, found?.passwordHash);
+    if (!found || !ok) throw badCredentials();
+    const s = await d.sessions.create(found.user.id);
+    reply.header('set-cookie', sessionCookie(s.token, d.sessionTtlSeconds, d.cookieSecure));
+    return reply.code(201).send({ token: s.token, expires_at: s.expiresAt.toISOString(), user: userJson(found.user) });
+  });
+
+  app.delete('/v1/sessions/current', async (req, reply) => {
+    const found = extractToken({ authorization: req.headers.authorization, cookie: req.headers.cookie });
+    if (!found || !(await d.sessions.revoke(found.token))) throw new ParleyError('UNAUTHENTICATED', 'invalid or expired session');
+    reply.header('set-cookie', clearSessionCookie(d.cookieSecure));
+    return reply.code(204).send();
+  });
+
+  app.get('/v1/me', async (req) => {
+    const { session } = await authenticate(req);
+    return { user: userJson(session.user) };
+  });
+}
+
+async function enforceLoginLimits(d: UserRoutesDeps, ip: string, name: string): Promise<void> {
+  const [byIp, byName] = await Promise.all([
+    d.limiter.hit(`login:ip:${ip}`, d.limits.perIp, d.limits.windowSeconds),
+    d.limiter.hit(`login:user:${name}`, d.limits.perUsername, d.limits.windowSeconds),
+  ]);
+  const blocked = [byIp, byName].filter((x) => !x.allowed);
+  if (blocked.length > 0) {
+    const retryAfterSeconds = Math.max(...blocked.map((b) => b.retryAfterSeconds));
+    throw new ParleyError('RATE_LIMITED', 'too many login attempts; try again later', { details: { retryAfterSeconds } });
+  }
+}

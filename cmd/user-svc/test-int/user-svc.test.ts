@@ -1,0 +1,107 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { status } from '@grpc/grpc-js';
+import { deferrer } from '@parley/test-support';
+import { startUserSvc, userGrpcClient, call, newUser } from './harness.js';
+
+test('register, log in, who-am-I by bearer and cookie, gRPC validate, log out revokes everywhere', async (t) => {
+  const defer = deferrer(t);
+  const u = await startUserSvc(defer);
+  const grpc = userGrpcClient(defer, u.grpcAddr);
+
+  const reg = await call(u.http, 'POST', '/v1/users', { body: { username: 'Alice_1', password: 'a long password', display_name: 'Alice 🦊' } });
+  assert.equal(reg.status, 201);
+  assert.equal(reg.body.user.display_name, 'Alice 🦊');
+  assert.equal(JSON.stringify(reg.body).includes('password'), false);
+
+  const login = await call(u.http, 'POST', '/v1/sessions', { body: { username: 'alice_1', password: 'a long password' } });
+  assert.equal(login.status, 201);
+  const token: string = login.body.token;
+  assert.match(token, /^[A-Za-z0-9_-]{43}$/);
+  assert.match(login.headers.get('set-cookie') ?? '', /^parley_session=[A-Za-z0-9_-]{43}; Path=\/; Max-Age=\d+; HttpOnly; SameSite=Lax/);
+
+  const stored = await u.pg.client.query<{ token_hash: Buffer }>('SELECT token_hash FROM sessions');
+  assert.equal(stored.rows.length, 1);
+  assert.equal(stored.rows[0]!.token_hash.length, 32);
+  assert.notEqual(stored.rows[0]!.token_hash.toString('base64url'), token);
+  const hashRow = await u.pg.client.query<{ password_hash: string }>('SELECT password_hash FROM users');
+  assert.match(hashRow.rows[0]!.password_hash, /^scrypt\$12\$8\$1\$[A-Za-z0-9_-]+\$[A-Za-z0-9_-]{43}$/);
+
+  assert.equal((await call(u.http, 'GET', '/v1/me', { token })).body.user.username, 'Alice_1');
+  const byCookie = await call(u.http, 'GET', '/v1/me', { headers: { cookie: `theme=dark; parley_session=${token}` } });
+  assert.equal(byCookie.status, 200);
+
+  const v = await grpc.validateSession(token);
+  assert.deepEqual(v.user, { id: reg.body.user.id, username: 'Alice_1', displayName: 'Alice 🦊' });
+  assert.ok(v.cacheUntilMs > Date.now() && v.cacheUntilMs <= Date.now() + 30_000);
+
+  const out = await call(u.http, 'DELETE', '/v1/sessions/current', { token });
+  assert.equal(out.status, 204);
+  assert.match(out.headers.get('set-cookie') ?? '', /parley_session=; .*Max-Age=0/);
+  assert.equal((await call(u.http, 'GET', '/v1/me', { token })).status, 401);
+  await assert.rejects(grpc.validateSession(token), (e: { code: number }) => e.code === status.UNAUTHENTICATED);
+  assert.equal((await call(u.http, 'DELETE', '/v1/sessions/current', { token })).status, 401);
+  const revoked = await u.pg.client.query('SELECT 1 FROM sessions WHERE revoked_at IS NOT NULL');
+  assert.equal(revoked.rowCount, 1);
+});
+
+test('unknown user and wrong password answer identically and in similar time', async (t) => {
+  const defer = deferrer(t);
+  const u = await startUserSvc(defer, { USER_SCRYPT_LOG_N: '14' });
+  const me = await newUser(u.http);
+  const timeOf = async (username: string) => {
+    const t0 = performance.now();
+    const r = await call(u.http, 'POST', '/v1/sessions', { body: { username, password: 'wrong password!' } });
+    return { ms: performance.now() - t0, r };
+  };
+  await timeOf('warmup_user');
+  const unknown: number[] = [];
+  const wrong: number[] = [];
+  for (let i = 0; i < 4; i++) {
+    const a = await timeOf(`nobody_${i}`);
+    const b = await timeOf(me.username);
+    assert.equal(a.r.status, 401);
+    assert.deepEqual(a.r.body, b.r.body);
+    assert.equal(a.r.status, b.r.status);
+    unknown.push(a.ms);
+    wrong.push(b.ms);
+  }
+  const median = (xs: number[]) => xs.sort((x, y) => x - y)[Math.floor(xs.length / 2)]!;
+  const [mu, mw] = [median(unknown), median(wrong)];
+  t.diagnostic(`login median ms: unknown user ${mu.toFixed(1)}, wrong password ${mw.toFixed(1)}`);
+  assert.ok(mu > mw * 0.5 && mu < mw * 2, `timings differ too much: ${mu} vs ${mw}`);
+});
+
+test('expired sessions are refused', async (t) => {
+  const defer = deferrer(t);
+  const u = await startUserSvc(defer);
+  const me = await newUser(u.http);
+  await u.pg.client.query("UPDATE sessions SET expires_at = now() - interval '1 second'");
+  assert.equal((await call(u.http, 'GET', '/v1/me', { token: me.token })).status, 401);
+  await assert.rejects(userGrpcClient(defer, u.grpcAddr).validateSession(me.token), (e: { code: number }) => e.code === status.UNAUTHENTICATED);
+});
+
+test('login attempts are limited per username, with Retry-After', async (t) => {
+  const defer = deferrer(t);
+  const u = await startUserSvc(defer, { USER_LOGIN_MAX_PER_USERNAME: '3', USER_LOGIN_WINDOW_SECONDS: '60' });
+  const me = await newUser(u.http);
+  for (let i = 0; i < 2; i++) assert.equal((await call(u.http, 'POST', '/v1/sessions', { body: { username: me.username, password: 'wrong password' } })).status, 401);
+  const limited = await call(u.http, 'POST', '/v1/sessions', { body: { username: me.username.toUpperCase(), password: 'correct horse battery' } });
+  assert.equal(limited.status, 429);
+  assert.equal(limited.body.error.code, 'RATE_LIMITED');
+  assert.ok(Number(limited.headers.get('retry-after')) > 0);
+  const other = await newUser(u.http);
+  assert.ok(other.token, 'another username is not limited');
+});
+
+test('health, readiness and the OpenAPI document', async (t) => {
+  const defer = deferrer(t);
+  const u = await startUserSvc(defer);
+  assert.equal((await call(u.http, 'GET', '/healthz')).status, 200);
+  const ready = await call(u.http, 'GET', '/readyz');
+  assert.equal(ready.status, 200);
+  assert.deepEqual(ready.body.checks, { postgres: 'ok', redis: 'ok' });
+  const doc = await call(u.http, 'GET', '/openapi.json');
+  assert.equal(doc.body.openapi, '3.0.3');
+  assert.ok(doc.body.paths['/v1/sessions']);
+});

@@ -1,0 +1,122 @@
+import { fastify, LogController, type FastifyInstance, type FastifyError } from 'fastify';
+import { ParleyError, isParleyError } from '@parley/errors';
+import type { Logger } from '@parley/log';
+
+export interface HealthCheck {
+  name: string;
+  check(): Promise<void>;
+  /** A failing non-critical check is reported but keeps the service ready (Redis: we degrade). */
+  critical?: boolean;
+}
+
+export interface HttpAppOptions {
+  log: Logger;
+  /** Largest accepted request body in bytes; beyond it the answer is 413. */
+  bodyLimit: number;
+  healthChecks?: HealthCheck[];
+  /** Served as-is at GET /openapi.json. */
+  openapi?: unknown;
+}
+
+const closingApps = new WeakSet<FastifyInstance>();
+
+/** Makes every later request answer 503 SHUTTING_DOWN (called by httpComponent's stop). */
+export function markClosing(app: FastifyInstance): void {
+  closingApps.add(app);
+}
+
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
+
+/**
+ * The fastify app every REST service starts from: one JSON error shape, request child
+ * loggers, health endpoints and a JSON parser that refuses invalid UTF-8 instead of silently
+ * replacing it. Routes are added by the caller; nothing listens until httpComponent starts it.
+ */
+export function buildHttpApp(opts: HttpAppOptions): FastifyInstance {
+  const app = fastify({
+    loggerInstance: opts.log,
+    bodyLimit: opts.bodyLimit,
+    // One access line per request from our onResponse hook instead of fastify's two.
+    logController: new LogController({ disableRequestLogging: true }),
+    return503OnClosing: true,
+    requestTimeout: 30_000,
+  }) as unknown as FastifyInstance;
+
+  app.removeContentTypeParser(['application/json']);
+  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (_req, body, done) => {
+    let text: string;
+    try {
+      text = strictUtf8.decode(body as Buffer);
+    } catch {
+      return done(new ParleyError('VALIDATION_FAILED', 'body is not valid UTF-8'), undefined);
+    }
+    try {
+      done(null, text.length === 0 ? undefined : JSON.parse(text));
+    } catch {
+      done(new ParleyError('VALIDATION_FAILED', 'body is not valid JSON'), undefined);
+    }
+  });
+
+  app.addHook('onRequest', async (_req, reply) => {
+    if (closingApps.has(app)) {
+      reply.header('connection', 'close');
+      return reply.code(503).send(new ParleyError('SHUTTING_DOWN', 'server is shutting down').toJSON());
+    }
+  });
+  app.addHook('onResponse', async (req, reply) => {
+    req.log.info({ method: req.method, url: req.routeOptions.url ?? 'unknown', status: reply.statusCode, ms: Math.round(reply.elapsedTime) }, 'request');
+  });
+
+  app.setNotFoundHandler((req, reply) => {
+    void reply.code(404).send(new ParleyError('NOT_FOUND', `no route ${req.method} ${req.url.split('?')[0]}`).toJSON());
+  });
+  app.setErrorHandler((err: FastifyError, req, reply) => {
+    const pe = toHttpError(err);
+    if (pe.code === 'INTERNAL') req.log.error({ err }, 'request failed');
+    else if (pe.httpStatus >= 500) req.log.warn({ code: pe.code, message: pe.message }, 'request failed');
+    if (pe.code === 'RATE_LIMITED' && typeof pe.details?.['retryAfterSeconds'] === 'number') {
+      void reply.header('retry-after', String(pe.details['retryAfterSeconds']));
+    }
+    void reply.code(statusFor(err, pe)).send(pe.toJSON());
+  });
+
+  app.get('/healthz', async () => ({ status: 'ok' }));
+  app.get('/readyz', async (_req, reply) => {
+    const results: Record<string, string> = {};
+    let ready = !closingApps.has(app);
+    await Promise.all(
+      (opts.healthChecks ?? []).map(async (h) => {
+        try {
+          await h.check();
+          results[h.name] = 'ok';
+        } catch (err) {
+          results[h.name] = `failing: ${(err as Error).message}`;
+          if (h.critical !== false) ready = false;
+        }
+      }),
+    );
+    return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'unavailable', checks: results });
+  });
+  if (opts.openapi !== undefined) app.get('/openapi.json', async () => opts.openapi);
+  return app;
+}
+
+/**
+ * Framework errors become client errors by their status: a bad body is never a 500. Only
+ * errors we do not understand are INTERNAL, and their text stays in the log.
+ */
+function toHttpError(err: FastifyError): ParleyError {
+  if (isParleyError(err)) return err;
+  const code = err.statusCode;
+  if (code === 413) return new ParleyError('PAYLOAD_TOO_LARGE', 'request body too large');
+  if (code === 404) return new ParleyError('NOT_FOUND', 'not found');
+  if (code === 503) return new ParleyError('SHUTTING_DOWN', 'server is shutting down');
+  if (code !== undefined && code >= 400 && code < 500) return new ParleyError('VALIDATION_FAILED', err.message);
+  return new ParleyError('INTERNAL', 'internal error', { cause: err });
+}
+
+/** 415 and 405 keep their own status; everything else uses the code's status. */
+function statusFor(err: FastifyError, pe: ParleyError): number {
+  if (!isParleyError(err) && (err.statusCode === 415 || err.statusCode === 405)) return err.statusCode;
+  return pe.httpStatus;
+}

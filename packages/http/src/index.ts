@@ -1,0 +1,4 @@
+export * from './app.js';
+export * from './component.js';
+export * from './token.js';
+export * from './validate.js';

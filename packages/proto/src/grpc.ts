@@ -1,0 +1,122 @@
+import {
+  Metadata,
+  Server,
+  ServerCredentials,
+  status,
+  type ServerErrorResponse,
+  type ServiceDefinition,
+  type UntypedServiceImplementation,
+  type ServiceError,
+  type sendUnaryData,
+  type ServerUnaryCall,
+} from '@grpc/grpc-js';
+import { ParleyError, toParleyError, type ErrorCode } from '@parley/errors';
+import type { Component } from '@parley/lifecycle';
+import type { Logger } from '@parley/log';
+
+/** ParleyError codes as gRPC status codes; the exact code also travels in metadata. */
+export const GRPC_STATUS_BY_CODE: Record<ErrorCode, status> = {
+  CONFIG_INVALID: status.INTERNAL,
+  VALIDATION_FAILED: status.INVALID_ARGUMENT,
+  PAYLOAD_TOO_LARGE: status.RESOURCE_EXHAUSTED,
+  UNAUTHENTICATED: status.UNAUTHENTICATED,
+  FORBIDDEN: status.PERMISSION_DENIED,
+  NOT_FOUND: status.NOT_FOUND,
+  CONFLICT: status.ALREADY_EXISTS,
+  RATE_LIMITED: status.RESOURCE_EXHAUSTED,
+  DEPENDENCY_UNAVAILABLE: status.UNAVAILABLE,
+  TIMEOUT: status.DEADLINE_EXCEEDED,
+  SHUTTING_DOWN: status.UNAVAILABLE,
+  POISON_MESSAGE: status.INVALID_ARGUMENT,
+  INTERNAL: status.INTERNAL,
+};
+
+const CODE_KEY = 'parley-code';
+
+/** Turns anything a handler threw into a gRPC error; unknown errors never leak their text. */
+export function toGrpcError(err: unknown): ServerErrorResponse {
+  const pe = toParleyError(err);
+  const metadata = new Metadata();
+  metadata.set(CODE_KEY, pe.code);
+  const message = pe.code === 'INTERNAL' ? 'internal error' : pe.message;
+  return Object.assign(new Error(message), { code: GRPC_STATUS_BY_CODE[pe.code], details: message, metadata });
+}
+
+const CODE_BY_STATUS: Partial<Record<status, ErrorCode>> = {
+  [status.INVALID_ARGUMENT]: 'VALIDATION_FAILED',
+  [status.UNAUTHENTICATED]: 'UNAUTHENTICATED',
+  [status.PERMISSION_DENIED]: 'FORBIDDEN',
+  [status.NOT_FOUND]: 'NOT_FOUND',
+  [status.ALREADY_EXISTS]: 'CONFLICT',
+  [status.RESOURCE_EXHAUSTED]: 'RATE_LIMITED',
+  [status.UNAVAILABLE]: 'DEPENDENCY_UNAVAILABLE',
+  [status.DEADLINE_EXCEEDED]: 'TIMEOUT',
+};
+
+/** The client side: a gRPC failure back into a ParleyError a REST handler can answer with. */
+export function fromGrpcError(err: unknown, what: string): ParleyError {
+  const se = err as Partial<ServiceError>;
+  if (typeof se.code !== 'number') return toParleyError(err);
+  const sent = se.metadata?.get(CODE_KEY)[0];
+  const code = typeof sent === 'string' && sent in GRPC_STATUS_BY_CODE ? (sent as ErrorCode) : (CODE_BY_STATUS[se.code as status] ?? 'DEPENDENCY_UNAVAILABLE');
+  const message = code === 'DEPENDENCY_UNAVAILABLE' || code === 'TIMEOUT' || code === 'INTERNAL' ? `${what} unavailable` : (se.details ?? `${what} failed`);
+  return new ParleyError(code === 'INTERNAL' ? 'DEPENDENCY_UNAVAILABLE' : code, message, { cause: err });
+}
+
+/**
+ * Adapts an async function into a grpc-js unary handler: the answer or a mapped error, and a
+ * log line for anything unexpected (expected failures such as NOT_FOUND stay quiet).
+ */
+export function unary<Req, Res>(log: Logger, method: string, fn: (req: Req, call: ServerUnaryCall<Req, Res>) => Promise<Res>) {
+  return (call: ServerUnaryCall<Req, Res>, callback: sendUnaryData<Res>): void => {
+    fn(call.request, call).then(
+      (res) => callback(null, res),
+      (err: unknown) => {
+        const pe = toParleyError(err);
+        if (pe.code === 'INTERNAL') log.error({ err, method }, 'grpc handler failed');
+        callback(toGrpcError(pe));
+      },
+    );
+  };
+}
+
+export interface GrpcService {
+  definition: ServiceDefinition;
+  implementation: UntypedServiceImplementation;
+}
+
+/**
+ * A gRPC server as a lifecycle Component. Stop lets in-flight calls finish (tryShutdown) and
+ * cuts them at the runner's deadline (forceShutdown), so shutdown always ends.
+ */
+export function grpcComponent(name: string, opts: { services: GrpcService[]; host: string; port: number; log: Logger }): Component & { port(): number } {
+  const server = new Server({ 'grpc.max_receive_message_length': 1024 * 1024 });
+  for (const s of opts.services) server.addService(s.definition, s.implementation);
+  let bound = opts.port;
+  return {
+    name,
+    port: () => bound,
+    start: () =>
+      new Promise<void>((resolve, reject) => {
+        server.bindAsync(`${opts.host}:${opts.port}`, ServerCredentials.createInsecure(), (err, port) => {
+          if (err) return reject(err);
+          bound = port;
+          opts.log.info({ component: name, listening: `grpc://${opts.host}:${port}` }, 'grpc listening');
+          resolve();
+        });
+      }),
+    stop: (signal) =>
+      new Promise<void>((resolve) => {
+        const force = () => {
+          server.forceShutdown();
+          resolve();
+        };
+        if (signal.aborted) return force();
+        signal.addEventListener('abort', force, { once: true });
+        server.tryShutdown(() => {
+          signal.removeEventListener('abort', force);
+          resolve();
+        });
+      }),
+  };
+}
