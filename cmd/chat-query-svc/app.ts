@@ -1,0 +1,56 @@
+import { readFileSync } from 'node:fs';
+import { createCassandra, createElastic } from '@parley/clients';
+import { DEFAULT_BUCKET_MS } from '@parley/envelope';
+import { ParleyError } from '@parley/errors';
+import { buildHttpApp, httpComponent } from '@parley/http';
+import { component } from '@parley/lifecycle';
+import { elasticNames } from '@parley/migrate';
+import { grpcComponent } from '@parley/proto';
+import type { ServiceDefinition } from '@parley/service';
+import { queryConfigSpec } from './src/config.js';
+import { GrpcRoomAccess } from './src/access.js';
+import { CassandraPartitionReader } from './src/cassandra-partition-reader.js';
+import { ElasticMessageSearch } from './src/elastic-message-search.js';
+import { queryGrpcService } from './src/grpc.js';
+import { registerQueryRoutes } from './src/routes.js';
+
+export const queryOpenApi: unknown = JSON.parse(readFileSync(new URL('./openapi.json', import.meta.url), 'utf8'));
+
+/**
+ * chat-query-svc: the latest messages of a room from Cassandra over gRPC (for the realtime
+ * edge's join and resume), history and search from Elasticsearch over REST (for clients).
+ * It only reads; the chat-command-* workers write both stores.
+ */
+export const queryService: ServiceDefinition<typeof queryConfigSpec> = {
+  name: 'chat-query-svc',
+  spec: queryConfigSpec,
+  build({ config, log, runner }) {
+    if (config.defaultLimit > config.maxLimit) {
+      throw new ParleyError('CONFIG_INVALID', `QUERY_DEFAULT_LIMIT (${config.defaultLimit}) must not exceed QUERY_MAX_LIMIT (${config.maxLimit})`);
+    }
+    const cql = createCassandra({ contactPoints: config.cassandraContactPoints, localDataCenter: config.cassandraLocalDc });
+    const es = createElastic({ url: config.elasticsearchUrl, requestTimeoutMs: 10_000 });
+    const access = new GrpcRoomAccess({ userSvcAddr: config.userSvcGrpc, roomSvcAddr: config.roomSvcGrpc, sessionTtlMs: config.authCacheTtlMs });
+    const search = new ElasticMessageSearch(es.client, elasticNames(config.elasticsearchIndexPrefix).alias);
+    // The writer (chat-command-cql-svc) buckets with the same constant: both sides must agree.
+    const reader = new CassandraPartitionReader(cql.client, config.cassandraKeyspace);
+
+    const app = buildHttpApp({
+      log,
+      bodyLimit: config.bodyLimit,
+      openapi: queryOpenApi,
+      healthChecks: [
+        { name: 'cassandra', check: () => cql.health() },
+        { name: 'elasticsearch', check: () => es.health() },
+      ],
+    });
+    registerQueryRoutes(app, access, search, config);
+
+    runner.add(component('cassandra', () => cql.client.connect(), () => cql.close()));
+    runner.add(component('elasticsearch', () => es.health(), () => es.close()));
+    runner.add(component('identity-clients', () => undefined, () => access.close()));
+    runner.add(httpComponent('http', app, config.httpHost, config.httpPort));
+    const limits = { defaultLimit: config.defaultLimit, maxLimit: config.maxLimit, skewMs: config.clockSkewMs, bucketMs: DEFAULT_BUCKET_MS };
+    runner.add(grpcComponent('grpc', { services: [queryGrpcService({ access, reader, limits, log })], host: config.grpcHost, port: config.grpcPort, log }));
+  },
+};

@@ -1,0 +1,57 @@
+import cassandra from 'cassandra-driver';
+import type { Direction, PartitionReader, StoredMessage } from './bucket-walk.js';
+
+const COLUMNS = 'room_id, id, sender_id, sender_name, body, client_msg_id, kind, created_at';
+/** Rows per page the driver fetches; a page request never needs more than QUERY_MAX_LIMIT + 1. */
+const FETCH_SIZE = 500;
+
+/**
+ * Reads `<keyspace>.messages` (layout in cql/0001_messages.up.cql) one partition at a time.
+ * Statements are prepared, so the driver knows the partition key of every execution and its
+ * token-aware policy sends it straight to a replica; rows beyond one page are followed with
+ * the driver's paging state instead of a larger LIMIT.
+ */
+export class CassandraPartitionReader implements PartitionReader {
+  private readonly olderQuery: string;
+  private readonly newerQuery: string;
+
+  constructor(
+    private readonly client: cassandra.Client,
+    keyspace: string,
+  ) {
+    // The clustering order is id DESC, so "older" reads in storage order and "newer" reverses it.
+    this.olderQuery = `SELECT ${COLUMNS} FROM ${keyspace}.messages WHERE room_id = ? AND bucket = ? AND id < ? ORDER BY id DESC LIMIT ?`;
+    this.newerQuery = `SELECT ${COLUMNS} FROM ${keyspace}.messages WHERE room_id = ? AND bucket = ? AND id > ? ORDER BY id ASC LIMIT ?`;
+  }
+
+  async read(roomId: string, bucket: number, dir: Direction, bound: bigint, limit: number): Promise<StoredMessage[]> {
+    const query = dir === 'older' ? this.olderQuery : this.newerQuery;
+    const params = [roomId, bucket, cassandra.types.Long.fromString(bound.toString()), limit];
+    const out: StoredMessage[] = [];
+    let pageState: string | undefined;
+    do {
+      const rs = await this.client.execute(query, params, {
+        prepare: true,
+        isIdempotent: true,
+        fetchSize: Math.min(FETCH_SIZE, limit),
+        ...(pageState ? { pageState } : {}),
+      });
+      for (const row of rs.rows) out.push(toMessage(row));
+      pageState = rs.pageState ?? undefined;
+    } while (pageState && out.length < limit);
+    return out;
+  }
+}
+
+function toMessage(row: cassandra.types.Row): StoredMessage {
+  return {
+    id: BigInt((row.get('id') as cassandra.types.Long).toString()),
+    roomId: row.get('room_id') as string,
+    senderId: row.get('sender_id') as string,
+    senderName: row.get('sender_name') as string,
+    body: row.get('body') as string,
+    clientMsgId: row.get('client_msg_id') as string,
+    kind: row.get('kind') as string,
+    createdAt: (row.get('created_at') as Date).getTime(),
+  };
+}

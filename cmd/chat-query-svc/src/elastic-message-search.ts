@@ -1,0 +1,113 @@
+import type { Client } from '@elastic/elasticsearch';
+import { errors } from '@elastic/elasticsearch';
+import { ParleyError } from '@parley/errors';
+import type { SearchText } from './search-text.js';
+import type { SortOrder } from './cursor.js';
+
+export interface SearchRequest {
+  roomId: string;
+  /** Absent: plain history (every message matching the filters). */
+  text?: SearchText | undefined;
+  senderId?: string | undefined;
+  /** Inclusive lower and exclusive upper bound on created_at, epoch ms. */
+  fromMs?: number | undefined;
+  toMs?: number | undefined;
+  order: SortOrder;
+  limit: number;
+  /** Exclusive: the last id of the previous page. */
+  afterId?: bigint | undefined;
+}
+
+export interface FoundMessage {
+  id: string;
+  room_id: string;
+  sender_id: string;
+  sender_name: string;
+  body: string;
+  client_msg_id: string;
+  kind: string;
+  created_at: number;
+  /** Fragments of the body with matches wrapped in <mark>…</mark>, HTML-escaped. */
+  highlights?: string[];
+}
+
+export interface SearchPage {
+  messages: FoundMessage[];
+  hasMore: boolean;
+}
+
+/** History and full-text search over one room's messages. */
+export interface MessageSearch {
+  search(req: SearchRequest): Promise<SearchPage>;
+}
+
+const SOURCE = ['id', 'room_id', 'sender_id', 'sender_name', 'body', 'client_msg_id', 'kind', 'created_at'];
+
+/**
+ * The Elasticsearch query for a request. User text only ever becomes `match` (words, all
+ * required) and `match_phrase` (quoted phrases) on `body`: neither parses query syntax.
+ * Sorting on `seq` alone is a total order (it is the unique id), so `search_after` pages
+ * neither skip nor repeat, whatever is indexed in between.
+ */
+export function buildSearchBody(req: SearchRequest): Record<string, unknown> {
+  const filter: unknown[] = [{ term: { room_id: req.roomId } }];
+  if (req.senderId !== undefined) filter.push({ term: { sender_id: req.senderId } });
+  if (req.fromMs !== undefined || req.toMs !== undefined) {
+    filter.push({ range: { created_at: { ...(req.fromMs !== undefined ? { gte: req.fromMs } : {}), ...(req.toMs !== undefined ? { lt: req.toMs } : {}) } } });
+  }
+  const must: unknown[] = [];
+  if (req.text) {
+    if (req.text.words) must.push({ match: { body: { query: req.text.words, operator: 'and' } } });
+    for (const phrase of req.text.phrases) must.push({ match_phrase: { body: { query: phrase } } });
+  }
+  return {
+    size: req.limit + 1,
+    track_total_hits: false,
+    _source: SOURCE,
+    query: { bool: { filter, ...(must.length > 0 ? { must } : {}) } },
+    sort: [{ seq: { order: req.order === 'newest' ? 'desc' : 'asc' } }],
+    // A string keeps all 64 bits; ES parses it as the long it sorts on.
+    ...(req.afterId !== undefined ? { search_after: [req.afterId.toString()] } : {}),
+    ...(req.text
+      ? {
+          highlight: {
+            encoder: 'html',
+            pre_tags: ['<mark>'],
+            post_tags: ['</mark>'],
+            fields: { body: { number_of_fragments: 3, fragment_size: 150, no_match_size: 0 } },
+          },
+        }
+      : {}),
+  };
+}
+
+export class ElasticMessageSearch implements MessageSearch {
+  constructor(
+    private readonly client: Client,
+    private readonly alias: string,
+  ) {}
+
+  async search(req: SearchRequest): Promise<SearchPage> {
+    let res;
+    try {
+      res = await this.client.search<FoundMessage>({ index: this.alias, ...buildSearchBody(req) });
+    } catch (err) {
+      throw toSearchError(err);
+    }
+    const hits = res.hits.hits;
+    const messages = hits.slice(0, req.limit).map((h) => {
+      const m = { ...(h._source as FoundMessage) };
+      if (req.text) m.highlights = h.highlight?.['body'] ?? [];
+      return m;
+    });
+    return { messages, hasMore: hits.length > req.limit };
+  }
+}
+
+/** Our queries are built, not parsed, so any ES 4xx is our bug (INTERNAL); the rest is ES being away. */
+function toSearchError(err: unknown): ParleyError {
+  if (err instanceof errors.ResponseError && err.statusCode !== undefined && err.statusCode >= 400 && err.statusCode < 500 && err.statusCode !== 429) {
+    return new ParleyError('INTERNAL', `elasticsearch refused the query: ${err.message}`, { cause: err });
+  }
+  return new ParleyError('DEPENDENCY_UNAVAILABLE', 'search is unavailable', { cause: err });
+}

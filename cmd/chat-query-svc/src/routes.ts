@@ -1,0 +1,81 @@
+import { z } from 'zod';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { ParleyError } from '@parley/errors';
+import { parseInput, uuidText, extractToken } from '@parley/http';
+import { afterAccess, type RoomAccess } from './access.js';
+import { decodeCursor, encodeCursor, queryFingerprint } from './cursor.js';
+import type { MessageSearch, SearchRequest } from './elastic-message-search.js';
+import { parseSearchText } from './search-text.js';
+
+export interface QueryLimits {
+  defaultLimit: number;
+  maxLimit: number;
+  maxQueryChars: number;
+}
+
+const RoomParams = z.strictObject({ roomId: uuidText() });
+const senderId = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be a user id');
+/** Epoch milliseconds or an RFC 3339 date-time. */
+const instant = z.string().transform((s, ctx) => {
+  const ms = /^\d{1,15}$/.test(s) ? Number(s) : /^\d{4}-\d{2}-\d{2}T/.test(s) ? Date.parse(s) : Number.NaN;
+  if (!Number.isFinite(ms)) {
+    ctx.addIssue({ code: 'custom', message: 'must be epoch milliseconds or an RFC 3339 date-time' });
+    return z.NEVER;
+  }
+  return ms;
+});
+
+function querySchema(limits: QueryLimits, withText: boolean) {
+  return z
+    .strictObject({
+      limit: z
+        .string()
+        .regex(/^-?\d+$/, 'must be an integer')
+        .transform(Number)
+        .pipe(z.number().int().min(1, 'must be at least 1').max(limits.maxLimit, `must be at most ${limits.maxLimit}`))
+        .optional(),
+      cursor: z.string().optional(),
+      order: z.enum(['newest', 'oldest']).default('newest'),
+      sender: senderId.optional(),
+      from: instant.optional(),
+      to: instant.optional(),
+      ...(withText ? { q: z.string({ error: 'is required' }) } : {}),
+    })
+    .refine((v) => v.from === undefined || v.to === undefined || v.from < v.to, { message: 'from must be before to', path: ['from'] });
+}
+
+/**
+ * GET /v1/rooms/:roomId/messages and /search. Order of checks: a token must be present (401),
+ * then the input must be well formed (400), then the session and membership are asked (401,
+ * 403, 404). The search runs alongside the access check, and its result is released only
+ * when access was granted (see afterAccess).
+ */
+export function registerQueryRoutes(app: FastifyInstance, access: RoomAccess, search: MessageSearch, limits: QueryLimits): void {
+  const history = querySchema(limits, false);
+  const searchQuery = querySchema(limits, true);
+
+  const handle = async (req: FastifyRequest, withText: boolean) => {
+    const found = extractToken({ authorization: req.headers.authorization, cookie: req.headers.cookie });
+    if (!found) throw new ParleyError('UNAUTHENTICATED', 'missing session token');
+    const { roomId } = parseInput(RoomParams, req.params, 'path');
+    const q = parseInput(withText ? searchQuery : history, req.query, 'query') as z.infer<typeof history> & { q?: string };
+    const text = q.q !== undefined ? parseSearchText(q.q, limits.maxQueryChars) : undefined;
+    const fingerprint = queryFingerprint({ roomId, q: q.q, sender: q.sender, from: q.from, to: q.to, order: q.order });
+    let afterId: bigint | undefined;
+    if (q.cursor !== undefined) {
+      const cursor = decodeCursor(q.cursor);
+      if (cursor.fingerprint !== fingerprint || cursor.order !== q.order) {
+        throw new ParleyError('VALIDATION_FAILED', 'cursor belongs to a different query; repeat the same parameters or drop the cursor');
+      }
+      afterId = cursor.id;
+    }
+    const request: SearchRequest = { roomId, text, senderId: q.sender, fromMs: q.from, toMs: q.to, order: q.order, limit: q.limit ?? limits.defaultLimit, afterId };
+    const page = await afterAccess(access.authorize(found.token, roomId), search.search(request));
+    const last = page.messages.at(-1);
+    const next = page.hasMore && last ? encodeCursor({ id: BigInt(last.id), order: q.order, fingerprint }) : null;
+    return { messages: page.messages, next_cursor: next };
+  };
+
+  app.get('/v1/rooms/:roomId/messages', (req) => handle(req, false));
+  app.get('/v1/rooms/:roomId/search', (req) => handle(req, true));
+}

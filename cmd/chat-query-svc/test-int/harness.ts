@@ -1,0 +1,83 @@
+import { fileURLToPath } from 'node:url';
+import { credentials, Metadata, type ServiceError } from '@grpc/grpc-js';
+import { createCassandra, createElastic, quoteIdent } from '@parley/clients';
+import { migrateCassandra, installElasticTemplates, removeElasticTemplates, elasticNames } from '@parley/migrate';
+import { chatV1 } from '@parley/proto';
+import { startService } from '@parley/service';
+import { infra, uniqueName, freePort, type deferrer } from '@parley/test-support';
+import { startUserSvc, call, newUser } from '../../user-svc/test-int/harness.js';
+import { roomNames, startRoomSvc } from '../../room-svc/test-int/harness.js';
+import { queryService } from '../app.js';
+
+type Defer = ReturnType<typeof deferrer>;
+const cqlDir = fileURLToPath(new URL('../../../cql', import.meta.url));
+
+export { call, newUser };
+
+/** A fresh keyspace and ES prefix, with the real schema and template; dropped at cleanup. */
+export async function stores(defer: Defer) {
+  const keyspace = uniqueName('q');
+  const esPrefix = uniqueName('q');
+  const cql = createCassandra({ contactPoints: infra.cassandraContactPoints, localDataCenter: infra.cassandraLocalDc });
+  defer(() => cql.close());
+  defer(() => cql.client.execute(`DROP KEYSPACE IF EXISTS ${keyspace}`));
+  await migrateCassandra({ client: cql.client, keyspace, dir: cqlDir, direction: 'up' });
+  const es = createElastic({ url: infra.elasticsearchUrl });
+  defer(() => es.close());
+  defer(() => removeElasticTemplates(es.client, esPrefix));
+  await installElasticTemplates(es.client, esPrefix);
+  return { keyspace, esPrefix, cql: cql.client, es: es.client, alias: elasticNames(esPrefix).alias };
+}
+
+/** user-svc, room-svc and chat-query-svc in this process, on random ports and names. */
+export async function startAll(defer: Defer, overrides: Record<string, string> = {}) {
+  const s = await stores(defer);
+  const users = await startUserSvc(defer);
+  const names = await roomNames(defer);
+  const rooms = await startRoomSvc(defer, names, users.grpcAddr);
+  const [httpPort, grpcPort] = [await freePort(), await freePort()];
+  const env = {
+    CASSANDRA_CONTACT_POINTS: infra.cassandraContactPoints.join(','),
+    CASSANDRA_LOCAL_DC: infra.cassandraLocalDc,
+    CASSANDRA_KEYSPACE: s.keyspace,
+    ELASTICSEARCH_URL: infra.elasticsearchUrl,
+    ELASTICSEARCH_INDEX_PREFIX: s.esPrefix,
+    USER_SVC_GRPC_ADDR: users.grpcAddr,
+    ROOM_SVC_GRPC_ADDR: rooms.grpcAddr,
+    QUERY_HTTP_PORT: String(httpPort),
+    QUERY_GRPC_PORT: String(grpcPort),
+    LOG_LEVEL: process.env['TEST_LOG_LEVEL'] ?? 'silent',
+    ...overrides,
+  };
+  const stderr: string[] = [];
+  const svc = await startService(queryService, env, (l) => stderr.push(l));
+  defer(async () => {
+    svc.shutdown('test');
+    await svc.done;
+  });
+  const http = `http://127.0.0.1:${httpPort}`;
+  const grpc = queryGrpcClient(defer, `127.0.0.1:${grpcPort}`);
+  /** A room owned by a fresh user; `createdAt` moves its creation time (messages from the past). */
+  const newRoom = async (owner: { token: string }, createdAt?: Date): Promise<string> => {
+    const res = await call(rooms.http, 'POST', '/v1/rooms', { token: owner.token, body: { name: 'r', visibility: 'private' } });
+    if (res.status !== 201) throw new Error(`create room ${res.status}`);
+    const id: string = res.body.room.id;
+    if (createdAt) await names.pg.client.query(`UPDATE ${quoteIdent(names.schema)}.rooms SET created_at = $2 WHERE id = $1`, [id, createdAt]);
+    return id;
+  };
+  return { ...s, users, rooms, http, grpc, newRoom, stderr };
+}
+
+export function queryGrpcClient(defer: Defer, addr: string) {
+  const client = new chatV1.ChatQueryServiceClient(addr, credentials.createInsecure());
+  defer(() => client.close());
+  return {
+    list: (token: string | undefined, req: Partial<chatV1.ListMessagesRequest>) =>
+      new Promise<chatV1.ListMessagesResponse>((resolve, reject) => {
+        const md = new Metadata();
+        if (token !== undefined) md.set('authorization', `Bearer ${token}`);
+        const full = { roomId: '', limit: 0, beforeId: '', afterId: '', ...req };
+        client.listMessages(full, md, { deadline: Date.now() + 15_000 }, (err: ServiceError | null, res?: chatV1.ListMessagesResponse) => (err ? reject(err) : resolve(res!)));
+      }),
+  };
+}
