@@ -6,7 +6,7 @@ import { grpcComponent } from '@parley/proto';
 import type { ServiceDefinition } from '@parley/service';
 import { roomConfigSpec } from './src/config.js';
 import { PostgresRoomStore } from './src/rooms.js';
-import { GrpcSessionValidator } from './src/auth.js';
+import { GrpcSessionValidator } from '@parley/access';
 import { OutboxRelay } from './src/outbox-relay.js';
 import { registerRoomRoutes } from './src/routes.js';
 import { roomGrpcService } from './src/grpc.js';
@@ -19,7 +19,7 @@ export const roomService: ServiceDefinition<typeof roomConfigSpec> = {
   build({ config, log, runner }) {
     const pg = createPostgres({ url: config.databaseUrl, schema: config.dbSchema, applicationName: 'room-svc', onError: (err) => log.warn({ err }, 'postgres pool error') });
     const rooms = new PostgresRoomStore(pg.client, config.eventsPrefix);
-    const sessions = new GrpcSessionValidator(config.userSvcGrpc, config.authCacheTtlMs);
+    const sessions = new GrpcSessionValidator({ address: config.userSvcGrpc, cacheTtlMs: config.authCacheTtlMs });
     const relay = new OutboxRelay({
       pool: pg.client,
       natsUrl: config.natsUrl,

@@ -3,7 +3,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { ParleyError } from '@parley/errors';
 import { parseInput, nameText, uuidText, extractToken } from '@parley/http';
 import type { PostgresRoomStore, Room, Role } from './rooms.js';
-import type { SessionValidator, Caller } from './auth.js';
+import type { SessionValidator, Caller } from '@parley/access';
 
 const roomName = nameText(1, 100);
 const CreateBody = z.strictObject({ name: roomName, visibility: z.enum(['public', 'private']).default('private') });

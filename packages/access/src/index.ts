@@ -1,0 +1,128 @@
+import { createHash } from 'node:crypto';
+import { credentials, Metadata, type ServiceError } from '@grpc/grpc-js';
+import { ParleyError } from '@parley/errors';
+import { userV1, roomV1, fromGrpcError } from '@parley/proto';
+
+/**
+ * How every service other than user-svc and room-svc learns who is calling and whether they
+ * may see a room. One implementation, so the revocation bound promised in docs/identity.md
+ * holds in every service that caches.
+ */
+export interface Caller {
+  id: string;
+  username: string;
+  displayName: string;
+}
+
+export interface SessionValidator {
+  /** UNAUTHENTICATED for a bad session; DEPENDENCY_UNAVAILABLE/TIMEOUT when user-svc is away. */
+  validate(token: string): Promise<Caller>;
+  close(): void;
+}
+
+export interface MembershipChecker {
+  /** NOT_FOUND for an unknown or deleted room, FORBIDDEN for a non-member. */
+  requireMember(roomId: string, userId: string): Promise<{ role: string }>;
+  /** Epoch ms of the room's creation (never changes, so cached). */
+  roomCreatedAt(roomId: string): Promise<number>;
+  close(): void;
+}
+
+const MAX_ENTRIES = 10_000;
+export const DEFAULT_CALL_TIMEOUT_MS = 2000;
+
+type Callback<T> = (err: ServiceError | null, res?: T) => void;
+
+function call<T>(what: string, timeoutMs: number, fn: (md: Metadata, opts: { deadline: number }, cb: Callback<T>) => void): Promise<T> {
+  return new Promise((resolve, reject) => {
+    fn(new Metadata(), { deadline: Date.now() + timeoutMs }, (err, res) => {
+      if (err) return reject(fromGrpcError(err, what));
+      resolve(res!);
+    });
+  });
+}
+
+/** Insertion-ordered map as a crude LRU: evict the oldest entry at the size bound. */
+function remember<V>(map: Map<string, V>, key: string, value: V): void {
+  if (map.size >= MAX_ENTRIES) map.delete(map.keys().next().value!);
+  map.set(key, value);
+}
+
+export interface GrpcSessionValidatorOptions {
+  address: string;
+  /** Upper bound of reuse; user-svc's `cache_until_ms` may shorten it, never lengthen. */
+  cacheTtlMs: number;
+  timeoutMs?: number;
+  now?: () => number;
+}
+
+/**
+ * Asks user-svc and remembers positive answers until the earlier of `cacheTtlMs` and the
+ * `cache_until_ms` user-svc granted, so a revoked token is refused here within user-svc's
+ * documented bound. Failures are never cached. Keys are token hashes: no token sits in memory
+ * longer than the request that carried it.
+ */
+export class GrpcSessionValidator implements SessionValidator {
+  private readonly client: userV1.UserServiceClient;
+  private readonly cache = new Map<string, { caller: Caller; until: number }>();
+  private readonly now: () => number;
+
+  constructor(private readonly opts: GrpcSessionValidatorOptions) {
+    this.client = new userV1.UserServiceClient(opts.address, credentials.createInsecure());
+    this.now = opts.now ?? Date.now;
+  }
+
+  async validate(token: string): Promise<Caller> {
+    const key = createHash('sha256').update(token).digest('hex');
+    const hit = this.cache.get(key);
+    if (hit && hit.until > this.now()) return hit.caller;
+    this.cache.delete(key);
+    const res = await call<userV1.ValidateSessionResponse>('user-svc', this.opts.timeoutMs ?? DEFAULT_CALL_TIMEOUT_MS, (md, o, cb) =>
+      this.client.validateSession({ token }, md, o, cb),
+    );
+    if (!res.user) throw new ParleyError('UNAUTHENTICATED', 'invalid or expired session');
+    const caller = { id: res.user.id, username: res.user.username, displayName: res.user.displayName || res.user.username };
+    const until = Math.min(this.now() + this.opts.cacheTtlMs, res.cacheUntilMs);
+    if (until > this.now()) remember(this.cache, key, { caller, until });
+    return caller;
+  }
+
+  close(): void {
+    this.client.close();
+  }
+}
+
+/**
+ * Asks room-svc on every call: membership is never cached, so a removed member loses access
+ * at once. A room's creation time never changes and is cached (bounded in size).
+ */
+export class GrpcMembershipChecker implements MembershipChecker {
+  private readonly client: roomV1.RoomServiceClient;
+  private readonly createdAt = new Map<string, number>();
+
+  constructor(private readonly opts: { address: string; timeoutMs?: number }) {
+    this.client = new roomV1.RoomServiceClient(opts.address, credentials.createInsecure());
+  }
+
+  async requireMember(roomId: string, userId: string): Promise<{ role: string }> {
+    const res = await call<roomV1.CheckMembershipResponse>('room-svc', this.opts.timeoutMs ?? DEFAULT_CALL_TIMEOUT_MS, (md, o, cb) =>
+      this.client.checkMembership({ roomId, userId }, md, o, cb),
+    );
+    if (!res.member) throw new ParleyError('FORBIDDEN', 'not a member of this room');
+    return { role: res.role };
+  }
+
+  async roomCreatedAt(roomId: string): Promise<number> {
+    const hit = this.createdAt.get(roomId);
+    if (hit !== undefined) return hit;
+    const res = await call<roomV1.GetRoomResponse>('room-svc', this.opts.timeoutMs ?? DEFAULT_CALL_TIMEOUT_MS, (md, o, cb) => this.client.getRoom({ roomId }, md, o, cb));
+    const ms = Date.parse(res.room?.createdAt ?? '');
+    if (!Number.isFinite(ms)) throw new ParleyError('DEPENDENCY_UNAVAILABLE', 'room-svc returned a room without a creation time');
+    remember(this.createdAt, roomId, ms);
+    return ms;
+  }
+
+  close(): void {
+    this.client.close();
+  }
+}
