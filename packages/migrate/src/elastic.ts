@@ -9,7 +9,9 @@ import type { Client } from '@elastic/elasticsearch';
  *
  *   field          type      why
  *   id             keyword   snowflake id as a decimal string; also the document _id (idempotent writes)
- *   seq            long      the same id as a number, for sort and range (search_after cursors)
+ *   seq            long      the same id as a number, for sort and range (search_after cursors);
+ *                            sent as a string, and a JS reader must not trust sort values past
+ *                            2^53 as numbers (page on `id`, or ask for string sort values)
  *   room_id        keyword   every query filters by room (membership is checked before)
  *   sender_id      keyword   filter by sender
  *   sender_name    keyword   shown, filterable
@@ -87,6 +89,8 @@ export async function installElasticTemplates(
 
 export async function removeElasticTemplates(client: Client, prefix: string): Promise<void> {
   const names = elasticNames(prefix);
-  await client.indices.delete({ index: names.pattern, ignore_unavailable: true, allow_no_indices: true });
+  // ES 8 refuses wildcard deletes (action.destructive_requires_name): resolve the names first.
+  const indices = Object.keys(await client.indices.get({ index: names.pattern, allow_no_indices: true, ignore_unavailable: true }));
+  if (indices.length > 0) await client.indices.delete({ index: indices, ignore_unavailable: true });
   await client.indices.deleteIndexTemplate({ name: names.template }, { ignore: [404] });
 }

@@ -1,0 +1,212 @@
+/**
+ * Write-path benchmark (not a test): how fast messages flow from JetStream into Cassandra and
+ * Elasticsearch on this machine, how long a message takes from publish to readable, and what
+ * the bare Kafka producer reaches with the same record size, measured in the same run.
+ *
+ *   node --import tsx bench/pipeline.ts
+ *   BENCH_MESSAGES=50000 BENCH_LATENCY_RATE=200 BENCH_LATENCY_SECONDS=20 ...
+ *
+ * The three workers run as separate processes from cmd/<svc>/main.ts, as in production.
+ */
+import { spawn, execFile, type ChildProcess } from 'node:child_process';
+import { createWriteStream, mkdirSync } from 'node:fs';
+import { promisify } from 'node:util';
+import { fileURLToPath } from 'node:url';
+import type { Client as EsClient } from '@elastic/elasticsearch';
+import type cassandra from 'cassandra-driver';
+import type { JetStreamClient } from 'nats';
+import { parseConfig, natsFields, kafkaFields, cassandraFields, elasticFields } from '@parley/config';
+import { connectNats, createCassandra, createElastic, createKafka } from '@parley/clients';
+import { Snowflake, bucketOf, ensureMessageStream, firstIdAt, encodeEnvelope, newMessageEnvelope, publishMsgId, roomSubject, type Envelope } from '@parley/envelope';
+import { migrateCassandra, elasticNames, removeElasticTemplates } from '@parley/migrate';
+import { ensureTopics } from '@parley/pipeline';
+
+const root = fileURLToPath(new URL('../', import.meta.url));
+const M = Number(process.env['BENCH_MESSAGES'] ?? 100_000);
+const LAT_RATE = Number(process.env['BENCH_LATENCY_RATE'] ?? 200);
+const LAT_SECONDS = Number(process.env['BENCH_LATENCY_SECONDS'] ?? 20);
+const ROOMS = Array.from({ length: 10 }, (_, i) => `room-${i}`);
+const infra = parseConfig({ ...natsFields, ...kafkaFields, ...cassandraFields, ...elasticFields }, process.env);
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const tag = `bench_${Date.now().toString(36)}_${Math.random().toString(16).slice(2, 8)}`;
+const names = { stream: `S_${tag}`, prefix: `p_${tag}`, topic: `${tag}.messages`, dlq: `${tag}.messages.dlq`, keyspace: tag, esPrefix: tag, perf: `${tag}.perf` };
+const alias = elasticNames(names.esPrefix).alias;
+const logDir = `/tmp/parley-${tag}`;
+mkdirSync(logDir, { recursive: true });
+const procs: ChildProcess[] = [];
+const gen = new Snowflake({ instance: 1022 });
+
+function startWorker(svc: string, extra: Record<string, string>): Promise<void> {
+  const env = {
+    ...(process.env as Record<string, string>),
+    NATS_STREAM: names.stream, NATS_SUBJECT_PREFIX: names.prefix, INGESTION_DURABLE: `ingest_${tag}`, KAFKA_TOPIC: names.topic,
+    KAFKA_DLQ_TOPIC: names.dlq, CASSANDRA_KEYSPACE: names.keyspace, ELASTICSEARCH_INDEX_PREFIX: names.esPrefix, LOG_LEVEL: 'info', ...extra,
+  };
+  const child = spawn(process.execPath, ['--import', 'tsx', `cmd/${svc}/main.ts`], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  procs.push(child);
+  const out = createWriteStream(`${logDir}/${svc}.log`);
+  child.stdout!.pipe(out);
+  child.stderr!.pipe(out);
+  return new Promise((resolve, reject) => {
+    child.stdout!.on('data', (d: Buffer) => {
+      if (d.toString().includes('service ready')) resolve();
+    });
+    child.once('exit', (c) => reject(new Error(`${svc} exited ${c}; see ${logDir}`)));
+  });
+}
+
+function message(i: number): Envelope {
+  return newMessageEnvelope(gen.next(), {
+    room_id: ROOMS[i % ROOMS.length]!, sender_id: `u${i % 100}`, sender_name: `User ${i % 100}`,
+    body: `benchmark message number ${i}: the quick brown fox jumps over the lazy dog`, client_msg_id: `b${i}`,
+  });
+}
+
+async function publish(js: JetStreamClient, e: Envelope): Promise<void> {
+  await js.publish(roomSubject(e.room_id, names.prefix), encodeEnvelope(e), { msgID: publishMsgId(e.room_id, e.sender_id, e.client_msg_id) });
+}
+
+async function cqlCount(c: cassandra.Client, buckets: number[]): Promise<number> {
+  let n = 0;
+  for (const room of ROOMS) {
+    const rs = await c.execute(`SELECT COUNT(*) AS n FROM ${names.keyspace}.messages WHERE room_id = ? AND bucket IN ?`, [room, buckets], { prepare: true });
+    n += Number(rs.first().get('n'));
+  }
+  return n;
+}
+
+async function esCount(es: EsClient): Promise<number> {
+  await es.indices.refresh({ index: alias });
+  return (await es.count({ index: alias })).count;
+}
+
+/**
+ * Phase 1: M messages wait in the stream (published while ingestion is not running), then
+ * ingestion starts: msgs/s from its start until each store holds them all. This measures what
+ * the pipeline sustains, not how fast one publisher can feed it.
+ */
+async function throughput(js: JetStreamClient, c: cassandra.Client, es: EsClient) {
+  const envs = Array.from({ length: M }, (_, i) => message(i));
+  const buckets = [...new Set(envs.map((e) => bucketOf(BigInt(e.id))))];
+  const p0 = Date.now();
+  const window = 1000;
+  for (let i = 0; i < envs.length; i += window) await Promise.all(envs.slice(i, i + window).map((e) => publish(js, e)));
+  const publishRate = Math.round(M / ((Date.now() - p0) / 1000));
+  await startWorker('chat-ingestion-svc', {});
+  const t0 = Date.now();
+  let cqlDone = 0;
+  let esDone = 0;
+  while (!cqlDone || !esDone) {
+    if (!cqlDone && (await cqlCount(c, buckets)) >= M) cqlDone = Date.now();
+    if (!esDone && (await esCount(es)) >= M) esDone = Date.now();
+    await sleep(200);
+  }
+  const rate = (end: number) => Math.round(M / ((end - t0) / 1000));
+  return { publishRate, cqlRate: rate(cqlDone), esRate: rate(esDone), recordBytes: Math.round(envs.reduce((n, e) => n + encodeEnvelope(e).byteLength, 0) / M) };
+}
+
+/** Phase 2: a steady rate; per message, publish→first seen by a reader polling each store. */
+async function latency(js: JetStreamClient, c: cassandra.Client, es: EsClient) {
+  const sentAt = new Map<string, number>();
+  const cqlSeen = new Map<string, number>();
+  const esSeen = new Map<string, number>();
+  let publishing = true;
+  const pollCql = (async () => {
+    while (publishing || cqlSeen.size < sentAt.size) {
+      for (const room of ROOMS) {
+        const b = bucketOf(firstIdAt(Date.now()));
+        const rs = await c.execute(`SELECT id FROM ${names.keyspace}.messages WHERE room_id = ? AND bucket = ? LIMIT 100`, [room, b], { prepare: true });
+        const now = Date.now();
+        for (const r of rs.rows) { const id = r.get('id').toString(); if (sentAt.has(id) && !cqlSeen.has(id)) cqlSeen.set(id, now); }
+      }
+      await sleep(10);
+    }
+  })();
+  const pollEs = (async () => {
+    while (publishing || esSeen.size < sentAt.size) {
+      const res = await es.search({ index: alias, size: 1000, _source: false, sort: [{ seq: 'desc' }] });
+      const now = Date.now();
+      for (const h of res.hits.hits) if (sentAt.has(h._id!) && !esSeen.has(h._id!)) esSeen.set(h._id!, now);
+      await sleep(20);
+    }
+  })();
+  const total = LAT_RATE * LAT_SECONDS;
+  const start = Date.now();
+  for (let i = 0; i < total; i++) {
+    const due = start + (i * 1000) / LAT_RATE;
+    if (due > Date.now()) await sleep(due - Date.now());
+    const e = message(M + i);
+    const t = Date.now();
+    sentAt.set(e.id, t);
+    void publish(js, e);
+  }
+  publishing = false;
+  await Promise.race([Promise.all([pollCql, pollEs]), sleep(60_000)]);
+  const pct = (seen: Map<string, number>) => {
+    const d = [...seen].map(([id, t]) => t - sentAt.get(id)!).sort((a, b) => a - b);
+    const q = (p: number) => d[Math.min(d.length - 1, Math.floor((p / 100) * d.length))] ?? NaN;
+    return { n: d.length, p50: q(50), p99: q(99), max: d[d.length - 1] ?? NaN };
+  };
+  return { rate: LAT_RATE, cql: pct(cqlSeen), es: pct(esSeen) };
+}
+
+/** Kafka's own ProducerPerformance, acks=all and idempotent like ingestion, same record size. */
+async function bareKafka(recordBytes: number): Promise<string> {
+  const { stdout } = await promisify(execFile)('java', [
+    '-cp', `${root}.infra/kafka/lib/*`, 'org.apache.kafka.tools.ProducerPerformance',
+    '--topic', names.perf, '--num-records', String(Math.max(200_000, M * 4)), '--record-size', String(recordBytes), '--throughput', '-1',
+    '--producer-props', `bootstrap.servers=${infra.kafkaBrokers.join(',')}`, 'acks=all', 'enable.idempotence=true', 'linger.ms=5',
+  ], { maxBuffer: 10 * 1024 * 1024, timeout: 300_000 });
+  return stdout.trim().split('\n').pop()!;
+}
+
+async function main(): Promise<void> {
+  const kafka = createKafka({ brokers: infra.kafkaBrokers, clientId: 'bench' }).client;
+  const admin = kafka.admin();
+  await admin.connect();
+  await ensureTopics(admin, [names.topic, names.dlq, names.perf], 6);
+  const cql = createCassandra({ contactPoints: infra.cassandraContactPoints, localDataCenter: infra.cassandraLocalDc });
+  await migrateCassandra({ client: cql.client, keyspace: names.keyspace, dir: `${root}cql`, direction: 'up' });
+  const es = createElastic({ url: infra.elasticsearchUrl });
+  const nats = await connectNats({ url: infra.natsUrl, name: 'bench' });
+  await ensureMessageStream(nats.client.jsm, { name: names.stream, prefix: names.prefix });
+  try {
+    await startWorker('chat-command-cql-svc', { KAFKA_GROUP_ID: `${tag}.cql` });
+    await startWorker('chat-command-elastic-svc', { KAFKA_GROUP_ID: `${tag}.es` });
+    console.error(`bench ${tag}: burst of ${M} messages`);
+    const tp = await throughput(nats.client.js, cql.client, es.client);
+    console.error(`bench: steady ${LAT_RATE}/s for ${LAT_SECONDS}s`);
+    const lat = await latency(nats.client.js, cql.client, es.client);
+    for (const p of procs) p.kill('SIGTERM');
+    console.error('bench: bare Kafka producer');
+    const perf = await bareKafka(tp.recordBytes);
+    const perfRate = Number(/([\d.]+) records\/sec/.exec(perf)?.[1] ?? NaN);
+    console.log(`\n=== write-path benchmark (${new Date().toISOString()}) ===`);
+    console.log(`record size ${tp.recordBytes} B; burst of ${M} messages; 10 rooms; kafka topic 6 partitions`);
+    console.log(`publish into the stream (one publisher, PubAck'd, window 1000): ${tp.publishRate} msg/s`);
+    console.log(`sustained into Cassandra:     ${tp.cqlRate} msg/s (ingestion start → all ${M} readable, from a full stream)`);
+    console.log(`sustained into Elasticsearch: ${tp.esRate} msg/s (ingestion start → all ${M} searchable, from a full stream)`);
+    console.log(`latency at ${lat.rate} msg/s, publish → readable in Cassandra:     p50 ${lat.cql.p50} ms, p99 ${lat.cql.p99} ms, max ${lat.cql.max} ms (n=${lat.cql.n})`);
+    console.log(`latency at ${lat.rate} msg/s, publish → searchable in Elasticsearch: p50 ${lat.es.p50} ms, p99 ${lat.es.p99} ms, max ${lat.es.max} ms (n=${lat.es.n})`);
+    console.log(`bare Kafka ProducerPerformance (acks=all, idempotent, ${tp.recordBytes} B): ${perf}`);
+    console.log(`pipeline / bare producer: cassandra ${(tp.cqlRate / perfRate).toFixed(3)}, elasticsearch ${(tp.esRate / perfRate).toFixed(3)}`);
+  } finally {
+    for (const p of procs) p.kill('SIGTERM');
+    await nats.client.jsm.streams.delete(names.stream).catch(() => undefined);
+    await cql.client.execute(`DROP KEYSPACE IF EXISTS ${names.keyspace}`).catch(() => undefined);
+    await removeElasticTemplates(es.client, names.esPrefix).catch(() => undefined);
+    await admin.deleteTopics({ topics: [names.topic, names.dlq, names.perf] }).catch(() => undefined);
+    await admin.deleteGroups([`${tag}.cql`, `${tag}.es`]).catch(() => undefined);
+    await admin.disconnect();
+    await Promise.all([nats.close(), cql.close(), es.close()]);
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (err: unknown) => {
+    console.error(`bench failed: ${(err as Error).stack ?? String(err)}`);
+    for (const p of procs) p.kill('SIGKILL');
+    process.exit(1);
+  },
+);

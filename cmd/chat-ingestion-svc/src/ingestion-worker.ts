@@ -1,0 +1,210 @@
+import { AckPolicy, DeliverPolicy, nanos, type ConsumerMessages, type JsMsg } from 'nats';
+import type { Kafka, Message, Producer } from 'kafkajs';
+import { connectNats, type ClientHandle, type NatsClients } from '@parley/clients';
+import {
+  deadLetterRecord,
+  decodeEnvelope,
+  ensureMessageStream,
+  envelopeRecord,
+  rejectionReason,
+  roomSubjectWildcard,
+  type DeadLetter,
+  type Envelope,
+} from '@parley/envelope';
+import { ParleyError, toParleyError } from '@parley/errors';
+import type { Component } from '@parley/lifecycle';
+import type { Logger } from '@parley/log';
+import { Backoff } from '@parley/pipeline';
+
+export interface IngestionOptions {
+  natsUrl: string;
+  kafka: Kafka;
+  stream: string;
+  subjectPrefix: string;
+  durable: string;
+  topic: string;
+  dlqTopic: string;
+  /** Most messages held between JetStream delivery and Kafka ack (max_ack_pending). */
+  bufferSize: number;
+  /** Records per Kafka produce request. */
+  batchMax: number;
+  ackWaitMs: number;
+  maxBodyBytes: number;
+  service: string;
+  log: Logger;
+  onFatal: (err: unknown) => void;
+}
+
+interface Item {
+  msg: JsMsg;
+  env?: Envelope;
+  err?: ParleyError;
+}
+
+/**
+ * JetStream durable pull consumer → Kafka, at least once.
+ *
+ * Invariants:
+ * - A JetStream message is acked only after Kafka acknowledged its record (acks=all,
+ *   idempotent producer), or after its dead letter was acknowledged. A crash at any point
+ *   leaves it unacked and JetStream redelivers it after ack_wait.
+ * - At most `bufferSize` messages are unacked at once: the server enforces it through
+ *   max_ack_pending, so a slow Kafka slows the pull instead of growing memory.
+ * - One flush runs at a time, in delivery order, so a room's records reach Kafka in the
+ *   order they left the stream (the key keeps them on one partition).
+ * - Instances sharing the durable share the work; what an instance holds while it dies is
+ *   redelivered to the others.
+ */
+export class IngestionWorker implements Component {
+  readonly name = 'ingestion';
+  private nats: ClientHandle<NatsClients> | undefined;
+  private producer: Producer | undefined;
+  private messages: ConsumerMessages | undefined;
+  private pending: Item[] = [];
+  private flushing: Promise<void> | undefined;
+  private reading: Promise<void> | undefined;
+  private stopping = new AbortController();
+
+  constructor(private readonly o: IngestionOptions) {}
+
+  async start(): Promise<void> {
+    const o = this.o;
+    this.stopping = new AbortController();
+    this.nats = await connectNats({ url: o.natsUrl, name: o.service, onStatus: (type, data) => o.log.info({ type, data }, 'nats status') });
+    const { jsm } = this.nats.client;
+    await ensureMessageStream(jsm, { name: o.stream, prefix: o.subjectPrefix });
+    const consumerConfig = {
+      durable_name: o.durable,
+      ack_policy: AckPolicy.Explicit,
+      deliver_policy: DeliverPolicy.All,
+      ack_wait: nanos(o.ackWaitMs),
+      max_ack_pending: o.bufferSize,
+      max_deliver: -1,
+      filter_subject: roomSubjectWildcard(o.subjectPrefix),
+    };
+    try {
+      await jsm.consumers.info(o.stream, o.durable);
+      await jsm.consumers.update(o.stream, o.durable, { ack_wait: consumerConfig.ack_wait, max_ack_pending: o.bufferSize });
+    } catch {
+      await jsm.consumers.add(o.stream, consumerConfig);
+    }
+    this.producer = await this.newProducer();
+    this.reading = this.readLoop();
+  }
+
+  async stop(signal: AbortSignal): Promise<void> {
+    this.stopping.abort(new ParleyError('SHUTTING_DOWN', 'ingestion stopping'));
+    this.messages?.stop();
+    await this.reading;
+    // Finish the batch already handed to Kafka; give the rest back for another instance.
+    await Promise.race([this.flushing, new Promise((r) => signal.addEventListener('abort', r, { once: true }))]);
+    for (const item of this.pending.splice(0)) item.msg.nak();
+    await this.producer?.disconnect().catch(() => undefined);
+    await this.nats?.close();
+  }
+
+  private async newProducer(): Promise<Producer> {
+    const p = this.o.kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
+    await p.connect();
+    return p;
+  }
+
+  private async readLoop(): Promise<void> {
+    const backoff = new Backoff({ maxMs: 3000 });
+    while (!this.stopping.signal.aborted) {
+      try {
+        const consumer = await this.nats!.client.js.consumers.get(this.o.stream, this.o.durable);
+        this.messages = await consumer.consume({ max_messages: this.o.bufferSize });
+        for await (const msg of this.messages) {
+          this.pending.push(this.decode(msg));
+          this.kick();
+          backoff.reset();
+        }
+      } catch (err) {
+        this.o.log.warn({ err }, 'jetstream consume failed; resubscribing');
+      }
+      if (this.stopping.signal.aborted) return;
+      await backoff.wait(this.stopping.signal).catch(() => undefined);
+    }
+  }
+
+  private decode(msg: JsMsg): Item {
+    try {
+      return { msg, env: decodeEnvelope(msg.data, { maxBodyBytes: this.o.maxBodyBytes }) };
+    } catch (err) {
+      return { msg, err: toParleyError(err, 'POISON_MESSAGE') };
+    }
+  }
+
+  private kick(): void {
+    if (this.flushing) return;
+    this.flushing = (async () => {
+      try {
+        while (this.pending.length > 0 && !this.stopping.signal.aborted) {
+          const batch = this.pending.slice(0, this.o.batchMax);
+          if (!(await this.flush(batch))) return;
+          this.pending.splice(0, batch.length);
+        }
+      } catch (err) {
+        this.o.onFatal(err);
+      } finally {
+        this.flushing = undefined;
+        if (this.pending.length > 0 && !this.stopping.signal.aborted) this.kick();
+      }
+    })();
+  }
+
+  /** Produces, dead-letters, then acks one batch. False when interrupted by shutdown. */
+  private async flush(batch: Item[]): Promise<boolean> {
+    const good = batch.filter((i) => i.env !== undefined);
+    const bad = batch.filter((i) => i.err !== undefined);
+    const keepAlive = setInterval(() => batch.forEach((i) => i.msg.working()), Math.max(500, this.o.ackWaitMs / 3));
+    try {
+      if (good.length > 0 && !(await this.produce(this.o.topic, good.map((i) => envelopeRecord(i.env!))))) return false;
+      if (bad.length > 0) {
+        const letters = bad.map((i) => this.letter(i));
+        if (!(await this.produce(this.o.dlqTopic, letters.map((d) => deadLetterRecord(d))))) return false;
+        for (const d of letters) this.o.log.warn({ reason: d.reason, source: d.source, detail: d.message }, 'dead-lettered');
+      }
+    } finally {
+      clearInterval(keepAlive);
+    }
+    // Poison is acked, not terminated: its copy in the dead-letter topic is now the record of
+    // it, and `+TERM <reason>` is ignored by servers before 2.10.
+    for (const i of batch) i.msg.ack();
+    return true;
+  }
+
+  private async produce(topic: string, messages: Message[]): Promise<boolean> {
+    const backoff = new Backoff();
+    for (;;) {
+      try {
+        await this.producer!.send({ topic, acks: -1, messages });
+        return true;
+      } catch (err) {
+        this.o.log.warn({ err, topic, attempt: backoff.attempts, count: messages.length }, 'kafka produce failed; holding the batch and retrying');
+        // A failed idempotent producer may be left with sequence numbers the broker rejects;
+        // a fresh producer id starts clean. Duplicates this may cause are absorbed downstream.
+        await this.producer?.disconnect().catch(() => undefined);
+        try {
+          await backoff.wait(this.stopping.signal);
+        } catch {
+          return false;
+        }
+        this.producer = await this.newProducer().catch(() => this.producer!);
+      }
+    }
+  }
+
+  private letter(i: Item): DeadLetter {
+    const info = i.msg.info;
+    return {
+      key: null,
+      value: Buffer.from(i.msg.data),
+      reason: rejectionReason(i.err!),
+      message: i.err!.message,
+      source: `nats:${info.stream}:${info.streamSequence}:${i.msg.subject}`,
+      service: this.o.service,
+    };
+  }
+}

@@ -1,0 +1,5 @@
+export * from './backoff.js';
+export * from './dead-letters.js';
+export * from './message-sink.js';
+export * from './sink-worker.js';
+export * from './topics.js';

@@ -1,0 +1,170 @@
+import type { Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
+import { decodeEnvelope, EnvelopeError, rejectionReason, type DeadLetter, type Envelope } from '@parley/envelope';
+import { toParleyError, ParleyError } from '@parley/errors';
+import type { Component } from '@parley/lifecycle';
+import type { Logger } from '@parley/log';
+import { Backoff } from './backoff.js';
+import type { DeadLetterSink } from './dead-letters.js';
+import type { MessageSink } from './message-sink.js';
+
+export interface SinkWorkerOptions {
+  kafka: Kafka;
+  topic: string;
+  groupId: string;
+  sink: MessageSink;
+  deadLetters: DeadLetterSink;
+  log: Logger;
+  service: string;
+  /** Records per store write (a CQL round of upserts, one ES bulk request). */
+  maxBatch: number;
+  /** How long the broker may hold a fetch to fill it: batching by time. */
+  maxWaitMs: number;
+  /** The broker answers a fetch early once it has this much: with maxWaitMs, "count or time". */
+  minBytes?: number;
+  maxBodyBytes: number;
+  /** A crash kafkajs will not restart from: the service must stop. */
+  onFatal: (err: unknown) => void;
+}
+
+/**
+ * Kafka consumer group → MessageSink, at least once.
+ *
+ * Invariant: an offset is committed only after every record before it is either stored by
+ * the sink or stored in the dead-letter topic. Retryable failures are retried with backoff
+ * for as long as it takes (heartbeating, so the group keeps the partition); the partition
+ * stalls rather than skips. A rebalance or shutdown mid-batch leaves the rest uncommitted:
+ * the next owner replays it, and idempotent writes make the replay harmless.
+ */
+export class SinkWorker implements Component {
+  readonly name: string;
+  private consumer: Consumer | undefined;
+  private stopping = new AbortController();
+
+  constructor(private readonly opts: SinkWorkerOptions) {
+    this.name = `${opts.sink.name}-worker`;
+  }
+
+  async start(): Promise<void> {
+    const o = this.opts;
+    this.stopping = new AbortController();
+    const consumer = o.kafka.consumer({
+      groupId: o.groupId,
+      // A SIGKILLed member holds its partitions until this expires; long retries heartbeat.
+      sessionTimeout: 15_000,
+      heartbeatInterval: 3000,
+      maxWaitTimeInMs: o.maxWaitMs,
+      minBytes: o.minBytes ?? 1,
+      maxBytes: 8 * 1024 * 1024,
+      retry: { initialRetryTime: 300, maxRetryTime: 5000, retries: 30 },
+    });
+    this.consumer = consumer;
+    consumer.on(consumer.events.CRASH, (e) => {
+      o.log.error({ err: e.payload.error, restart: e.payload.restart }, 'consumer crashed');
+      if (!e.payload.restart) o.onFatal(e.payload.error);
+    });
+    await consumer.connect();
+    // A new group starts from the beginning: a message published before the first deploy is still a message.
+    await consumer.subscribe({ topic: o.topic, fromBeginning: true });
+    await consumer.run({
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      partitionsConsumedConcurrently: 2,
+      eachBatch: (p) => this.eachBatch(p),
+    });
+  }
+
+  async stop(): Promise<void> {
+    this.stopping.abort(new ParleyError('SHUTTING_DOWN', 'worker stopping'));
+    await this.consumer?.disconnect();
+    this.consumer = undefined;
+  }
+
+  private async eachBatch(p: EachBatchPayload): Promise<void> {
+    const { batch } = p;
+    for (let i = 0; i < batch.messages.length; i += this.opts.maxBatch) {
+      if (!p.isRunning() || p.isStale()) return;
+      const chunk = batch.messages.slice(i, i + this.opts.maxBatch);
+      const done = await this.process(batch.topic, batch.partition, chunk, p);
+      if (!done) return;
+      const last = chunk[chunk.length - 1]!.offset;
+      p.resolveOffset(last);
+      try {
+        await this.consumer?.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: (BigInt(last) + 1n).toString() }]);
+      } catch (err) {
+        // Lost the partition or the broker blinked: the next owner replays from the last commit.
+        this.opts.log.warn({ err, partition: batch.partition }, 'offset commit failed; records will be replayed');
+        return;
+      }
+      await p.heartbeat().catch(() => undefined);
+    }
+  }
+
+  /** Stores or dead-letters every record of the chunk; false when interrupted (nothing to commit). */
+  private async process(topic: string, partition: number, records: KafkaMessage[], p: EachBatchPayload): Promise<boolean> {
+    const letters: DeadLetter[] = [];
+    let pending: Array<{ env: Envelope; rec: KafkaMessage }> = [];
+    for (const rec of records) {
+      try {
+        pending.push({ env: decodeEnvelope(rec.value ?? new Uint8Array(), { maxBodyBytes: this.opts.maxBodyBytes }), rec });
+      } catch (err) {
+        letters.push(this.letter(topic, partition, rec, err instanceof EnvelopeError ? err : toParleyError(err, 'POISON_MESSAGE')));
+      }
+    }
+    const backoff = new Backoff();
+    const signal = this.stopping.signal;
+    while (pending.length > 0) {
+      let results: Array<ParleyError | undefined>;
+      try {
+        results = await this.opts.sink.write(pending.map((x) => x.env), signal);
+      } catch (err) {
+        const e = toParleyError(err, 'DEPENDENCY_UNAVAILABLE');
+        if (!e.canRetry) {
+          results = pending.map(() => e);
+        } else {
+          this.opts.log.warn({ err: e, attempt: backoff.attempts, partition }, `${this.opts.sink.name} unavailable; retrying`);
+          if (!(await this.pause(backoff, p))) return false;
+          continue;
+        }
+      }
+      const retry: typeof pending = [];
+      results.forEach((e, idx) => {
+        const item = pending[idx]!;
+        if (e === undefined) return;
+        if (e.canRetry) retry.push(item);
+        else letters.push(this.letter(topic, partition, item.rec, e));
+      });
+      pending = retry;
+      if (pending.length > 0) {
+        this.opts.log.warn({ count: pending.length, attempt: backoff.attempts, partition }, 'retrying records the store refused for now');
+        if (!(await this.pause(backoff, p))) return false;
+      }
+    }
+    try {
+      await this.opts.deadLetters.send(letters, signal);
+    } catch {
+      return false;
+    }
+    return true;
+  }
+
+  private async pause(backoff: Backoff, p: EachBatchPayload): Promise<boolean> {
+    await p.heartbeat().catch(() => undefined);
+    try {
+      await backoff.wait(this.stopping.signal);
+    } catch {
+      return false;
+    }
+    return p.isRunning() && !p.isStale();
+  }
+
+  private letter(topic: string, partition: number, rec: KafkaMessage, err: ParleyError): DeadLetter {
+    return {
+      key: rec.key,
+      value: rec.value,
+      reason: rejectionReason(err),
+      message: err.message,
+      source: `kafka:${topic}:${partition}:${rec.offset}`,
+      service: this.opts.service,
+    };
+  }
+}

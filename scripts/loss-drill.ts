@@ -1,0 +1,270 @@
+/**
+ * Loss drill for the write path: publish a steady stream of N messages to the room subjects
+ * through JetStream while SIGKILLing each worker mid-stream (and restarting it) and while
+ * Kafka, then Elasticsearch, then Cassandra is stopped for a while and restarted. Then check
+ * that every one of the N ids is in Cassandra once and in Elasticsearch once, and nothing else.
+ *
+ *   node --import tsx scripts/loss-drill.ts
+ *   DRILL_MESSAGES=30000 DRILL_RATE=150 DRILL_OUTAGE_S=25 DRILL_KEEP=1 ...
+ *
+ * Every name (stream, subjects, topics, groups, keyspace, index prefix) is random, so the drill
+ * never touches real data. It stops shared servers: run it when nobody else needs them.
+ */
+import { spawn, execFile, type ChildProcess } from 'node:child_process';
+import { createWriteStream, mkdirSync } from 'node:fs';
+import { promisify } from 'node:util';
+import { fileURLToPath } from 'node:url';
+import { parseConfig, natsFields, kafkaFields, cassandraFields, elasticFields } from '@parley/config';
+import { connectNats, createCassandra, createElastic, createKafka } from '@parley/clients';
+import { Snowflake, encodeEnvelope, newMessageEnvelope, publishMsgId, roomSubject } from '@parley/envelope';
+import { migrateCassandra, elasticNames, removeElasticTemplates } from '@parley/migrate';
+import { ensureTopics } from '@parley/pipeline';
+
+const root = fileURLToPath(new URL('../', import.meta.url));
+const N = Number(process.env['DRILL_MESSAGES'] ?? 30_000);
+const RATE = Number(process.env['DRILL_RATE'] ?? 150);
+const OUTAGE_S = Number(process.env['DRILL_OUTAGE_S'] ?? 25);
+const KEEP = process.env['DRILL_KEEP'] === '1';
+const ROOMS = Array.from({ length: 20 }, (_, i) => `room-${i}`);
+const infra = parseConfig({ ...natsFields, ...kafkaFields, ...cassandraFields, ...elasticFields }, process.env);
+const run = promisify(execFile);
+const t0 = Date.now();
+const log = (msg: string) => console.log(`[drill +${((Date.now() - t0) / 1000).toFixed(1)}s] ${msg}`);
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+const tag = `drill_${Date.now().toString(36)}_${Math.random().toString(16).slice(2, 8)}`;
+const names = {
+  stream: `S_${tag}`, prefix: `p_${tag}`, durable: `ingest_${tag}`, topic: `${tag}.messages`, dlq: `${tag}.messages.dlq`,
+  keyspace: tag, esPrefix: tag, cqlGroup: `${tag}.cql`, esGroup: `${tag}.es`,
+};
+const logDir = `/tmp/parley-${tag}`;
+mkdirSync(logDir, { recursive: true });
+
+const baseEnv: Record<string, string> = {
+  ...(process.env as Record<string, string>),
+  NATS_STREAM: names.stream, NATS_SUBJECT_PREFIX: names.prefix, INGESTION_DURABLE: names.durable,
+  KAFKA_TOPIC: names.topic, KAFKA_DLQ_TOPIC: names.dlq, CASSANDRA_KEYSPACE: names.keyspace,
+  ELASTICSEARCH_INDEX_PREFIX: names.esPrefix, LOG_LEVEL: 'info',
+};
+const workers = {
+  'chat-ingestion-svc': {},
+  'chat-command-cql-svc': { KAFKA_GROUP_ID: names.cqlGroup },
+  'chat-command-elastic-svc': { KAFKA_GROUP_ID: names.esGroup },
+} as const;
+type Worker = keyof typeof workers;
+const procs = new Map<Worker, ChildProcess>();
+
+/** Starts a worker as its own process (cmd/<svc>/main.ts) and resolves once it logged "service ready". */
+function startWorker(svc: Worker): Promise<void> {
+  const out = createWriteStream(`${logDir}/${svc}.log`, { flags: 'a' });
+  const child = spawn(process.execPath, ['--import', 'tsx', `cmd/${svc}/main.ts`], { cwd: root, env: { ...baseEnv, ...workers[svc] }, stdio: ['ignore', 'pipe', 'pipe'] });
+  procs.set(svc, child);
+  child.stderr!.pipe(out);
+  return new Promise((resolve, reject) => {
+    let buf = '';
+    child.stdout!.on('data', (d: Buffer) => {
+      out.write(d);
+      buf += d.toString();
+      if (buf.includes('service ready')) {
+        buf = '';
+        resolve();
+      }
+    });
+    child.once('exit', (code) => reject(new Error(`${svc} exited with ${code} before ready (see ${logDir}/${svc}.log)`)));
+  });
+}
+
+async function killAndRestart(svc: Worker): Promise<void> {
+  const child = procs.get(svc)!;
+  child.kill('SIGKILL');
+  await new Promise((r) => child.once('exit', r));
+  log(`SIGKILLed ${svc}`);
+  await sleep(2000);
+  await startWorker(svc);
+  log(`restarted ${svc}`);
+}
+
+async function outage(server: 'kafka' | 'elasticsearch' | 'cassandra'): Promise<void> {
+  await run(`${root}scripts/infra.sh`, ['down', server]);
+  log(`${server} stopped`);
+  await sleep(OUTAGE_S * 1000);
+  await run(`${root}scripts/infra.sh`, ['up', server], { timeout: 300_000 });
+  log(`${server} back up`);
+}
+
+async function main(): Promise<void> {
+  log(`names ${tag}; ${N} messages at ${RATE}/s over ${ROOMS.length} rooms; logs in ${logDir}`);
+  const kafka = createKafka({ brokers: infra.kafkaBrokers, clientId: 'loss-drill' }).client;
+  const admin = kafka.admin();
+  await admin.connect();
+  await ensureTopics(admin, [names.topic, names.dlq], 6);
+  await admin.disconnect();
+  const cql = createCassandra({ contactPoints: infra.cassandraContactPoints, localDataCenter: infra.cassandraLocalDc });
+  await migrateCassandra({ client: cql.client, keyspace: names.keyspace, dir: `${root}cql`, direction: 'up' });
+  const es = createElastic({ url: infra.elasticsearchUrl });
+  const nats = await connectNats({ url: infra.natsUrl, name: 'loss-drill' });
+
+  for (const svc of Object.keys(workers) as Worker[]) await startWorker(svc);
+  log('workers ready');
+
+  const ids: string[] = [];
+  const publishing = publish(nats.client.js, ids);
+  const chaos = (async () => {
+    await sleep(5000);
+    for (const svc of Object.keys(workers) as Worker[]) {
+      await killAndRestart(svc);
+      await sleep(4000);
+    }
+    for (const server of ['kafka', 'elasticsearch', 'cassandra'] as const) {
+      await outage(server);
+      await sleep(5000);
+    }
+  })();
+  await Promise.all([publishing, chaos]);
+  log(`published ${ids.length}; chaos over; waiting for the stores to catch up`);
+
+  const expected = new Set(ids);
+  const caughtUpAt = await waitFor(
+    async () => (await cqlCount(cql.client)) >= N && (await esIds(es.client)).length >= N,
+    async () => `cassandra ${await cqlCount(cql.client).catch(() => -1)}, elasticsearch ${(await esIds(es.client).catch(() => [])).length}`,
+    15 * 60_000,
+  );
+  await sleep(5000); // let any late duplicate land before judging
+  const cqlAll = await cqlIds(cql.client);
+  const esAll = await esIds(es.client);
+  const verdict = [judge('cassandra', cqlAll, expected), judge('elasticsearch', esAll, expected)];
+  const dlqCount = await topicSize(kafka, names.dlq);
+  const esDocCount = (await es.client.count({ index: elasticNames(names.esPrefix).alias })).count;
+  console.log('\n=== loss drill summary ===');
+  console.log(`messages published (PubAck'd): ${ids.length}`);
+  console.log(`worker SIGKILLs: ${Object.keys(workers).length}; outages: kafka, elasticsearch, cassandra ${OUTAGE_S}s each`);
+  console.log(`caught up ${caughtUpAt === undefined ? 'NEVER' : `${((caughtUpAt - t0) / 1000).toFixed(0)}s after start`}`);
+  for (const v of verdict) console.log(`${v.store}: rows ${v.total}, distinct ${v.distinct}, missing ${v.missing}, duplicated ${v.duplicated}, unexpected ${v.unexpected}`);
+  console.log(`elasticsearch _count: ${esDocCount}`);
+  console.log(`dead letters: ${dlqCount}`);
+  const ok = verdict.every((v) => v.missing === 0 && v.duplicated === 0 && v.unexpected === 0 && v.total === N) && esDocCount === N && dlqCount === 0;
+  console.log(ok ? 'RESULT: PASS, nothing lost, nothing doubled' : 'RESULT: FAIL');
+
+  for (const c of procs.values()) c.kill('SIGTERM');
+  await Promise.all([...procs.values()].map((c) => new Promise((r) => (c.exitCode !== null ? r(null) : c.once('exit', r)))));
+  if (!KEEP) {
+    await nats.client.jsm.streams.delete(names.stream).catch(() => undefined);
+    await cql.client.execute(`DROP KEYSPACE IF EXISTS ${names.keyspace}`).catch(() => undefined);
+    await removeElasticTemplates(es.client, names.esPrefix).catch(() => undefined);
+    const a = kafka.admin();
+    await a.connect();
+    await a.deleteTopics({ topics: [names.topic, names.dlq] }).catch(() => undefined);
+    await a.deleteGroups([names.cqlGroup, names.esGroup]).catch(() => undefined);
+    await a.disconnect();
+  }
+  await Promise.all([nats.close(), cql.close(), es.close()]);
+  process.exit(ok ? 0 : 1);
+}
+
+/** A steady stream: one message every 1/RATE s, each published and PubAck'd like the edge does. */
+async function publish(js: import('nats').JetStreamClient, ids: string[]): Promise<void> {
+  const gen = new Snowflake({ instance: 1023 });
+  const start = Date.now();
+  const inflight = new Set<Promise<void>>();
+  for (let i = 0; i < N; i++) {
+    const due = start + (i * 1000) / RATE;
+    if (due > Date.now()) await sleep(due - Date.now());
+    const env = newMessageEnvelope(gen.next(), { room_id: ROOMS[i % ROOMS.length]!, sender_id: `u${i % 50}`, sender_name: `User ${i % 50}`, body: `drill message ${i}`, client_msg_id: `d${i}` });
+    const p = publishWithRetry(js, env).then(() => void ids.push(env.id));
+    inflight.add(p);
+    void p.finally(() => inflight.delete(p));
+    if (inflight.size >= 500) await Promise.race(inflight);
+    if (i > 0 && i % 5000 === 0) log(`published ${i}`);
+  }
+  await Promise.all(inflight);
+}
+
+async function publishWithRetry(js: import('nats').JetStreamClient, env: ReturnType<typeof newMessageEnvelope>): Promise<void> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await js.publish(roomSubject(env.room_id, names.prefix), encodeEnvelope(env), { msgID: publishMsgId(env.room_id, env.sender_id, env.client_msg_id) });
+      return;
+    } catch (err) {
+      if (attempt > 20) throw err;
+      await sleep(200);
+    }
+  }
+}
+
+async function waitFor(cond: () => Promise<boolean>, progress: () => Promise<string>, timeoutMs: number): Promise<number | undefined> {
+  const deadline = Date.now() + timeoutMs;
+  let last = 0;
+  while (Date.now() < deadline) {
+    try {
+      if (await cond()) return Date.now();
+    } catch {
+      // a store still warming up
+    }
+    if (Date.now() - last > 15_000) {
+      last = Date.now();
+      log(`catching up: ${await progress()}`);
+    }
+    await sleep(1000);
+  }
+  return undefined;
+}
+
+async function cqlIds(client: import('cassandra-driver').Client): Promise<string[]> {
+  const out: string[] = [];
+  await new Promise<void>((resolve, reject) => {
+    client.eachRow(`SELECT id FROM ${names.keyspace}.messages`, [], { prepare: true, fetchSize: 5000, autoPage: true }, (_n, row) => out.push(row.get('id').toString()), (err) => (err ? reject(err) : resolve()));
+  });
+  return out;
+}
+
+async function cqlCount(client: import('cassandra-driver').Client): Promise<number> {
+  return (await cqlIds(client)).length;
+}
+
+/**
+ * Every document id behind the alias, paged with search_after so 10k is not a ceiling. Paged
+ * on the keyword `id`, not the long `seq`: sort values above 2^53 come back as rounded JSON
+ * numbers, and a rounded cursor repeats or skips documents at page boundaries.
+ */
+async function esIds(client: import('@elastic/elasticsearch').Client): Promise<string[]> {
+  const alias = elasticNames(names.esPrefix).alias;
+  await client.indices.refresh({ index: alias });
+  const out: string[] = [];
+  let after: Array<string | number> | undefined;
+  for (;;) {
+    const res = await client.search({ index: alias, size: 5000, _source: false, sort: [{ id: 'asc' }], ...(after ? { search_after: after } : {}) });
+    const hits = res.hits.hits;
+    out.push(...hits.map((h) => h._id!));
+    if (hits.length < 5000) return out;
+    after = hits[hits.length - 1]!.sort as Array<string | number>;
+  }
+}
+
+function judge(store: string, got: string[], expected: Set<string>) {
+  const seen = new Map<string, number>();
+  for (const id of got) seen.set(id, (seen.get(id) ?? 0) + 1);
+  let missing = 0;
+  for (const id of expected) if (!seen.has(id)) missing++;
+  return {
+    store, total: got.length, distinct: seen.size, missing,
+    duplicated: [...seen.values()].filter((n) => n > 1).length,
+    unexpected: [...seen.keys()].filter((id) => !expected.has(id)).length,
+  };
+}
+
+async function topicSize(kafka: import('kafkajs').Kafka, topic: string): Promise<number> {
+  const a = kafka.admin();
+  await a.connect();
+  try {
+    const offs = await a.fetchTopicOffsets(topic);
+    return offs.reduce((n, p) => n + Number(p.high) - Number(p.low), 0);
+  } finally {
+    await a.disconnect();
+  }
+}
+
+main().catch((err: unknown) => {
+  console.error(`loss drill failed: ${(err as Error).stack ?? String(err)}`);
+  for (const c of procs.values()) c.kill('SIGKILL');
+  process.exit(2);
+});
