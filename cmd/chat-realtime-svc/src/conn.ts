@@ -1,0 +1,192 @@
+import type uWS from 'uWebSockets.js';
+import type { Logger } from '@parley/log';
+import { isParleyError } from '@parley/errors';
+import type { Admitted } from './admission.js';
+import { loadBacklog, type BacklogDeps } from './join.js';
+import type { MessagePublisher } from './publisher.js';
+import type { RateLimiter } from './rate-limit.js';
+import type { RoomHub } from './room-hub.js';
+import type { RoomRegistry } from './room-registry.js';
+import {
+  CloseCodes,
+  PONG_FRAME,
+  ackFrame,
+  errorFrame,
+  historyFrame,
+  historyUnavailableFrame,
+  parseClientFrame,
+  type ErrorFrameCode,
+} from './protocol.js';
+
+/** uWS copies the own properties of user data into its own object, so the Conn travels inside one. */
+export interface SocketData {
+  conn: Conn;
+}
+
+export interface ConnLimits {
+  maxBodyBytes: number;
+  historyLimit: number;
+  maxInFlight: number;
+  maxStrikes: number;
+  strikeWindowMs: number;
+  /** Live frames held for a socket while its history loads; beyond this it must resume later. */
+  maxPendingJoin: number;
+}
+
+export interface ConnServices {
+  hub: RoomHub;
+  registry: RoomRegistry;
+  limiter: RateLimiter;
+  /** Resolved lazily: the publisher needs the instance lease, which starts after the edge is built. */
+  publisher: () => MessagePublisher;
+  backlog: BacklogDeps;
+}
+
+/**
+ * One member's socket in one room: its join (buffer live, load history, flush, go live), its
+ * sends and its strikes. Invariant: after `closed` is set nothing touches `ws` again (uWS
+ * throws on a closed socket), so every async continuation checks it first.
+ */
+export class Conn {
+  readonly roomId: string;
+  readonly userId: string;
+  private ws: uWS.WebSocket<SocketData> | undefined;
+  private closed = false;
+  private joining = true;
+  private pending: Array<{ id: bigint; frame: string }> = [];
+  private readonly pendingIds = new Set<bigint>();
+  private inFlight = 0;
+  private strikes = 0;
+  private strikeWindowStart = 0;
+
+  constructor(
+    private readonly admitted: Admitted,
+    private readonly ip: string,
+    private readonly limits: ConnLimits,
+    private readonly services: ConnServices,
+    private readonly log: Logger,
+  ) {
+    this.roomId = admitted.roomId;
+    this.userId = admitted.caller.id;
+  }
+
+  open(ws: uWS.WebSocket<SocketData>): void {
+    this.ws = ws;
+    this.services.registry.add(this);
+    // acquire counts the reference synchronously; onClose always releases it.
+    const subscribed = this.services.hub.acquire(this.roomId);
+    void this.join(subscribed);
+  }
+
+  private async join(subscribed: Promise<void>): Promise<void> {
+    try {
+      await subscribed;
+    } catch (err) {
+      this.log.warn({ err, roomId: this.roomId }, 'room subscription failed');
+      return this.end(CloseCodes.SERVICE_RESTART, 'live subscription failed: reconnect and resume');
+    }
+    const backlog = await loadBacklog(this.services.backlog, {
+      roomId: this.roomId,
+      token: this.admitted.token,
+      limit: this.limits.historyLimit,
+      ...(this.admitted.lastId === undefined ? {} : { lastId: this.admitted.lastId }),
+      isBuffered: (id) => this.pendingIds.has(id),
+    });
+    if (this.closed || !this.ws) return;
+    const ws = this.ws;
+    const sent = new Set<bigint>();
+    ws.cork(() => {
+      if (backlog.kind === 'history') {
+        for (const m of backlog.messages) sent.add(m.id);
+        ws.send(historyFrame(this.roomId, backlog.messages.map((m) => m.json), backlog.hasMore));
+      } else {
+        ws.send(historyUnavailableFrame(this.roomId, backlog.code));
+      }
+      const after = this.admitted.lastId ?? 0n;
+      for (const p of this.pending) if (!sent.has(p.id) && p.id > after) ws.send(p.frame);
+      // Same tick as the flush: no live message can fall between the buffer and the topic.
+      ws.subscribe(this.services.registry.topicOf(this.roomId));
+    });
+    this.joining = false;
+    this.pending = [];
+    this.pendingIds.clear();
+    this.services.registry.markLive(this);
+  }
+
+  /** A live frame that arrived while the history was loading. */
+  buffer(id: bigint, frame: string): void {
+    if (!this.joining || this.closed) return;
+    if (this.pendingIds.has(id)) return;
+    this.pending.push({ id, frame });
+    this.pendingIds.add(id);
+    if (this.pending.length > this.limits.maxPendingJoin) this.end(CloseCodes.SLOW_CONSUMER, 'too much traffic while joining: reconnect and resume');
+  }
+
+  onFrame(data: ArrayBuffer, isBinary: boolean): void {
+    const parsed = parseClientFrame(data, isBinary, this.limits.maxBodyBytes);
+    if (!parsed.ok) return this.reject(parsed.code, parsed.message, parsed.client_msg_id);
+    if (parsed.frame.type === 'ping') return this.send(PONG_FRAME);
+    const { client_msg_id: clientMsgId, body } = parsed.frame;
+    if (this.inFlight >= this.limits.maxInFlight) {
+      return this.reject('too_many_in_flight', `at most ${this.limits.maxInFlight} unacknowledged sends`, clientMsgId);
+    }
+    this.inFlight += 1;
+    const work = this.deliver(clientMsgId, body).finally(() => {
+      this.inFlight -= 1;
+    });
+    this.services.registry.track(work);
+  }
+
+  private async deliver(clientMsgId: string, body: string): Promise<void> {
+    const { caller } = this.admitted;
+    try {
+      const rate = await this.services.limiter.hit('send', caller.id, this.ip);
+      if (!rate.allowed) return this.reject('rate_limited', `send rate exceeded; retry in ${rate.retryAfterMs} ms`, clientMsgId);
+      const id = await this.services.publisher().publish({ roomId: this.roomId, senderId: caller.id, senderName: caller.displayName, clientMsgId, body });
+      this.send(ackFrame(clientMsgId, id));
+    } catch (err) {
+      if (!isParleyError(err) || err.code === 'INTERNAL') this.log.error({ err, roomId: this.roomId }, 'send failed');
+      this.send(errorFrame('unavailable', 'message not stored; retry with the same client_msg_id', clientMsgId));
+    }
+  }
+
+  /**
+   * Answers a rejected frame; too many within a window close the socket. Rate limiting closes
+   * with its own code so a client can tell "slow down" from "your frames are broken".
+   */
+  private reject(code: ErrorFrameCode, message: string, clientMsgId?: string): void {
+    this.send(errorFrame(code, message, clientMsgId));
+    const now = Date.now();
+    if (now - this.strikeWindowStart > this.limits.strikeWindowMs) {
+      this.strikeWindowStart = now;
+      this.strikes = 0;
+    }
+    this.strikes += 1;
+    if (this.strikes >= this.limits.maxStrikes) {
+      this.end(code === 'rate_limited' ? CloseCodes.RATE_ABUSE : CloseCodes.PROTOCOL_ABUSE, 'too many rejected frames');
+    }
+  }
+
+  send(frame: string): void {
+    if (this.closed || !this.ws) return;
+    this.ws.send(frame);
+  }
+
+  end(code: number, reason: string): void {
+    if (this.closed || !this.ws) return;
+    this.ws.end(code, reason);
+  }
+
+  bufferedAmount(): number {
+    return this.closed || !this.ws ? 0 : this.ws.getBufferedAmount();
+  }
+
+  onClose(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.ws = undefined;
+    this.pending = [];
+    this.services.registry.remove(this);
+    this.services.hub.release(this.roomId);
+  }
+}

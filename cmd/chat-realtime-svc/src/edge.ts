@@ -1,0 +1,145 @@
+import uWS from 'uWebSockets.js';
+import { ParleyError } from '@parley/errors';
+import type { Component } from '@parley/lifecycle';
+import type { Logger } from '@parley/log';
+import { admit, refusal, type UpgradeInfo } from './admission.js';
+import type { Gatekeeper } from './gatekeeper.js';
+import type { RateLimiter } from './rate-limit.js';
+import { Conn, type ConnLimits, type ConnServices, type SocketData } from './conn.js';
+import { CloseCodes } from './protocol.js';
+import { RoomRegistry } from './room-registry.js';
+
+export interface EdgeOptions {
+  host: string;
+  port: number;
+  maxFrameBytes: number;
+  maxBackpressure: number;
+  idleTimeoutSeconds: number;
+  limits: ConnLimits;
+  gatekeeper: Gatekeeper;
+  limiter: RateLimiter;
+  services: Omit<ConnServices, 'registry'>;
+  registry: RoomRegistry;
+  log: Logger;
+}
+
+const WS_PATH = '/v1/rooms/:roomId/ws';
+/** How often socket send buffers are checked against the soft limit. */
+const SWEEP_MS = 250;
+
+/**
+ * The WebSocket edge on uWebSockets.js as a lifecycle Component. Upgrades only after the
+ * admission checks passed (the async upgrade pattern: read the request synchronously, guard
+ * with onAborted, answer inside cork). Stop refuses new sockets, closes the listen socket,
+ * tells every client to reconnect elsewhere (1012) and waits for unacknowledged sends.
+ */
+export class RealtimeEdge implements Component {
+  readonly name = 'websocket';
+  private readonly app: uWS.TemplatedApp;
+  private listenSocket: uWS.us_listen_socket | undefined;
+  private boundPort = 0;
+  private closing = false;
+  private sweep: NodeJS.Timeout | undefined;
+
+  constructor(private readonly opts: EdgeOptions) {
+    this.app = uWS.App();
+    opts.registry.bindFanout((topic, frame) => void this.app.publish(topic, frame));
+    this.app.ws<SocketData>(WS_PATH, {
+      maxPayloadLength: opts.maxFrameBytes,
+      // uWS's own limit is the hard stop; the sweep closes with 4008 at half of it first.
+      maxBackpressure: opts.maxBackpressure * 2,
+      closeOnBackpressureLimit: 1,
+      idleTimeout: opts.idleTimeoutSeconds,
+      sendPingsAutomatically: true,
+      upgrade: (res, req, context) => this.upgrade(res, req, context),
+      open: (ws) => ws.getUserData().conn.open(ws),
+      message: (ws, data, isBinary) => ws.getUserData().conn.onFrame(data, isBinary),
+      close: (ws) => ws.getUserData().conn.onClose(),
+    });
+    this.app.get('/healthz', (res) => json(res, '200 OK', { status: 'ok' }));
+    this.app.get('/readyz', (res) => json(res, this.closing ? '503 Service Unavailable' : '200 OK', { status: this.closing ? 'unavailable' : 'ready' }));
+    // For operators and the benchmark: how many sockets, rooms and NATS subscriptions, and RSS.
+    this.app.get('/stats', (res) =>
+      json(res, '200 OK', { connections: opts.registry.connectionCount, rooms: opts.services.hub.size, nats_subscriptions: opts.services.hub.subscriptionTotal, rss_bytes: process.memoryUsage.rss() }),
+    );
+    this.app.any('/*', (res) => {
+      const r = refusal(new ParleyError('NOT_FOUND', 'no such route; WebSockets live at /v1/rooms/{roomId}/ws'));
+      res.cork(() => {
+        res.writeStatus(r.status).writeHeader('content-type', 'application/json').end(r.body);
+      });
+    });
+  }
+
+  port(): number {
+    return this.boundPort;
+  }
+
+  /** Every socket of this edge is asked to reconnect and resume (after NATS came back, for one). */
+  resetAll(reason: string): void {
+    this.opts.registry.closeAll(CloseCodes.SERVICE_RESTART, reason);
+  }
+
+  start(): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.app.listen(this.opts.host, this.opts.port, (socket) => {
+        if (!socket) return reject(new Error(`cannot listen on ${this.opts.host}:${this.opts.port}`));
+        this.listenSocket = socket;
+        this.boundPort = uWS.us_socket_local_port(socket);
+        this.sweep = setInterval(() => this.opts.registry.closeSlow(this.opts.maxBackpressure), SWEEP_MS);
+        this.opts.log.info({ component: this.name, listening: `http://${this.opts.host}:${this.boundPort}` }, 'websocket listening');
+        resolve();
+      });
+    });
+  }
+
+  async stop(signal: AbortSignal): Promise<void> {
+    this.closing = true;
+    clearInterval(this.sweep);
+    if (this.listenSocket) uWS.us_listen_socket_close(this.listenSocket);
+    this.listenSocket = undefined;
+    this.opts.registry.closeAll(CloseCodes.SERVICE_RESTART, 'service restart: reconnect and resume');
+    await this.opts.registry.drained(signal);
+    this.opts.services.hub.close();
+  }
+
+  private upgrade(res: uWS.HttpResponse, req: uWS.HttpRequest, context: uWS.us_socket_context_t): void {
+    const aborted = { value: false };
+    res.onAborted(() => {
+      aborted.value = true;
+    });
+    const info: UpgradeInfo = {
+      roomId: req.getParameter(0) ?? '',
+      query: req.getQuery() ?? '',
+      authorization: req.getHeader('authorization'),
+      cookie: req.getHeader('cookie'),
+      protocol: req.getHeader('sec-websocket-protocol'),
+      ip: Buffer.from(res.getRemoteAddressAsText()).toString(),
+    };
+    const key = req.getHeader('sec-websocket-key');
+    const extensions = req.getHeader('sec-websocket-extensions');
+    const admission = this.closing ? Promise.reject(new ParleyError('SHUTTING_DOWN', 'server is shutting down')) : admit(info, this.opts);
+    admission.then(
+      (a) => {
+        if (aborted.value) return;
+        const conn = new Conn(a, info.ip, this.opts.limits, { ...this.opts.services, registry: this.opts.registry }, this.opts.log);
+        res.cork(() => res.upgrade<SocketData>({ conn }, key, a.protocol, extensions, context));
+      },
+      (err: unknown) => {
+        if (aborted.value) return;
+        const r = refusal(err);
+        if (r.status.startsWith('5')) this.opts.log.warn({ err, roomId: info.roomId }, 'join refused: dependency failure');
+        res.cork(() => {
+          res.writeStatus(r.status);
+          for (const [k, v] of Object.entries(r.headers)) res.writeHeader(k, v);
+          res.end(r.body);
+        });
+      },
+    );
+  }
+}
+
+function json(res: uWS.HttpResponse, status: string, body: unknown): void {
+  res.cork(() => {
+    res.writeStatus(status).writeHeader('content-type', 'application/json').end(JSON.stringify(body));
+  });
+}

@@ -1,0 +1,86 @@
+import { timeOf } from '@parley/envelope';
+import { isParleyError } from '@parley/errors';
+import type { Backlogged, HistorySource, RecentSource } from './history.js';
+
+/**
+ * What a joining socket receives before live frames. The join runs in this order:
+ *
+ *   1. the room's live subscription is active (RoomHub.acquire resolved after a NATS flush),
+ *      and everything it delivers for this socket is buffered, not sent;
+ *   2. history from chat-query-svc: the newest `limit`, or what followed `lastId` on resume;
+ *   3. the recent tail from the JetStream stream, for what the pipeline has not stored yet,
+ *      read until a message the live buffer already holds (so nothing falls between 2 and 1);
+ *   4. merge 2 and 3 by id (dedupe, sort): one history frame, oldest to newest;
+ *   5. buffered live frames whose id the history frame did not carry, in arrival order;
+ *   6. from then on the socket is subscribed to the room topic and gets live frames directly.
+ */
+export type Backlog = { kind: 'history'; messages: Backlogged[]; hasMore: boolean } | { kind: 'unavailable'; code: string };
+
+export interface BacklogDeps {
+  history: HistorySource;
+  recent: RecentSource | undefined;
+  /** How far back the stream is read when history gave no floor. */
+  lookbackMs: number;
+  /** Most messages taken from the stream on one join. */
+  maxRecent: number;
+  now?: () => number;
+  onRecentError?: (err: unknown) => void;
+}
+
+export interface JoinRequest {
+  roomId: string;
+  token: string;
+  limit: number;
+  lastId?: bigint;
+  /** True when the live subscription already delivered this id to the joining socket. */
+  isBuffered(id: bigint): boolean;
+}
+
+/** Edge instances' clocks differ a little; read the stream from a bit before the floor. */
+const CLOCK_SKEW_MS = 2000;
+
+export async function loadBacklog(deps: BacklogDeps, req: JoinRequest): Promise<Backlog> {
+  let page;
+  try {
+    page = await deps.history.list(req.roomId, req.token, { limit: req.limit, ...(req.lastId === undefined ? {} : { afterId: req.lastId }) });
+    // More was missed than one page holds: start from the newest instead and tell the client
+    // (has_more) that there is a hole it can fill through the REST history.
+    if (req.lastId !== undefined && page.hasMore) page = { ...(await deps.history.list(req.roomId, req.token, { limit: req.limit })), hasMore: true };
+  } catch (err) {
+    return { kind: 'unavailable', code: isParleyError(err) ? err.code : 'DEPENDENCY_UNAVAILABLE' };
+  }
+  const recent = await readRecent(deps, req, maxId(page.messages) ?? req.lastId);
+  const merged = mergeById(page.messages, recent, req.lastId);
+  if (req.lastId === undefined && merged.length > req.limit) {
+    return { kind: 'history', messages: merged.slice(merged.length - req.limit), hasMore: true };
+  }
+  return { kind: 'history', messages: merged, hasMore: page.hasMore };
+}
+
+async function readRecent(deps: BacklogDeps, req: JoinRequest, floor: bigint | undefined): Promise<Backlogged[]> {
+  if (!deps.recent) return [];
+  try {
+    const newest = await deps.recent.newestId(req.roomId);
+    if (newest === undefined || (floor !== undefined && newest <= floor)) return [];
+    const now = (deps.now ?? Date.now)();
+    const since = floor === undefined ? now - deps.lookbackMs : timeOf(floor) - CLOCK_SKEW_MS;
+    return await deps.recent.read(req.roomId, since, deps.maxRecent, (id) => req.isBuffered(id));
+  } catch (err) {
+    // The stream tail is a refinement; history and live still work without it.
+    deps.onRecentError?.(err);
+    return [];
+  }
+}
+
+function maxId(list: readonly Backlogged[]): bigint | undefined {
+  let max: bigint | undefined;
+  for (const m of list) if (max === undefined || m.id > max) max = m.id;
+  return max;
+}
+
+/** Union by id, sorted ascending, keeping only ids after `after` when given. */
+export function mergeById(a: readonly Backlogged[], b: readonly Backlogged[], after?: bigint): Backlogged[] {
+  const byId = new Map<bigint, Backlogged>();
+  for (const m of [...a, ...b]) if (after === undefined || m.id > after) byId.set(m.id, m);
+  return [...byId.values()].sort((x, y) => (x.id < y.id ? -1 : x.id > y.id ? 1 : 0));
+}

@@ -1,0 +1,128 @@
+/**
+ * The WebSocket protocol of the edge. Every frame is one UTF-8 JSON object with a `type`.
+ *
+ *   client → server
+ *     {"type":"send","client_msg_id":"c-1","body":"hi"}   client_msg_id: [A-Za-z0-9_-]{1,64}, the retry key
+ *     {"type":"ping"}                                      answered with {"type":"pong"}
+ *
+ *   server → client
+ *     {"type":"history","room_id":R,"messages":[M…],"has_more":b}   once, oldest to newest
+ *     {"type":"history_unavailable","room_id":R,"code":C}         instead of history; live continues
+ *     {"type":"message","message":M}                            every live message, in room order
+ *     {"type":"ack","client_msg_id":"c-1","id":"<snowflake>"}    after JetStream stored it
+ *     {"type":"error","code":C,"message":"…","client_msg_id"?:"c-1"}
+ *     {"type":"room_deleted","room_id":R}                       then close 4404
+ *     {"type":"pong"}
+ *
+ *   M is the message envelope of @parley/envelope (id, room_id, sender_id, sender_name, body,
+ *   client_msg_id, kind, created_at, v), byte for byte as stored in JetStream.
+ */
+export const CloseCodes = {
+  NORMAL: 1000,
+  /** A frame over REALTIME_MAX_FRAME_BYTES (sent by uWebSockets.js itself). */
+  MESSAGE_TOO_BIG: 1009,
+  /** The edge is shutting down: reconnect (to another instance) and resume with last_id. */
+  SERVICE_RESTART: 1012,
+  /** The socket fell too far behind (send buffer over REALTIME_MAX_BACKPRESSURE): reconnect and resume. */
+  SLOW_CONSUMER: 4008,
+  /** Too many rejected frames within a window. Do not reconnect blindly: fix the client. */
+  PROTOCOL_ABUSE: 4400,
+  /** The member was removed from the room. */
+  MEMBERSHIP_REVOKED: 4403,
+  /** The room was deleted. */
+  ROOM_DELETED: 4404,
+  /** Too many rate-limited sends within a window. Reconnect after a pause. */
+  RATE_ABUSE: 4429,
+} as const;
+
+export const ErrorFrameCodes = [
+  'binary_not_supported',
+  'invalid_json',
+  'invalid_frame',
+  'unknown_type',
+  'invalid_client_msg_id',
+  'body_empty',
+  'body_too_large',
+  'rate_limited',
+  'too_many_in_flight',
+  'unavailable',
+] as const;
+export type ErrorFrameCode = (typeof ErrorFrameCodes)[number];
+
+export type ClientFrame = { type: 'send'; client_msg_id: string; body: string } | { type: 'ping' };
+
+export type ParseResult = { ok: true; frame: ClientFrame } | { ok: false; code: ErrorFrameCode; message: string; client_msg_id?: string };
+
+const CLIENT_MSG_ID = /^[A-Za-z0-9_-]{1,64}$/;
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
+
+/**
+ * Turns one inbound frame into a ClientFrame or a stable error code. Pure and total: whatever
+ * the bytes, it returns; the caller decides about strikes and closing.
+ */
+export function parseClientFrame(data: ArrayBuffer, isBinary: boolean, maxBodyBytes: number): ParseResult {
+  if (isBinary) return fail('binary_not_supported', 'binary frames are not supported; send UTF-8 JSON text');
+  let text: string;
+  try {
+    text = strictUtf8.decode(data);
+  } catch {
+    return fail('invalid_json', 'frame is not valid UTF-8');
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return fail('invalid_json', 'frame is not valid JSON');
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return fail('invalid_frame', 'frame must be a JSON object');
+  const obj = value as Record<string, unknown>;
+  if (obj['type'] === 'ping') return { ok: true, frame: { type: 'ping' } };
+  if (obj['type'] !== 'send') return fail('unknown_type', `unknown frame type ${JSON.stringify(obj['type'] ?? null).slice(0, 64)}`);
+  return parseSend(obj, maxBodyBytes);
+}
+
+function parseSend(obj: Record<string, unknown>, maxBodyBytes: number): ParseResult {
+  const extra = Object.keys(obj).filter((k) => k !== 'type' && k !== 'client_msg_id' && k !== 'body');
+  const id = obj['client_msg_id'];
+  if (typeof id !== 'string' || !CLIENT_MSG_ID.test(id)) return fail('invalid_client_msg_id', 'client_msg_id must match [A-Za-z0-9_-]{1,64}');
+  if (extra.length > 0) return fail('invalid_frame', `unknown fields: ${extra.slice(0, 5).join(', ')}`, id);
+  const body = obj['body'];
+  if (typeof body !== 'string') return fail('invalid_frame', 'body must be a string', id);
+  if (body.trim().length === 0) return fail('body_empty', 'body must not be empty or blank', id);
+  if (LONE_SURROGATE.test(body)) return fail('invalid_frame', 'body contains a lone surrogate', id);
+  const size = Buffer.byteLength(body);
+  if (size > maxBodyBytes) return fail('body_too_large', `body is ${size} bytes, limit ${maxBodyBytes}`, id);
+  return { ok: true, frame: { type: 'send', client_msg_id: id, body } };
+}
+
+function fail(code: ErrorFrameCode, message: string, clientMsgId?: string): ParseResult {
+  return clientMsgId === undefined ? { ok: false, code, message } : { ok: false, code, message, client_msg_id: clientMsgId };
+}
+
+export function errorFrame(code: ErrorFrameCode, message: string, clientMsgId?: string): string {
+  return JSON.stringify({ type: 'error', code, message, ...(clientMsgId === undefined ? {} : { client_msg_id: clientMsgId }) });
+}
+
+export function ackFrame(clientMsgId: string, id: string): string {
+  return JSON.stringify({ type: 'ack', client_msg_id: clientMsgId, id });
+}
+
+/** A live frame built around the stored envelope bytes: serialized once per room, not per socket. */
+export function messageFrame(envelopeJson: string): string {
+  return `{"type":"message","message":${envelopeJson}}`;
+}
+
+export function historyFrame(roomId: string, envelopeJsons: readonly string[], hasMore: boolean): string {
+  return `{"type":"history","room_id":${JSON.stringify(roomId)},"messages":[${envelopeJsons.join(',')}],"has_more":${hasMore}}`;
+}
+
+export function historyUnavailableFrame(roomId: string, code: string): string {
+  return JSON.stringify({ type: 'history_unavailable', room_id: roomId, code });
+}
+
+export function roomDeletedFrame(roomId: string): string {
+  return JSON.stringify({ type: 'room_deleted', room_id: roomId });
+}
+
+export const PONG_FRAME = '{"type":"pong"}';

@@ -1,0 +1,135 @@
+import { decodeEnvelope, parseId } from '@parley/envelope';
+import type { Logger } from '@parley/log';
+import type { Conn } from './conn.js';
+import type { RoomHubHandlers } from './room-hub.js';
+import { CloseCodes, messageFrame, roomDeletedFrame } from './protocol.js';
+
+const text = new TextDecoder();
+
+/**
+ * Which sockets of this edge are in which room, and what reaches them from NATS. Live frames
+ * are serialized once per room and handed to uWS topic fanout (`publish`); only sockets still
+ * loading their history get a copy in their own buffer. It also tracks unacknowledged sends
+ * so shutdown can wait for their PubAcks.
+ */
+export class RoomRegistry implements RoomHubHandlers {
+  private readonly rooms = new Map<string, Set<Conn>>();
+  private readonly joining = new Map<string, Set<Conn>>();
+  private readonly inFlight = new Set<Promise<unknown>>();
+  private publish: (topic: string, frame: string) => void = () => undefined;
+
+  constructor(
+    private readonly log: Logger,
+    private readonly maxBodyBytes: number,
+  ) {}
+
+  /** The edge's topic fanout (uWS app.publish), bound once the app exists. */
+  bindFanout(publish: (topic: string, frame: string) => void): void {
+    this.publish = publish;
+  }
+
+  topicOf(roomId: string): string {
+    return `room/${roomId}`;
+  }
+
+  add(conn: Conn): void {
+    setAdd(this.rooms, conn.roomId, conn);
+    setAdd(this.joining, conn.roomId, conn);
+  }
+
+  markLive(conn: Conn): void {
+    setDelete(this.joining, conn.roomId, conn);
+  }
+
+  remove(conn: Conn): void {
+    setDelete(this.rooms, conn.roomId, conn);
+    setDelete(this.joining, conn.roomId, conn);
+  }
+
+  get connectionCount(): number {
+    let n = 0;
+    for (const s of this.rooms.values()) n += s.size;
+    return n;
+  }
+
+  onMessage(roomId: string, data: Uint8Array): void {
+    let id: bigint | undefined;
+    try {
+      id = parseId(decodeEnvelope(data, { maxBodyBytes: this.maxBodyBytes }).id);
+    } catch (err) {
+      // Nothing but envelopes belongs on a message subject; a stray publish must not reach clients.
+      this.log.warn({ err, roomId }, 'dropped an invalid envelope from the room subject');
+      return;
+    }
+    if (id === undefined) return;
+    const frame = messageFrame(text.decode(data));
+    this.publish(this.topicOf(roomId), frame);
+    const joiners = this.joining.get(roomId);
+    if (joiners) for (const c of joiners) c.buffer(id, frame);
+  }
+
+  onEvent(roomId: string, data: Uint8Array): void {
+    let event: { type?: unknown; data?: { user_id?: unknown } };
+    try {
+      event = JSON.parse(text.decode(data)) as typeof event;
+    } catch {
+      return;
+    }
+    const members = [...(this.rooms.get(roomId) ?? [])];
+    if (event.type === 'room.deleted') {
+      this.log.info({ roomId, sockets: members.length }, 'room deleted: closing its sockets');
+      const frame = roomDeletedFrame(roomId);
+      for (const c of members) {
+        c.send(frame);
+        c.end(CloseCodes.ROOM_DELETED, 'room deleted');
+      }
+    } else if (event.type === 'room.member_removed' && typeof event.data?.user_id === 'string') {
+      const userId = event.data.user_id;
+      for (const c of members) if (c.userId === userId) c.end(CloseCodes.MEMBERSHIP_REVOKED, 'removed from the room');
+    }
+  }
+
+  onLost(roomId: string, err: unknown): void {
+    this.log.warn({ err, roomId }, 'room subscription lost: members must resume');
+    for (const c of [...(this.rooms.get(roomId) ?? [])]) c.end(CloseCodes.SERVICE_RESTART, 'live subscription lost: reconnect and resume');
+  }
+
+  closeAll(code: number, reason: string): void {
+    for (const set of [...this.rooms.values()]) for (const c of [...set]) c.end(code, reason);
+  }
+
+  /** Sockets whose send buffer passed `limit` are told to reconnect and resume (4008). */
+  closeSlow(limit: number): void {
+    for (const set of this.rooms.values()) {
+      for (const c of set) {
+        if (c.bufferedAmount() > limit) c.end(CloseCodes.SLOW_CONSUMER, 'too slow: reconnect and resume');
+      }
+    }
+  }
+
+  track(p: Promise<unknown>): void {
+    this.inFlight.add(p);
+    const done = () => void this.inFlight.delete(p);
+    p.then(done, done);
+  }
+
+  /** Resolves when every tracked send settled, or when `signal` aborts. */
+  async drained(signal: AbortSignal): Promise<void> {
+    while (this.inFlight.size > 0 && !signal.aborted) {
+      await Promise.race([Promise.allSettled([...this.inFlight]), new Promise((r) => signal.addEventListener('abort', r, { once: true }))]);
+    }
+  }
+}
+
+function setAdd<K, V>(map: Map<K, Set<V>>, key: K, value: V): void {
+  let set = map.get(key);
+  if (!set) map.set(key, (set = new Set()));
+  set.add(value);
+}
+
+function setDelete<K, V>(map: Map<K, Set<V>>, key: K, value: V): void {
+  const set = map.get(key);
+  if (!set) return;
+  set.delete(value);
+  if (set.size === 0) map.delete(key);
+}

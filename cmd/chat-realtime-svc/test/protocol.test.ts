@@ -1,0 +1,40 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { parseClientFrame, messageFrame, historyFrame } from '../src/protocol.js';
+import { mergeById } from '../src/join.js';
+
+const enc = (s: string) => new TextEncoder().encode(s).buffer as ArrayBuffer;
+const code = (data: ArrayBuffer, binary = false) => {
+  const r = parseClientFrame(data, binary, 10);
+  return r.ok ? r.frame.type : r.code;
+};
+
+test('parseClientFrame answers every bad frame with its stable code', () => {
+  assert.equal(code(enc('{}'), true), 'binary_not_supported');
+  assert.equal(code(new Uint8Array([0xc3, 0x28]).buffer as ArrayBuffer), 'invalid_json');
+  assert.equal(code(enc('{nope')), 'invalid_json');
+  assert.equal(code(enc('"str"')), 'invalid_frame');
+  assert.equal(code(enc('null')), 'invalid_frame');
+  assert.equal(code(enc('{"type":"x"}')), 'unknown_type');
+  assert.equal(code(enc('{"type":"send","body":"a"}')), 'invalid_client_msg_id');
+  assert.equal(code(enc('{"type":"send","client_msg_id":"a b","body":"a"}')), 'invalid_client_msg_id');
+  assert.equal(code(enc('{"type":"send","client_msg_id":"a","body":5}')), 'invalid_frame');
+  assert.equal(code(enc('{"type":"send","client_msg_id":"a","body":"a","x":1}')), 'invalid_frame');
+  assert.equal(code(enc('{"type":"send","client_msg_id":"a","body":" \\n "}')), 'body_empty');
+  assert.equal(code(enc('{"type":"send","client_msg_id":"a","body":"\\ud800"}')), 'invalid_frame');
+  assert.equal(code(enc('{"type":"send","client_msg_id":"a","body":"ééééééé"}')), 'body_too_large', 'size is UTF-8 bytes');
+  assert.equal(code(enc('{"type":"send","client_msg_id":"a","body":"hello"}')), 'send');
+  assert.equal(code(enc('{"type":"ping"}')), 'ping');
+});
+
+test('frames wrap stored envelope bytes without re-serializing them', () => {
+  const env = '{"v":1,"id":"5"}';
+  assert.deepEqual(JSON.parse(messageFrame(env)), { type: 'message', message: { v: 1, id: '5' } });
+  assert.deepEqual(JSON.parse(historyFrame('r', [env, env], true)), { type: 'history', room_id: 'r', messages: [{ v: 1, id: '5' }, { v: 1, id: '5' }], has_more: true });
+});
+
+test('mergeById dedupes, sorts ascending and drops ids at or before the resume point', () => {
+  const m = (id: bigint) => ({ id, json: String(id) });
+  assert.deepEqual(mergeById([m(3n), m(1n)], [m(2n), m(3n), m(5n)]).map((x) => x.id), [1n, 2n, 3n, 5n]);
+  assert.deepEqual(mergeById([m(3n), m(1n)], [m(2n), m(5n)], 2n).map((x) => x.id), [3n, 5n]);
+});
