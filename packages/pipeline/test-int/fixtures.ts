@@ -77,7 +77,13 @@ export async function createTopics(n: PipelineNames, partitions = 3): Promise<{ 
   const kafka = createKafka({ brokers: infra.kafkaBrokers, clientId: 'write-path-test' }).client;
   const admin = kafka.admin();
   await admin.connect();
-  await ensureTopics(admin, [n.topic, n.dlqTopic], partitions);
+  try {
+    await ensureTopics(admin, [n.topic, n.dlqTopic], partitions);
+  } catch (err) {
+    // A leaked admin connection would keep the test process alive until the file times out.
+    await admin.disconnect();
+    throw err;
+  }
   return {
     kafka,
     drop: async () => {
