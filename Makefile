@@ -2,9 +2,9 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 TSX := node --import tsx
-SERVICES := user-svc room-svc chat-query-svc chat-ingestion-svc chat-command-cql-svc chat-command-elastic-svc chat-realtime-svc
+SERVICES := user-svc room-svc chat-query-svc chat-ingestion-svc chat-command-cql-svc chat-command-elastic-svc chat-realtime-svc web-gateway
 
-.PHONY: help install check typecheck lint test test-unit test-integration up down status logs \
+.PHONY: help install check typecheck lint test test-unit test-integration up down status logs cli drill \
         infra-up infra-down infra-status migrate migrate-down \
         user-migrate-up user-migrate-down room-migrate-up room-migrate-down cql-migrate-up cql-migrate-down es-migrate-up es-migrate-down \
         $(addprefix start-,$(SERVICES))
@@ -59,9 +59,19 @@ status: ## services and infrastructure
 logs: ## follow the services' logs
 	@scripts/services.sh logs $(SERVICES)
 
+cli: install ## terminal client against the services `make up` started (flags: ARGS="--ws-url ...")
+	@$(TSX) cmd/parley-cli/main.ts $(ARGS)
+
+drill: install infra-up ## failure drill: kill and restart each service and server under chat load (stops Kafka, Cassandra, ES briefly)
+	@$(TSX) scripts/drill.ts
+
 test: install infra-up ## unit + integration tests against real servers (brings up what it needs)
 	@scripts/test.sh all
 test-unit: install ## unit tests only (nothing needs to run)
 	@scripts/test.sh unit
 test-integration: install infra-up
 	@scripts/test.sh integration
+
+.PHONY: bench
+bench: install infra-up ## Parley's edge vs Socket.io+Redis vs bare uWS under one load, then the other benches; writes docs/benchmarks.md (~10 min)
+	@ulimit -n "$$(ulimit -Hn)" 2>/dev/null || true; BENCH_COMMAND="make bench" $(TSX) bench/run-bench.ts

@@ -15,7 +15,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['cmd/*/main.ts', 'scripts/**/*.ts', 'bench/**/*.ts', 'packages/test-support/src/**/*.ts', 'cmd/*/test*/**/*.ts', 'packages/*/test*/**/*.ts'],
+    files: ['cmd/*/main.ts', 'scripts/**/*.ts', 'bench/**/*.ts', 'packages/test-support/src/**/*.ts', 'cmd/*/test*/**/*.ts', 'packages/*/test*/**/*.ts', 'e2e/**/*.ts'],
     rules: { 'no-console': 'off', 'no-restricted-properties': 'off' },
   },
 );

@@ -9,7 +9,8 @@ RUN_DIR=${PARLEY_RUN_DIR:-.run}
 mkdir -p "$RUN_DIR/logs"
 cmd=${1:-status}; shift || true
 svcs=("$@")
-if [[ ${#svcs[@]} -eq 0 ]]; then mapfile -t svcs < <(ls cmd 2>/dev/null); fi
+# Without names: every cmd/* that runs as a service (the terminal client in cmd/parley-cli does not).
+if [[ ${#svcs[@]} -eq 0 ]]; then mapfile -t svcs < <(grep -l startService cmd/*/main.ts 2>/dev/null | cut -d/ -f2); fi
 
 alive() { [[ -f $RUN_DIR/$1.pid ]] && kill -0 "$(cat "$RUN_DIR/$1.pid")" 2>/dev/null; }
 
@@ -25,7 +26,7 @@ start_one() {
     if grep -q '"msg":"service ready"' "$log"; then
       local where
       where=$(grep -o '"listening":"[^"]*"' "$log" | cut -d'"' -f4 | paste -sd' ' - || true)
-      echo "  $svc: ready (pid $(cat "$RUN_DIR/$svc.pid")) ${where}"
+      echo "  $svc: ready (pid $(cat "$RUN_DIR/$svc.pid")) ${where:-(worker, no port)}"
       return 0
     fi
     if ! alive "$svc"; then

@@ -1,0 +1,156 @@
+import { createInterface, type Interface } from 'node:readline';
+import { ApiError, ParleyApi, type Message } from './api.js';
+import { RoomSession } from './room-session.js';
+
+const HELP = `commands:
+  /register <username> <password>   create an account and log in
+  /login <username> <password>      log in
+  /rooms [public]                   rooms you belong to, or public rooms
+  /create <name> [private]          create a room (public unless "private") and enter it
+  /join <room-id>                   join a room (if needed) and enter it: history, then live
+  /leave                            leave the room's live view (you stay a member)
+  /history [n]                      the last n messages of the room (default 20)
+  /search <words>                   search the room's history
+  /quit                             exit
+anything else is sent to the room you are in`;
+
+/** An interactive session: one command per line, live messages printed above the prompt. */
+export class Repl {
+  private readonly rl: Interface;
+  /** Piped input (a script driving the client) gets plain lines: no prompt, no cursor codes. */
+  private readonly tty: boolean;
+  private room: RoomSession | undefined;
+  private me: string | undefined;
+
+  constructor(
+    private readonly api: ParleyApi,
+    input: NodeJS.ReadableStream,
+    private readonly output: NodeJS.WritableStream,
+  ) {
+    this.tty = (output as { isTTY?: boolean }).isTTY === true;
+    this.rl = createInterface({ input, output, terminal: this.tty });
+  }
+
+  /** Resolves when the user quits or input ends. */
+  async run(): Promise<void> {
+    if (this.api.token) this.me = (await this.api.me()).username;
+    this.print(`parley: type /help for commands${this.api.token ? '' : '; start with /register or /login'}`);
+    this.prompt();
+    return new Promise((resolve) => {
+      // Lines are handled one after another so piped input keeps its order.
+      let chain = Promise.resolve();
+      this.rl.on('line', (line) => {
+        chain = chain.then(() => this.handle(line.trim())).then(() => this.prompt());
+      });
+      this.rl.on('close', () => void chain.then(() => this.room?.close()).then(resolve));
+    });
+  }
+
+  private async handle(line: string): Promise<void> {
+    if (line === '') return;
+    if (!line.startsWith('/')) return this.say(line);
+    const [cmd, ...args] = line.split(/\s+/);
+    try {
+      await this.command(cmd!, args, line.slice(cmd!.length).trim());
+    } catch (err) {
+      this.print(err instanceof ApiError ? `! ${err.message}` : `! ${(err as Error).message}`);
+    }
+  }
+
+  private async command(cmd: string, args: string[], rest: string): Promise<void> {
+    switch (cmd) {
+      case '/help':
+        return this.print(HELP);
+      case '/register':
+      case '/login': {
+        if (args.length !== 2) return this.print(`usage: ${cmd} <username> <password>`);
+        const s = cmd === '/register' ? await this.api.register(args[0]!, args[1]!) : await this.api.login(args[0]!, args[1]!);
+        this.me = s.user.username;
+        return this.print(`logged in as ${s.user.username} (${s.user.id})`);
+      }
+      case '/rooms': {
+        const rooms = await this.api.rooms(args[0] === 'public' ? 'public' : 'mine');
+        if (rooms.length === 0) return this.print('no rooms');
+        for (const r of rooms) this.print(`  ${r.id}  ${r.name}  (${r.visibility}${r.role ? `, ${r.role}` : ''})`);
+        return;
+      }
+      case '/create': {
+        const priv = args[args.length - 1] === 'private';
+        const name = (priv ? args.slice(0, -1) : args).join(' ');
+        if (!name) return this.print('usage: /create <name> [private]');
+        const room = await this.api.createRoom(name, priv ? 'private' : 'public');
+        this.print(`created ${room.name}: ${room.id}`);
+        return this.enter(room.id, room.name);
+      }
+      case '/join': {
+        if (args.length !== 1) return this.print('usage: /join <room-id>');
+        const room = await this.api.ensureMember(args[0]!);
+        return this.enter(room.id, room.name);
+      }
+      case '/leave':
+        this.room?.close();
+        this.room = undefined;
+        return this.print('left the live view');
+      case '/history': {
+        const m = await this.api.history(this.requireRoom(), Number(args[0] ?? 20));
+        return m.forEach((x) => this.show(x));
+      }
+      case '/search': {
+        if (!rest) return this.print('usage: /search <words>');
+        const found = await this.api.search(this.requireRoom(), rest);
+        this.print(`${found.length} found`);
+        return found.forEach((x) => this.show(x));
+      }
+      case '/quit':
+        return void this.rl.close();
+      default:
+        return this.print(`unknown command ${cmd}; /help lists them`);
+    }
+  }
+
+  private async enter(roomId: string, name: string): Promise<void> {
+    if (!this.api.token) throw new Error('log in first');
+    this.room?.close();
+    const session = new RoomSession(this.api.endpoints.ws, this.api.token, roomId, {
+      history: (msgs, more, resumed) => {
+        if (resumed) this.print(`-- back in ${name}${msgs.length ? `, ${msgs.length} missed meanwhile${more ? ' (more via /history)' : ''}` : ''} --`);
+        else this.print(`-- ${name}: ${msgs.length} earlier message(s)${more ? ', older ones via /history' : ''} --`);
+        msgs.forEach((m) => this.show(m));
+        if (!resumed) this.print('-- live --');
+      },
+      message: (m) => this.show(m),
+      notice: (t) => this.print(`* ${t}`),
+    });
+    await session.open();
+    this.room = session;
+  }
+
+  private say(text: string): void {
+    if (!this.room) return this.print('not in a room: /create or /join first');
+    this.room.send(text);
+  }
+
+  private requireRoom(): string {
+    if (!this.room) throw new Error('not in a room: /join first');
+    return this.room.roomId;
+  }
+
+  private show(m: Message): void {
+    const time = new Date(m.created_at).toLocaleTimeString();
+    const who = m.sender_name === this.me ? `${m.sender_name} (you)` : m.sender_name;
+    this.print(`[${time}] ${who}: ${m.body}`);
+  }
+
+  /** Prints above the prompt without eating what the user is typing. */
+  private print(text: string): void {
+    if (!this.tty) return void this.output.write(`${text}\n`);
+    this.output.write(`\r\x1b[K${text}\n`);
+    this.prompt(true);
+  }
+
+  private prompt(keep = false): void {
+    if (!this.tty) return;
+    this.rl.setPrompt(this.room ? `${this.me ?? ''}> ` : 'parley> ');
+    this.rl.prompt(keep);
+  }
+}
