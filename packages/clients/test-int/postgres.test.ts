@@ -28,3 +28,14 @@ test('postgres: health fails against a dead port', async (t) => {
   defer(() => pg.close());
   await assert.rejects(pg.health());
 });
+
+test('postgres: an unreachable server is classified as a retryable 503, not a 500', async (t) => {
+  const { toParleyError } = await import('@parley/errors');
+  const defer = deferrer(t);
+  const pg = createPostgres({ url: 'postgres://postgres@127.0.0.1:1/none' });
+  defer(() => pg.close());
+  const err = await pg.client.query('SELECT 1').then(() => undefined, (e: unknown) => e);
+  const pe = toParleyError(err);
+  assert.equal(pe.code, 'DEPENDENCY_UNAVAILABLE');
+  assert.equal(pe.httpStatus, 503);
+});

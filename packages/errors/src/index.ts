@@ -54,12 +54,32 @@ export function isParleyError(err: unknown): err is ParleyError {
   return err instanceof ParleyError;
 }
 
+const UNREACHABLE_NET_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN']);
+// PostgreSQL SQLSTATE class 08 (connection exception) and 57P01..57P03 (shutting down, starting up).
+const PG_UNAVAILABLE = /^(08[0-9A-Z]{3}|57P0[1-3])$/;
+// node-postgres reports a dropped or unobtainable connection by message only.
+const PG_UNAVAILABLE_TEXT = /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error/;
+
 /**
- * Wraps anything thrown into a ParleyError. Unknown errors are INTERNAL and not retryable:
+ * True when `err` says a store or peer could not be reached, as opposed to refusing what we
+ * asked: those are worth retrying and answer 503, never 500.
+ */
+export function isUnreachable(err: unknown): boolean {
+  if (err === null || typeof err !== 'object') return false;
+  const code = (err as { code?: unknown }).code;
+  if (typeof code === 'string' && (UNREACHABLE_NET_CODES.has(code) || PG_UNAVAILABLE.test(code))) return true;
+  if (err instanceof AggregateError && err.errors.some(isUnreachable)) return true;
+  return err instanceof Error && PG_UNAVAILABLE_TEXT.test(err.message);
+}
+
+/**
+ * Wraps anything thrown into a ParleyError. A store that cannot be reached becomes a retryable
+ * DEPENDENCY_UNAVAILABLE; other unknown errors are `fallback` (INTERNAL, not retryable):
  * retrying what we do not understand is how a poison message blocks a partition.
  */
 export function toParleyError(err: unknown, fallback: ErrorCode = 'INTERNAL'): ParleyError {
   if (err instanceof ParleyError) return err;
   const message = err instanceof Error ? err.message : String(err);
+  if (isUnreachable(err)) return new ParleyError('DEPENDENCY_UNAVAILABLE', `dependency unavailable: ${message}`, { cause: err });
   return new ParleyError(fallback, message, { cause: err });
 }

@@ -1,5 +1,5 @@
 import { fastify, LogController, type FastifyInstance, type FastifyError } from 'fastify';
-import { ParleyError, isParleyError } from '@parley/errors';
+import { ParleyError, isParleyError, isUnreachable } from '@parley/errors';
 import type { Logger } from '@parley/log';
 
 export interface HealthCheck {
@@ -112,6 +112,8 @@ function toHttpError(err: FastifyError): ParleyError {
   if (code === 404) return new ParleyError('NOT_FOUND', 'not found');
   if (code === 503) return new ParleyError('SHUTTING_DOWN', 'server is shutting down');
   if (code !== undefined && code >= 400 && code < 500) return new ParleyError('VALIDATION_FAILED', err.message);
+  // A store that cannot be reached is a 503 the client may retry; its address stays private.
+  if (isUnreachable(err)) return new ParleyError('DEPENDENCY_UNAVAILABLE', 'a dependency is unavailable; retry later', { cause: err });
   return new ParleyError('INTERNAL', 'internal error', { cause: err });
 }
 

@@ -11,6 +11,9 @@ function app(checks: Array<{ name: string; check: () => Promise<void>; critical?
   a.get('/boom', async () => {
     throw new Error('secret detail from the database');
   });
+  a.get('/db-down', async () => {
+    throw Object.assign(new Error('connect ECONNREFUSED 10.1.2.3:5432'), { code: 'ECONNREFUSED' });
+  });
   a.get('/gone', async () => {
     throw new ParleyError('NOT_FOUND', 'room not found');
   });
@@ -28,6 +31,7 @@ test('errors share one JSON shape and never leak internals', async () => {
     ['POST', '/echo', `{"name":"${'x'.repeat(100)}"}`, 413, 'PAYLOAD_TOO_LARGE'],
     ['GET', '/boom', undefined, 500, 'INTERNAL'],
     ['GET', '/gone', undefined, 404, 'NOT_FOUND'],
+    ['GET', '/db-down', undefined, 503, 'DEPENDENCY_UNAVAILABLE'],
     ['GET', '/nowhere', undefined, 404, 'NOT_FOUND'],
   ];
   for (const [method, url, payload, status, code] of cases) {
@@ -37,6 +41,8 @@ test('errors share one JSON shape and never leak internals', async () => {
   }
   const boom = await a.inject({ method: 'GET', url: '/boom' });
   assert.doesNotMatch(boom.body, /secret detail/);
+  const down = await a.inject({ method: 'GET', url: '/db-down' });
+  assert.doesNotMatch(down.body, /10\.1\.2\.3/, 'a 503 does not reveal where the store lives');
   await a.close();
 });
 
