@@ -19,6 +19,7 @@ import { connectNats, createCassandra, createElastic, createKafka } from '@parle
 import { Snowflake, encodeEnvelope, newMessageEnvelope, publishMsgId, roomSubject } from '@parley/envelope';
 import { migrateCassandra, elasticNames, removeElasticTemplates } from '@parley/migrate';
 import { ensureTopics } from '@parley/pipeline';
+import { cassandraIds, elasticIds, tally } from '../e2e/stores.js';
 
 const root = fileURLToPath(new URL('../', import.meta.url));
 const N = Number(process.env['DRILL_MESSAGES'] ?? 30_000);
@@ -124,25 +125,27 @@ async function main(): Promise<void> {
   log(`published ${ids.length}; chaos over; waiting for the stores to catch up`);
 
   const expected = new Set(ids);
+  const alias = elasticNames(names.esPrefix).alias;
   const caughtUpAt = await waitFor(
-    async () => (await cqlCount(cql.client)) >= N && (await esIds(es.client)).length >= N,
-    async () => `cassandra ${await cqlCount(cql.client).catch(() => -1)}, elasticsearch ${(await esIds(es.client).catch(() => [])).length}`,
+    async () => (await cassandraIds(cql.client, names.keyspace)).length >= N && (await elasticIds(es.client, alias)).length >= N,
+    async () => `cassandra ${(await cassandraIds(cql.client, names.keyspace).catch(() => [])).length}, elasticsearch ${(await elasticIds(es.client, alias).catch(() => [])).length}`,
     15 * 60_000,
   );
   await sleep(5000); // let any late duplicate land before judging
-  const cqlAll = await cqlIds(cql.client);
-  const esAll = await esIds(es.client);
-  const verdict = [judge('cassandra', cqlAll, expected), judge('elasticsearch', esAll, expected)];
+  const verdict = [
+    { store: 'cassandra', ...tally(await cassandraIds(cql.client, names.keyspace), expected) },
+    { store: 'elasticsearch', ...tally(await elasticIds(es.client, alias), expected) },
+  ];
   const dlqCount = await topicSize(kafka, names.dlq);
-  const esDocCount = (await es.client.count({ index: elasticNames(names.esPrefix).alias })).count;
+  const esDocCount = (await es.client.count({ index: alias })).count;
   console.log('\n=== loss drill summary ===');
   console.log(`messages published (PubAck'd): ${ids.length}`);
   console.log(`worker SIGKILLs: ${Object.keys(workers).length}; outages: kafka, elasticsearch, cassandra ${OUTAGE_S}s each`);
   console.log(`caught up ${caughtUpAt === undefined ? 'NEVER' : `${((caughtUpAt - t0) / 1000).toFixed(0)}s after start`}`);
-  for (const v of verdict) console.log(`${v.store}: rows ${v.total}, distinct ${v.distinct}, missing ${v.missing}, duplicated ${v.duplicated}, unexpected ${v.unexpected}`);
+  for (const v of verdict) console.log(`${v.store}: rows ${v.rows}, distinct ${v.distinct}, missing ${v.missing}, duplicated ${v.duplicated}, unexpected ${v.unexpected}`);
   console.log(`elasticsearch _count: ${esDocCount}`);
   console.log(`dead letters: ${dlqCount}`);
-  const ok = verdict.every((v) => v.missing === 0 && v.duplicated === 0 && v.unexpected === 0 && v.total === N) && esDocCount === N && dlqCount === 0;
+  const ok = verdict.every((v) => v.missing === 0 && v.duplicated === 0 && v.unexpected === 0 && v.rows === N) && esDocCount === N && dlqCount === 0;
   console.log(ok ? 'RESULT: PASS, nothing lost, nothing doubled' : 'RESULT: FAIL');
 
   for (const c of procs.values()) c.kill('SIGTERM');
@@ -207,49 +210,6 @@ async function waitFor(cond: () => Promise<boolean>, progress: () => Promise<str
     await sleep(1000);
   }
   return undefined;
-}
-
-async function cqlIds(client: import('cassandra-driver').Client): Promise<string[]> {
-  const out: string[] = [];
-  await new Promise<void>((resolve, reject) => {
-    client.eachRow(`SELECT id FROM ${names.keyspace}.messages`, [], { prepare: true, fetchSize: 5000, autoPage: true }, (_n, row) => out.push(row.get('id').toString()), (err) => (err ? reject(err) : resolve()));
-  });
-  return out;
-}
-
-async function cqlCount(client: import('cassandra-driver').Client): Promise<number> {
-  return (await cqlIds(client)).length;
-}
-
-/**
- * Every document id behind the alias, paged with search_after so 10k is not a ceiling. Paged
- * on the keyword `id`, not the long `seq`: sort values above 2^53 come back as rounded JSON
- * numbers, and a rounded cursor repeats or skips documents at page boundaries.
- */
-async function esIds(client: import('@elastic/elasticsearch').Client): Promise<string[]> {
-  const alias = elasticNames(names.esPrefix).alias;
-  await client.indices.refresh({ index: alias });
-  const out: string[] = [];
-  let after: Array<string | number> | undefined;
-  for (;;) {
-    const res = await client.search({ index: alias, size: 5000, _source: false, sort: [{ id: 'asc' }], ...(after ? { search_after: after } : {}) });
-    const hits = res.hits.hits;
-    out.push(...hits.map((h) => h._id!));
-    if (hits.length < 5000) return out;
-    after = hits[hits.length - 1]!.sort as Array<string | number>;
-  }
-}
-
-function judge(store: string, got: string[], expected: Set<string>) {
-  const seen = new Map<string, number>();
-  for (const id of got) seen.set(id, (seen.get(id) ?? 0) + 1);
-  let missing = 0;
-  for (const id of expected) if (!seen.has(id)) missing++;
-  return {
-    store, total: got.length, distinct: seen.size, missing,
-    duplicated: [...seen.values()].filter((n) => n > 1).length,
-    unexpected: [...seen.keys()].filter((id) => !expected.has(id)).length,
-  };
 }
 
 async function topicSize(kafka: import('kafkajs').Kafka, topic: string): Promise<number> {

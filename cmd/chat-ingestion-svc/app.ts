@@ -17,7 +17,7 @@ export const spec = {
   topicPartitions: field({ env: 'KAFKA_TOPIC_PARTITIONS', schema: types.int(1, 1024), default: '6', doc: 'partitions when the topics are created here' }),
   bufferSize: field({ env: 'INGESTION_BUFFER', schema: types.int(1, 100_000), default: '2000', doc: 'max messages between JetStream delivery and Kafka ack' }),
   batchMax: field({ env: 'INGESTION_BATCH_MAX', schema: types.int(1, 10_000), default: '500', doc: 'records per Kafka produce request' }),
-  ackWaitMs: field({ env: 'INGESTION_ACK_WAIT_MS', schema: types.int(1000, 600_000), default: '30000', doc: 'JetStream redelivers what is not acked within this' }),
+  ackWaitMs: field({ env: 'INGESTION_ACK_WAIT_MS', schema: types.int(1000, 600_000), default: '10000', doc: 'JetStream redelivers what is not acked within this (in-flight messages are kept alive while Kafka is slow)' }),
   maxBodyBytes: field({ env: 'MESSAGE_MAX_BODY_BYTES', schema: types.int(1, 1_000_000), default: String(DEFAULT_MAX_BODY_BYTES), doc: 'largest accepted message body, UTF-8 bytes' }),
 };
 
