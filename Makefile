@@ -65,7 +65,8 @@ cli: install ## terminal client against the services `make up` started (flags: A
 drill: install infra-up ## failure drill: kill and restart each service and server under chat load (stops Kafka, Cassandra, ES briefly)
 	@$(TSX) scripts/drill.ts
 
-test: install infra-up ## unit + integration tests against real servers (brings up what it needs)
+test: install infra-up ## unit, integration and browser tests against real servers (brings up what it needs)
+	@scripts/ensure-chromium.sh || echo "chromium could not be installed: the browser test will skip"
 	@scripts/test.sh all
 test-unit: install ## unit tests only (nothing needs to run)
 	@scripts/test.sh unit

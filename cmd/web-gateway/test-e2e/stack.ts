@@ -1,0 +1,169 @@
+/**
+ * The whole system for browser tests, on random ports and names: user-svc, room-svc,
+ * chat-query-svc, the write path (ingestion, CQL and Elasticsearch workers) and the gateway in
+ * this process; the WebSocket edge as a child process, so a test can kill it for real.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { connectNats } from '@parley/clients';
+import { startService, type RunningService } from '@parley/service';
+import { infra, uniqueName, freePort, eventually, type deferrer } from '@parley/test-support';
+import { stores } from '../../chat-query-svc/test-int/harness.js';
+import { startUserSvc } from '../../user-svc/test-int/harness.js';
+import { roomNames, startRoomSvc } from '../../room-svc/test-int/harness.js';
+import { pipelineNames, pipelineEnv, runService, createTopics } from '../../../packages/pipeline/test-int/fixtures.js';
+import { queryService } from '../../chat-query-svc/app.js';
+import { ingestionService } from '../../chat-ingestion-svc/app.js';
+import { cqlCommandService } from '../../chat-command-cql-svc/app.js';
+import { elasticCommandService } from '../../chat-command-elastic-svc/app.js';
+import { webGatewayService } from '../app.js';
+
+type Defer = ReturnType<typeof deferrer>;
+export const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
+const logLevel = process.env['TEST_LOG_LEVEL'] ?? 'silent';
+
+/** Starts a service definition in this process and registers its shutdown. */
+async function inProcess<S extends Parameters<typeof startService>[0]>(defer: Defer, def: S, env: Record<string, string>): Promise<void> {
+  const stderr: string[] = [];
+  const svc = await startService(def, { LOG_LEVEL: logLevel, ...env }, (l) => stderr.push(l));
+  defer(async () => {
+    svc.shutdown('test');
+    await svc.done;
+  });
+  if ((await Promise.race([svc.done, new Promise((r) => setTimeout(r, 0, 'running'))])) !== 'running') throw new Error(`${def.name} did not start: ${stderr.join('\n')}`);
+}
+
+export interface Edge {
+  /** SIGKILL: no goodbye to clients, no drain. */
+  kill(): Promise<void>;
+  start(): Promise<void>;
+}
+
+/** chat-realtime-svc as a child process on a fixed port, so a restart lands where the gateway points. */
+function edgeProcess(defer: Defer, env: Record<string, string>): Edge {
+  let child: ChildProcess | undefined;
+  const kill = async () => {
+    const c = child;
+    child = undefined;
+    if (!c || c.exitCode !== null) return;
+    const exited = new Promise((r) => c.once('exit', r));
+    c.kill('SIGKILL');
+    await exited;
+  };
+  defer(kill);
+  return {
+    kill,
+    start: async () => {
+      const c = spawn(process.execPath, ['--import', 'tsx', 'cmd/chat-realtime-svc/main.ts'], { cwd: repoRoot, env: { ...process.env, ...env, LOG_LEVEL: 'info' }, stdio: ['ignore', 'pipe', 'pipe'] });
+      child = c;
+      const tail: string[] = [];
+      await new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`edge not ready in 60 s:\n${tail.join('')}`)), 60_000);
+        const onData = (chunk: Buffer) => {
+          const text = String(chunk);
+          tail.push(text);
+          if (tail.length > 50) tail.shift();
+          if (text.includes('"msg":"service ready"')) {
+            clearTimeout(timer);
+            resolve();
+          }
+        };
+        c.stdout!.on('data', onData);
+        c.stderr!.on('data', onData);
+        c.once('exit', (code) => {
+          clearTimeout(timer);
+          reject(new Error(`edge exited with ${code}:\n${tail.join('')}`));
+        });
+      });
+      c.removeAllListeners('exit');
+    },
+  };
+}
+
+export async function startStack(defer: Defer, opts: { historyLimit: number; sendsPerUser: number }) {
+  const s = await stores(defer);
+  const users = await startUserSvc(defer);
+  const rn = await roomNames(defer);
+  const rooms = await startRoomSvc(defer, rn, users.grpcAddr);
+  const queryGrpc = await freePort();
+  const queryHttp = await freePort();
+  await inProcess(defer, queryService, {
+    CASSANDRA_CONTACT_POINTS: infra.cassandraContactPoints.join(','),
+    CASSANDRA_LOCAL_DC: infra.cassandraLocalDc,
+    CASSANDRA_KEYSPACE: s.keyspace,
+    ELASTICSEARCH_URL: infra.elasticsearchUrl,
+    ELASTICSEARCH_INDEX_PREFIX: s.esPrefix,
+    USER_SVC_GRPC_ADDR: users.grpcAddr,
+    ROOM_SVC_GRPC_ADDR: rooms.grpcAddr,
+    QUERY_HTTP_PORT: String(queryHttp),
+    QUERY_GRPC_PORT: String(queryGrpc),
+  });
+
+  const names = { ...pipelineNames(), keyspace: s.keyspace, esPrefix: s.esPrefix };
+  const topics = await createTopics(names);
+  defer(topics.drop);
+  const nats = await connectNats({ url: infra.natsUrl, name: 'web-e2e' });
+  defer(() => nats.close());
+  defer(() => nats.client.jsm.streams.delete(names.stream).catch(() => undefined));
+  const env = pipelineEnv(names, { KAFKA_TOPIC_PARTITIONS: '1' });
+  const cql = await runService(cqlCommandService, { ...env, KAFKA_GROUP_ID: names.cqlGroup });
+  defer(() => cql.stop());
+  const search = await runService(elasticCommandService, { ...env, KAFKA_GROUP_ID: names.esGroup });
+  defer(() => search.stop());
+  const ingestion = await runService(ingestionService, env);
+  defer(() => ingestion.stop());
+
+  const leaseBucket = uniqueName('web_lease');
+  defer(() => nats.client.jsm.streams.delete(`KV_${leaseBucket}`).catch(() => undefined));
+  const edgePort = await freePort();
+  const edge = edgeProcess(defer, {
+    NATS_URL: infra.natsUrl,
+    REDIS_URL: infra.redisUrl,
+    REALTIME_PORT: String(edgePort),
+    USER_SVC_GRPC_ADDR: users.grpcAddr,
+    ROOM_SVC_GRPC_ADDR: rooms.grpcAddr,
+    QUERY_SVC_GRPC_ADDR: `127.0.0.1:${queryGrpc}`,
+    NATS_STREAM: names.stream,
+    NATS_SUBJECT_PREFIX: names.prefix,
+    ROOM_EVENTS_PREFIX: rn.prefix,
+    REALTIME_LEASE_BUCKET: leaseBucket,
+    REALTIME_REDIS_PREFIX: `${uniqueName('web')}:`,
+    REALTIME_HISTORY_LIMIT: String(opts.historyLimit),
+    REALTIME_SENDS_PER_USER: String(opts.sendsPerUser),
+  });
+  await edge.start();
+
+  const gatewayEnv = {
+    WEB_USER_SVC_URL: users.http,
+    WEB_ROOM_SVC_URL: rooms.http,
+    WEB_QUERY_SVC_URL: `http://127.0.0.1:${queryHttp}`,
+    WEB_REALTIME_URL: `http://127.0.0.1:${edgePort}`,
+  };
+  /** A gateway that can be stopped and started again on its port (a second origin for one user). */
+  const gateway = async (): Promise<Gateway> => {
+    const port = await freePort();
+    let svc: RunningService | undefined;
+    const stop = async () => {
+      const s = svc;
+      svc = undefined;
+      if (!s) return;
+      s.shutdown('test');
+      await s.done;
+    };
+    defer(stop);
+    const start = async () => {
+      svc = await startService(webGatewayService, { LOG_LEVEL: logLevel, ...gatewayEnv, WEB_PORT: String(port) }, () => undefined);
+    };
+    await start();
+    const base = `http://127.0.0.1:${port}`;
+    await eventually(async () => (await fetch(`${base}/healthz`)).ok);
+    return { base, stop, start };
+  };
+  return { edge, gateway };
+}
+
+export interface Gateway {
+  base: string;
+  stop(): Promise<void>;
+  start(): Promise<void>;
+}

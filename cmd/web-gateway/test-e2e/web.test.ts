@@ -1,0 +1,216 @@
+import { before, after, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { deferrer, eventually, uniqueName } from '@parley/test-support';
+import { startStack, repoRoot, type Edge, type Gateway } from './stack.js';
+
+const CHROMIUM = '/usr/bin/chromium';
+const SHOTS = join(repoRoot, 'test-results');
+const PASSWORD = 'correct horse battery';
+const pageErrors: string[] = [];
+
+/** Installs Debian's Chromium when it is missing; the reason to skip when that is impossible. */
+function chromiumMissing(): string | undefined {
+  if (existsSync(CHROMIUM)) return undefined;
+  try {
+    execFileSync('bash', [join(repoRoot, 'scripts/ensure-chromium.sh')], { stdio: 'inherit', timeout: 540_000 });
+  } catch (err) {
+    return `${CHROMIUM} is absent and could not be installed: ${(err as Error).message}`;
+  }
+  return existsSync(CHROMIUM) ? undefined : `${CHROMIUM} is absent and could not be installed`;
+}
+
+const skip = chromiumMissing();
+
+/** Confirmed message bodies in the room view, top to bottom. */
+const bodies = (page: Page) => page.$$eval('ol.messages:not(.pending-list) li.msg .body', (els) => els.map((e) => e.textContent ?? ''));
+const pendingCount = (page: Page) => page.$$eval('ol.pending-list li', (els) => els.length);
+const connState = (page: Page) => page.getAttribute('.conn', 'data-state');
+
+async function waitBodies(page: Page, want: string[], timeoutMs = 20_000): Promise<void> {
+  await eventually(async () => {
+    const got = await bodies(page);
+    return want.every((w) => got.filter((g) => g === w).length === 1) && (await pendingCount(page)) === 0;
+  }, timeoutMs, 100).catch(async (err: Error) => {
+    const pending = await page.$$eval('ol.pending-list li', (els) => els.map((e) => `${e.getAttribute("data-state")}: ${e.textContent}`));
+    throw new Error(`${err.message}\nwanted each once: ${JSON.stringify(want)}\nshown: ${JSON.stringify(await bodies(page))}\npending: ${JSON.stringify(pending)}\nconnection: ${await connState(page)}\npage errors: ${JSON.stringify(pageErrors.slice(-10))}`);
+  });
+}
+
+async function send(page: Page, text: string): Promise<void> {
+  await page.fill('.composer textarea', text);
+  await page.press('.composer textarea', 'Enter');
+}
+
+describe('web client in Chromium', { skip, timeout: 240_000 }, () => {
+  const hooks: Array<() => unknown> = [];
+  const defer = deferrer({ after: (fn) => void hooks.push(fn) });
+  let browser: Browser;
+  let aliceGw: Gateway;
+  let bobGw: Gateway;
+  let edge: Edge;
+  let alice: Page;
+  let bob: Page;
+  const room = `lobby ${uniqueName('r').slice(-6)}`;
+  const sent: string[] = [];
+
+  before(async () => {
+    mkdirSync(SHOTS, { recursive: true });
+    const stack = await startStack(defer, { historyLimit: 5, sendsPerUser: 12 });
+    edge = stack.edge;
+    // One gateway per user, so one user's connection can be cut while the other keeps chatting.
+    [aliceGw, bobGw] = [await stack.gateway(), await stack.gateway()];
+    const { chromium } = await import('playwright-core');
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      headless: true,
+      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    });
+    defer(() => browser.close());
+    const open = async () => {
+      const page = await (await browser.newContext({ viewport: { width: 1100, height: 640 } })).newPage();
+      page.on('pageerror', (err) => pageErrors.push(err.message));
+      page.on('console', (m) => void (m.type() === 'error' && pageErrors.push(m.text())));
+      return page;
+    };
+    [alice, bob] = [await open(), await open()];
+  });
+  after(async () => {
+    for (const fn of hooks) await fn();
+  });
+
+  it('registers, refuses a wrong password, and signs in', async () => {
+    const register = async (page: Page, base: string, name: string, display: string) => {
+      await page.goto(base);
+      await page.fill('input[name=username]', name);
+      await page.fill('input[name=password]', PASSWORD);
+      await page.fill('input[name=display_name]', display);
+      await page.click('button[name=register]');
+      await page.waitForSelector('#logout');
+    };
+    await register(alice, aliceGw.base, uniqueName('alice').slice(0, 30), 'Alice <b>A</b>');
+    const bobName = uniqueName('bob').slice(0, 30);
+    await register(bob, bobGw.base, bobName, 'Bob');
+    await bob.click('#logout');
+    await bob.fill('input[name=username]', bobName);
+    await bob.fill('input[name=password]', 'wrong password!');
+    await bob.click('button[name=login]');
+    await bob.waitForSelector('.auth .error:text("Wrong username or password.")');
+    await bob.screenshot({ path: join(SHOTS, 'web-login-error.png') });
+    await bob.fill('input[name=password]', PASSWORD);
+    await bob.click('button[name=login]');
+    await bob.waitForSelector('#logout');
+    assert.equal(await alice.textContent('#whoami span'), 'Alice <b>A</b>', 'a display name with markup is shown as text');
+  });
+
+  it('creates a public room, the other user joins, and both see each other live', async () => {
+    await alice.fill('input[name=room_name]', room);
+    await alice.selectOption('select[name=visibility]', 'public');
+    await alice.click('.create-room button');
+    await alice.waitForSelector(`.room h2:text-is("${room}")`);
+    await alice.waitForSelector('.conn[data-state=live]');
+    await bob.click('.rooms button.link[title=Refresh]');
+    await bob.click(`.rooms ul.public li:has-text("${room}") button`);
+    await bob.waitForSelector('.conn[data-state=live]');
+
+    sent.push('hello from alice, the first message', 'hi alice, bob here');
+    await send(alice, sent[0]!);
+    await waitBodies(bob, [sent[0]!]);
+    await send(bob, sent[1]!);
+    await waitBodies(alice, sent);
+    await waitBodies(bob, sent);
+  });
+
+  it('shows HTML and script tags in messages as text', async () => {
+    const evil = '<script>window.__pwned = 1</script><img src=x onerror="window.__pwned = 2"><b>bold?</b>';
+    sent.push(evil);
+    await send(alice, evil);
+    await waitBodies(bob, sent);
+    assert.equal(await bob.evaluate(() => (globalThis as { __pwned?: number }).__pwned), undefined);
+    assert.equal(await bob.$$eval('ol.messages script, ol.messages img, ol.messages b', (els) => els.length), 0);
+  });
+
+  it('loses nothing visible when the edge is killed mid-chat and restarted', async () => {
+    const burst = Array.from({ length: 5 }, (_, i) => `burst ${i} before the crash`);
+    for (const b of burst) await send(alice, b);
+    await edge.kill();
+    await eventually(async () => (await connState(alice)) === 'reconnecting' && (await connState(bob)) === 'reconnecting', 10_000, 50);
+    const during = ['written while the edge was down', 'and another one from alice'];
+    for (const d of during) await send(alice, d);
+    await send(bob, 'bob typed during the outage too');
+    assert.ok((await pendingCount(alice)) >= during.length, 'messages written while offline are pending');
+    await alice.screenshot({ path: join(SHOTS, 'web-reconnecting.png') });
+    await edge.start();
+    sent.push(...burst, ...during, 'bob typed during the outage too');
+    await waitBodies(alice, sent, 40_000);
+    await waitBodies(bob, sent, 40_000);
+    assert.equal(await connState(alice), 'live');
+    assert.deepEqual(await bodies(alice), await bodies(bob), 'both show the same messages in the same order');
+    assert.equal(new Set(await bodies(alice)).size, (await bodies(alice)).length, 'no duplicates');
+  });
+
+  it('resumes from the last message seen after its own connection was cut', async () => {
+    await bobGw.stop();
+    await eventually(async () => (await connState(bob)) !== 'live', 10_000, 50);
+    const missed = ['bob missed this', 'and this', 'and this third one'];
+    for (const m of missed) await send(alice, m);
+    sent.push(...missed);
+    await waitBodies(alice, sent);
+    await bobGw.start();
+    await waitBodies(bob, sent, 30_000);
+    assert.equal(await connState(bob), 'live');
+    assert.deepEqual(await bodies(bob), await bodies(alice));
+  });
+
+  it('holds messages back while rate limited and delivers each once afterwards', async () => {
+    const flood = Array.from({ length: 16 }, (_, i) => `flood ${i}`);
+    for (const f of flood) await send(alice, f);
+    await alice.waitForSelector('ol.pending-list li[data-state=retrying]', { timeout: 10_000 });
+    sent.push(...flood);
+    await waitBodies(alice, sent, 60_000);
+    await waitBodies(bob, sent, 30_000);
+    assert.deepEqual(await bodies(alice), await bodies(bob));
+  });
+
+  it('reload shows history, and scrolling up loads older pages', async () => {
+    await bob.reload();
+    await bob.waitForSelector('.conn[data-state=live]');
+    // The edge replays only the newest 5; the rest arrives from the query service on scroll.
+    await eventually(async () => {
+      await bob.$eval('.scroller', (el) => (el.scrollTop = 0));
+      return (await bodies(bob)).length >= sent.length;
+    }, 30_000, 300);
+    assert.deepEqual(await bodies(bob), await bodies(alice), 'history after reload equals what was seen live');
+    await bob.screenshot({ path: join(SHOTS, 'web-room.png') });
+  });
+
+  it('search finds an old message and highlights the match', async () => {
+    await alice.fill('.search input', 'first');
+    const marks = await eventually(async () => {
+      await alice.click('.search button');
+      await alice.waitForSelector('.search-results:not([hidden]) ol.hits', { timeout: 5000 });
+      const found = await alice.$$eval('.search-results mark', (els) => els.map((e) => e.textContent));
+      return found.length > 0 ? found : undefined;
+    }, 30_000, 500);
+    assert.deepEqual(marks, ['first']);
+    assert.match((await alice.textContent('.search-results .fragment')) ?? '', /hello from alice, the first message/);
+    await alice.fill('.search input', 'bold');
+    await alice.click('.search button');
+    await alice.waitForSelector('.search-results .fragment:has(mark)');
+    assert.equal(await alice.$$eval('.search-results script, .search-results img, .search-results b', (els) => els.length), 0, 'highlights carry only <mark>');
+    await alice.screenshot({ path: join(SHOTS, 'web-search.png') });
+    await alice.click('.search-results button.link');
+    assert.ok(await alice.isHidden('.search-results'));
+  });
+
+  it('tells the other member when the room is deleted while open', async () => {
+    await alice.click('button.danger');
+    await alice.click('button.danger');
+    await bob.waitForSelector('.banner:text("This room was deleted.")', { timeout: 20_000 });
+    assert.equal(await connState(bob), 'ended');
+    assert.ok(await bob.isDisabled('.composer textarea'));
+  });
+});
