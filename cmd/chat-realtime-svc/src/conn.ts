@@ -2,7 +2,7 @@ import type uWS from 'uWebSockets.js';
 import type { Logger } from '@parley/log';
 import { isParleyError } from '@parley/errors';
 import type { Admitted } from './admission.js';
-import { loadBacklog, type BacklogDeps } from './join.js';
+import { loadBacklog, resumeFloor, type BacklogDeps } from './join.js';
 import type { MessagePublisher } from './publisher.js';
 import type { RateLimiter } from './rate-limit.js';
 import type { RoomHub } from './room-hub.js';
@@ -102,7 +102,7 @@ export class Conn {
       } else {
         ws.send(historyUnavailableFrame(this.roomId, backlog.code));
       }
-      const after = this.admitted.lastId ?? 0n;
+      const after = this.admitted.lastId === undefined ? 0n : resumeFloor(this.admitted.lastId);
       for (const p of this.pending) if (!sent.has(p.id) && p.id > after) ws.send(p.frame);
       // Same tick as the flush: no live message can fall between the buffer and the topic.
       ws.subscribe(this.services.registry.topicOf(this.roomId));

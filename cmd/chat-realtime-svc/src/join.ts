@@ -1,4 +1,4 @@
-import { timeOf } from '@parley/envelope';
+import { firstIdAt, timeOf } from '@parley/envelope';
 import { isParleyError } from '@parley/errors';
 import type { Backlogged, HistorySource, RecentSource } from './history.js';
 
@@ -7,7 +7,8 @@ import type { Backlogged, HistorySource, RecentSource } from './history.js';
  *
  *   1. the room's live subscription is active (RoomHub.acquire resolved after a NATS flush),
  *      and everything it delivers for this socket is buffered, not sent;
- *   2. history from chat-query-svc: the newest `limit`, or what followed `lastId` on resume;
+ *   2. history from chat-query-svc: the newest `limit`, or on resume what followed the resume
+ *      floor (see `resumeFloor`);
  *   3. the recent tail from the JetStream stream, for what the pipeline has not stored yet,
  *      read until a message the live buffer already holds (so nothing falls between 2 and 1);
  *   4. merge 2 and 3 by id (dedupe, sort): one history frame, oldest to newest;
@@ -39,18 +40,30 @@ export interface JoinRequest {
 /** Edge instances' clocks differ a little; read the stream from a bit before the floor. */
 const CLOCK_SKEW_MS = 2000;
 
+/**
+ * Ids are assigned by whichever edge took the send, so a room's stream order and id order can
+ * disagree by the clock skew between edges: a message with a smaller id may be stored just
+ * after one with a larger id. A client that saw the larger one and resumed strictly after it
+ * would never see the smaller. So a resume starts CLOCK_SKEW_MS before `last_id`; the history
+ * frame may repeat what the client already has, and clients drop repeats by id.
+ */
+export function resumeFloor(lastId: bigint): bigint {
+  return firstIdAt(Math.max(0, timeOf(lastId) - CLOCK_SKEW_MS)) - 1n;
+}
+
 export async function loadBacklog(deps: BacklogDeps, req: JoinRequest): Promise<Backlog> {
+  const floor = req.lastId === undefined ? undefined : resumeFloor(req.lastId);
   let page;
   try {
-    page = await deps.history.list(req.roomId, req.token, { limit: req.limit, ...(req.lastId === undefined ? {} : { afterId: req.lastId }) });
+    page = await deps.history.list(req.roomId, req.token, { limit: req.limit, ...(floor === undefined ? {} : { afterId: floor }) });
     // More was missed than one page holds: start from the newest instead and tell the client
     // (has_more) that there is a hole it can fill through the REST history.
-    if (req.lastId !== undefined && page.hasMore) page = { ...(await deps.history.list(req.roomId, req.token, { limit: req.limit })), hasMore: true };
+    if (floor !== undefined && page.hasMore) page = { ...(await deps.history.list(req.roomId, req.token, { limit: req.limit })), hasMore: true };
   } catch (err) {
     return { kind: 'unavailable', code: isParleyError(err) ? err.code : 'DEPENDENCY_UNAVAILABLE' };
   }
-  const recent = await readRecent(deps, req, maxId(page.messages) ?? req.lastId);
-  const merged = mergeById(page.messages, recent, req.lastId);
+  const recent = await readRecent(deps, req, maxId(page.messages) ?? floor);
+  const merged = mergeById(page.messages, recent, floor);
   if (req.lastId === undefined && merged.length > req.limit) {
     return { kind: 'history', messages: merged.slice(merged.length - req.limit), hasMore: true };
   }

@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseClientFrame, messageFrame, historyFrame } from '../src/protocol.js';
-import { mergeById } from '../src/join.js';
+import { Snowflake } from '@parley/envelope';
+import { loadBacklog, mergeById, resumeFloor } from '../src/join.js';
 
 const enc = (s: string) => new TextEncoder().encode(s).buffer as ArrayBuffer;
 const code = (data: ArrayBuffer, binary = false) => {
@@ -37,4 +38,34 @@ test('mergeById dedupes, sorts ascending and drops ids at or before the resume p
   const m = (id: bigint) => ({ id, json: String(id) });
   assert.deepEqual(mergeById([m(3n), m(1n)], [m(2n), m(3n), m(5n)]).map((x) => x.id), [1n, 2n, 3n, 5n]);
   assert.deepEqual(mergeById([m(3n), m(1n)], [m(2n), m(5n)], 2n).map((x) => x.id), [3n, 5n]);
+});
+
+test('a resume also returns a message stored after last_id with a slightly smaller id (clock skew between edges)', async () => {
+  const gen = (instance: number, ms: number) => new Snowflake({ instance, now: () => ms }).next();
+  const t0 = Date.parse('2026-11-22T10:00:00Z');
+  const seen = gen(1, t0 + 1000); // what the client saw last, from edge 1
+  const late = gen(2, t0 + 400); // taken earlier by edge 2 (clock behind), stored after `seen`
+  const old = gen(2, t0 - 5000); // long before: not repeated
+  const stored = [old, late, seen].map((id) => ({ id, json: `{"id":"${id}"}` }));
+  const asked: Array<bigint | undefined> = [];
+  const backlog = await loadBacklog(
+    {
+      history: {
+        list: async (_room, _token, opts) => {
+          asked.push(opts.afterId);
+          return { messages: stored.filter((m) => opts.afterId === undefined || m.id > opts.afterId), hasMore: false };
+        },
+        close: () => undefined,
+      },
+      recent: undefined,
+      lookbackMs: 60_000,
+      maxRecent: 100,
+    },
+    { roomId: 'r', token: 't', limit: 50, lastId: seen, isBuffered: () => false },
+  );
+  assert.equal(backlog.kind, 'history');
+  const ids = backlog.kind === 'history' ? backlog.messages.map((m) => m.id) : [];
+  assert.ok(ids.includes(late), 'the late, smaller id is not lost');
+  assert.ok(!ids.includes(old), 'nothing outside the overlap window is repeated');
+  assert.ok(asked[0]! < late && asked[0] === resumeFloor(seen));
 });

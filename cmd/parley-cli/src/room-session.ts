@@ -14,13 +14,18 @@ export interface RoomView {
 const RESUMABLE = new Set([1001, 1006, 1011, 1012, 4008]);
 const BACKOFF_MS = [250, 500, 1000, 2000, 5000];
 
+/** Ids remembered for dropping repeats: a resume repeats at most a few seconds of messages. */
+const SEEN_LIMIT = 2000;
+
 /**
  * One WebSocket to the edge for one room. It remembers the newest id it showed so a lost
- * connection resumes with `last_id` and shows neither a gap nor a repeat.
+ * connection resumes with `last_id`, and the ids it showed so the overlap a resume sends
+ * again (see docs/realtime.md) is not shown twice.
  */
 export class RoomSession {
   private ws: WebSocket | undefined;
   private lastId: string | undefined;
+  private readonly seen = new Set<string>();
   private closedByUs = false;
   private attempt = 0;
   private readonly unacked = new Map<string, string>();
@@ -95,19 +100,26 @@ export class RoomSession {
     setTimeout(() => this.closedByUs || this.connect(), delay);
   }
 
+  /** False for an id already shown; otherwise records it and advances `lastId`. */
+  private remember(id: string): boolean {
+    if (this.seen.has(id)) return false;
+    this.seen.add(id);
+    if (this.seen.size > SEEN_LIMIT) this.seen.delete(this.seen.values().next().value!);
+    if (this.lastId === undefined || BigInt(id) > BigInt(this.lastId)) this.lastId = id;
+    return true;
+  }
+
   private onFrame(text: string): void {
     const f = JSON.parse(text) as { type: string; [k: string]: unknown };
     switch (f.type) {
       case 'history': {
-        const msgs = f['messages'] as Message[];
+        const msgs = (f['messages'] as Message[]).filter((m) => this.remember(m.id));
         this.view.history(msgs, f['has_more'] === true, this.lastId !== undefined);
-        if (msgs.length > 0) this.lastId = msgs[msgs.length - 1]!.id;
         break;
       }
       case 'message': {
         const m = f['message'] as Message;
-        if (this.lastId && BigInt(m.id) <= BigInt(this.lastId)) return;
-        this.lastId = m.id;
+        if (!this.remember(m.id)) return;
         this.view.message(m);
         break;
       }
