@@ -10,7 +10,7 @@ case $kind in
   all) pattern='*/test*/*' ;;
   *) echo "usage: $0 unit|integration|all" >&2; exit 2 ;;
 esac
-mapfile -t files < <(find packages cmd e2e -path '*/node_modules' -prune -o -path "$pattern" -name '*.test.ts' -print 2>/dev/null | sort)
+mapfile -t files < <(find packages cmd e2e bench -path '*/node_modules' -prune -o -path "$pattern" -name '*.test.ts' -print 2>/dev/null | sort)
 if [[ ${#files[@]} -eq 0 ]]; then echo "no test files for $kind" >&2; exit 1; fi
 # Two cores: two test files at a time keeps the servers responsive.
 exec node --import tsx --test --test-force-exit --test-concurrency="${PARLEY_TEST_CONCURRENCY:-2}" --test-timeout="${PARLEY_TEST_TIMEOUT_MS:-240000}" "${files[@]}"
