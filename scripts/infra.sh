@@ -523,9 +523,27 @@ es_user() {
   if [[ $EUID -eq 0 ]]; then echo "${PARLEY_ELASTICSEARCH_USER:-nobody}"; else id -un; fi
 }
 
+# Elasticsearch runs as an unprivileged user. When that user cannot reach the infra folder
+# (a clone under /root, whose mode is 700), its files move to a world-reachable folder under
+# /var/tmp and .infra/elasticsearch becomes a link to it; everything else stays in .infra/.
+place_elasticsearch() {
+  [[ $EUID -eq 0 ]] || return 0
+  local link user target
+  link=$(sdir elasticsearch)
+  [[ -L $link ]] && return 0
+  user=$(es_user)
+  if setpriv --reuid="$user" --regid="$(id -g "$user" 2>/dev/null || echo 65534)" --clear-groups test -x "$INFRA_DIR" 2>/dev/null; then return 0; fi
+  target="/var/tmp/parley-es-$(printf '%s' "$INFRA_DIR" | sha256sum | cut -c1-12)"
+  mkdir -p "$target"
+  chmod 755 "$target"
+  if [[ -d $link ]]; then cp -a "$link"/. "$target"/ && rm -rf "$link"; fi
+  ln -s "$target" "$link"
+  say "elasticsearch: $INFRA_DIR is closed to user $user; its files live in $target"
+}
+
 launch_elasticsearch() {
   local d home conf user
-  d=$(sdir elasticsearch)
+  d=$(readlink -f "$(sdir elasticsearch)")
   home=$(ls -d "$d"/lib/elasticsearch-*/ 2>/dev/null | head -n1)
   home=${home%/}
   [[ -x $home/bin/elasticsearch ]] || die "elasticsearch: no distribution under $d/lib (delete $d/lib and retry)"
@@ -648,7 +666,10 @@ up_jvm() { # srv... : download all, launch all, then wait for all in parallel
   ((${#to_start[@]} + ${#to_wait[@]} > 0)) || return 0
   if ((${#to_start[@]} > 0)); then
     need_cmd java openjdk-17-jre-headless
-    for srv in "${to_start[@]}"; do ensure_jars "$srv"; done
+    for srv in "${to_start[@]}"; do
+      [[ $srv == elasticsearch ]] && place_elasticsearch
+      ensure_jars "$srv"
+    done
     for srv in "${to_start[@]}"; do
       prepare_dirs "$srv"
       starts+=("$(now)")
