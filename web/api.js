@@ -53,8 +53,8 @@ export const api = {
   createRoom: (name, visibility) => call('POST', '/api/rooms/v1/rooms', { name, visibility }),
   joinRoom: (id) => call('POST', `/api/rooms/v1/rooms/${room(id)}/join`),
   deleteRoom: (id) => call('DELETE', `/api/rooms/v1/rooms/${room(id)}`),
-  /** Newest first; `to` (exclusive, epoch ms) anchors scrolling back, `cursor` continues it. */
-  history: (id, params) => call('GET', `/api/query/v1/rooms/${room(id)}/messages?${q({ order: 'newest', limit: 50, ...params })}`),
+  /** Oldest to newest: the page just before `beforeId` (or the newest page), from what the stream has stored. */
+  older: (id, beforeId) => call('GET', `/api/query/v1/rooms/${room(id)}/messages/latest?${q({ limit: 50, before_id: beforeId })}`),
   search: (id, text, cursor) => call('GET', `/api/query/v1/rooms/${room(id)}/search?${q({ q: text, limit: 20, cursor })}`),
 };
 

@@ -10,10 +10,6 @@ const MAX_IN_FLIGHT = 4;
 const RETRYABLE = new Set(['rate_limited', 'too_many_in_flight', 'unavailable']);
 const FIRST_PAUSE_MS = 2500;
 const MAX_PAUSE_MS = 10_000;
-/** Search lags the stream (pipeline + ES refresh): an end of history this close to now is checked again. */
-const INDEX_LAG_MS = 60_000;
-const RECHECKS = 10;
-const RECHECK_EVERY_MS = 2000;
 const STATE_TEXT = { connecting: 'connecting…', live: 'live', reconnecting: 'reconnecting…', ended: 'offline' };
 const ENDED_TEXT = {
   deleted: 'This room was deleted.',
@@ -45,7 +41,7 @@ export class RoomView {
     this.pending = new Map();
     this.throttle = { until: 0, pauseMs: FIRST_PAUSE_MS, limited: false, timer: undefined };
     this.lastSeenId = undefined;
-    this.older = { loading: false, done: true, to: undefined, cursor: undefined, rechecks: 0 };
+    this.older = { loading: false, done: true };
     this.ended = false;
     this.el = this.render();
     this.socket = new RoomSocket(room.id, {
@@ -104,7 +100,7 @@ export class RoomView {
   onHistory(frame, resumedFrom) {
     if (frame.type === 'history_unavailable') {
       this.notice('History is unavailable right now; new messages still arrive.');
-      if (this.ids.length === 0) this.older = { loading: false, done: false, to: undefined, cursor: undefined, rechecks: 0 };
+      if (this.ids.length === 0) this.older = { loading: false, done: false };
     } else {
       // More was missed than the edge replays: start over from the newest, scroll back for the rest.
       const restart = resumedFrom !== undefined && frame.has_more;
@@ -112,7 +108,7 @@ export class RoomView {
       this.keepScroll(() => {
         for (const m of frame.messages) this.receive(m);
       }, true);
-      if (resumedFrom === undefined || restart) this.older = { loading: false, done: !frame.has_more, to: undefined, cursor: undefined, rechecks: 0 };
+      if (resumedFrom === undefined || restart) this.older = { loading: false, done: !frame.has_more };
       if (resumedFrom === undefined) this.scrollToBottom();
     }
     this.pump();
@@ -310,27 +306,23 @@ export class RoomView {
     if (!this.older.done && !this.older.loading && s.scrollTop < 200) void this.loadOlder();
   }
 
-  /** Older pages from the query service, anchored below the oldest message held when it started. */
+  /**
+   * The page just before the oldest message held, by id, from the store the edge's history
+   * frame comes from: whatever lies below a message that store holds is there too (or still
+   * reaches this page live), so scrolling back needs no re-checks. Search's index lags the
+   * stream and serves search only.
+   */
   async loadOlder() {
     const o = this.older;
     o.loading = true;
     this.olderStatus.textContent = 'Loading older messages…';
     try {
-      if (o.to === undefined && this.ids.length > 0) o.to = this.byId.get(this.ids[0]).created_at + 1;
-      const page = await api.history(this.room.id, { to: o.to, cursor: o.cursor });
+      const page = await api.older(this.room.id, this.ids[0]);
       if (this.older !== o) return;
       this.keepScroll(() => {
         for (const m of page.messages) this.insert(m, false);
       }, false);
-      o.cursor = page.next_cursor ?? undefined;
-      o.done = !page.next_cursor;
-      // Messages just below the anchor may not be searchable yet: ask the same range again shortly.
-      if (o.done && o.to !== undefined && o.to > Date.now() - INDEX_LAG_MS && o.rechecks < RECHECKS) {
-        o.rechecks += 1;
-        this.olderStatus.textContent = '';
-        setTimeout(() => this.older === o && !o.loading && void this.loadOlder(), RECHECK_EVERY_MS);
-        return;
-      }
+      o.done = !page.has_more;
       this.olderStatus.textContent = o.done ? 'Beginning of the room.' : '';
     } catch (err) {
       this.olderStatus.textContent = `Could not load older messages: ${describeError(err)}`;

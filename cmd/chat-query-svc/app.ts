@@ -12,13 +12,15 @@ import { GrpcRoomAccess } from './src/access.js';
 import { CassandraPartitionReader } from './src/cassandra-partition-reader.js';
 import { ElasticMessageSearch } from './src/elastic-message-search.js';
 import { queryGrpcService } from './src/grpc.js';
-import { registerQueryRoutes } from './src/routes.js';
+import { latestMessages } from './src/latest-messages.js';
+import { registerLatestRoute, registerQueryRoutes } from './src/routes.js';
 
 export const queryOpenApi: unknown = JSON.parse(readFileSync(new URL('./openapi.json', import.meta.url), 'utf8'));
 
 /**
  * chat-query-svc: the latest messages of a room from Cassandra over gRPC (for the realtime
- * edge's join and resume), history and search from Elasticsearch over REST (for clients).
+ * edge's join and resume) and REST (clients paging by id), history and search from
+ * Elasticsearch over REST (for clients).
  * It only reads; the chat-command-* workers write both stores.
  */
 export const queryService: ServiceDefinition<typeof queryConfigSpec> = {
@@ -44,13 +46,15 @@ export const queryService: ServiceDefinition<typeof queryConfigSpec> = {
         { name: 'elasticsearch', check: () => es.health() },
       ],
     });
+    const limits = { defaultLimit: config.defaultLimit, maxLimit: config.maxLimit, skewMs: config.clockSkewMs, bucketMs: DEFAULT_BUCKET_MS };
+    const latest = latestMessages({ access, reader, limits });
     registerQueryRoutes(app, access, search, config);
+    registerLatestRoute(app, latest, limits);
 
     runner.add(component('cassandra', () => cql.client.connect(), () => cql.close()));
     runner.add(component('elasticsearch', () => es.health(), () => es.close()));
     runner.add(component('identity-clients', () => undefined, () => access.close()));
     runner.add(httpComponent('http', app, config.httpHost, config.httpPort));
-    const limits = { defaultLimit: config.defaultLimit, maxLimit: config.maxLimit, skewMs: config.clockSkewMs, bucketMs: DEFAULT_BUCKET_MS };
-    runner.add(grpcComponent('grpc', { services: [queryGrpcService({ access, reader, limits, log })], host: config.grpcHost, port: config.grpcPort, log }));
+    runner.add(grpcComponent('grpc', { services: [queryGrpcService({ latest, limits, log })], host: config.grpcHost, port: config.grpcPort, log }));
   },
 };

@@ -5,6 +5,8 @@ import { parseInput, uuidText, extractToken } from '@parley/http';
 import { afterAccess, type RoomAccess } from './access.js';
 import { decodeCursor, encodeCursor, queryFingerprint } from './cursor.js';
 import type { MessageSearch, SearchRequest } from './elastic-message-search.js';
+import type { StoredMessage } from './bucket-walk.js';
+import { idCursors, type LatestMessages } from './latest-messages.js';
 import { parseSearchText } from './search-text.js';
 
 export interface QueryLimits {
@@ -25,15 +27,18 @@ const instant = z.string().transform((s, ctx) => {
   return ms;
 });
 
+const limitParam = (max: number) =>
+  z
+    .string()
+    .regex(/^-?\d+$/, 'must be an integer')
+    .transform(Number)
+    .pipe(z.number().int().min(1, 'must be at least 1').max(max, `must be at most ${max}`))
+    .optional();
+
 function querySchema(limits: QueryLimits, withText: boolean) {
   return z
     .strictObject({
-      limit: z
-        .string()
-        .regex(/^-?\d+$/, 'must be an integer')
-        .transform(Number)
-        .pipe(z.number().int().min(1, 'must be at least 1').max(limits.maxLimit, `must be at most ${limits.maxLimit}`))
-        .optional(),
+      limit: limitParam(limits.maxLimit),
       cursor: z.string().optional(),
       order: z.enum(['newest', 'oldest']).default('newest'),
       sender: senderId.optional(),
@@ -42,6 +47,12 @@ function querySchema(limits: QueryLimits, withText: boolean) {
       ...(withText ? { q: z.string({ error: 'is required' }) } : {}),
     })
     .refine((v) => v.from === undefined || v.to === undefined || v.from < v.to, { message: 'from must be before to', path: ['from'] });
+}
+
+function requireToken(req: FastifyRequest): string {
+  const found = extractToken({ authorization: req.headers.authorization, cookie: req.headers.cookie });
+  if (!found) throw new ParleyError('UNAUTHENTICATED', 'missing session token');
+  return found.token;
 }
 
 /**
@@ -55,8 +66,7 @@ export function registerQueryRoutes(app: FastifyInstance, access: RoomAccess, se
   const searchQuery = querySchema(limits, true);
 
   const handle = async (req: FastifyRequest, withText: boolean) => {
-    const found = extractToken({ authorization: req.headers.authorization, cookie: req.headers.cookie });
-    if (!found) throw new ParleyError('UNAUTHENTICATED', 'missing session token');
+    const token = requireToken(req);
     const { roomId } = parseInput(RoomParams, req.params, 'path');
     const q = parseInput(withText ? searchQuery : history, req.query, 'query') as z.infer<typeof history> & { q?: string };
     const text = q.q !== undefined ? parseSearchText(q.q, limits.maxQueryChars) : undefined;
@@ -70,7 +80,7 @@ export function registerQueryRoutes(app: FastifyInstance, access: RoomAccess, se
       afterId = cursor.id;
     }
     const request: SearchRequest = { roomId, text, senderId: q.sender, fromMs: q.from, toMs: q.to, order: q.order, limit: q.limit ?? limits.defaultLimit, afterId };
-    const page = await afterAccess(access.authorize(found.token, roomId), search.search(request));
+    const page = await afterAccess(access.authorize(token, roomId), search.search(request));
     const last = page.messages.at(-1);
     const next = page.hasMore && last ? encodeCursor({ id: BigInt(last.id), order: q.order, fingerprint }) : null;
     return { messages: page.messages, next_cursor: next };
@@ -78,4 +88,35 @@ export function registerQueryRoutes(app: FastifyInstance, access: RoomAccess, se
 
   app.get('/v1/rooms/:roomId/messages', (req) => handle(req, false));
   app.get('/v1/rooms/:roomId/search', (req) => handle(req, true));
+}
+
+/**
+ * GET /v1/rooms/:roomId/messages/latest: the newest page, or the page just before/after an id,
+ * from Cassandra through the same walk as gRPC ListMessages. Unlike `/messages` (Elasticsearch)
+ * it sees a message as soon as the stream has stored it, so paging by id leaves no hole.
+ * Checks run in the same order as the other routes: token (401), input (400), access.
+ */
+export function registerLatestRoute(app: FastifyInstance, latest: LatestMessages, limits: { defaultLimit: number; maxLimit: number }): void {
+  const schema = z.strictObject({ limit: limitParam(limits.maxLimit), before_id: z.string().optional(), after_id: z.string().optional() });
+  app.get('/v1/rooms/:roomId/messages/latest', async (req) => {
+    const token = requireToken(req);
+    const { roomId } = parseInput(RoomParams, req.params, 'path');
+    const q = parseInput(schema, req.query, 'query');
+    const page = await latest.list(token, { roomId, limit: q.limit ?? limits.defaultLimit, ...idCursors(q.before_id, q.after_id) });
+    return { messages: page.messages.map(toJson), has_more: page.hasMore };
+  });
+}
+
+/** The same field names and types as `/messages` and `/search`, so clients merge both by id. */
+function toJson(m: StoredMessage) {
+  return {
+    id: m.id.toString(),
+    room_id: m.roomId,
+    sender_id: m.senderId,
+    sender_name: m.senderName,
+    body: m.body,
+    client_msg_id: m.clientMsgId,
+    kind: m.kind,
+    created_at: m.createdAt,
+  };
 }
