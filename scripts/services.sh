@@ -19,7 +19,9 @@ start_one() {
   if [[ ! -f cmd/$svc/main.ts ]]; then echo "  $svc: not built yet, skipped"; return 0; fi
   if alive "$svc"; then echo "  $svc: already running (pid $(cat "$RUN_DIR/$svc.pid"))"; return 0; fi
   : >"$log"
-  nohup node --import tsx "cmd/$svc/main.ts" >>"$log" 2>&1 &
+  # Everything runs on one host behind web-gateway: trust it (and only it) to name the client IP.
+  USER_TRUSTED_PROXIES=${USER_TRUSTED_PROXIES-127.0.0.1,::1} REALTIME_TRUSTED_PROXIES=${REALTIME_TRUSTED_PROXIES-127.0.0.1,::1} \
+    nohup node --import tsx "cmd/$svc/main.ts" >>"$log" 2>&1 &
   echo $! >"$RUN_DIR/$svc.pid"
   local deadline=$((SECONDS + ${PARLEY_SERVICE_START_TIMEOUT:-60}))
   while ((SECONDS < deadline)); do

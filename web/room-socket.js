@@ -2,7 +2,7 @@
 import { api, ApiError } from './api.js';
 
 /** Close codes of the edge (cmd/chat-realtime-svc/src/protocol.ts). */
-const CLOSE = { SERVICE_RESTART: 1012, SLOW_CONSUMER: 4008, PROTOCOL_ABUSE: 4400, MEMBERSHIP_REVOKED: 4403, ROOM_DELETED: 4404, RATE_ABUSE: 4429 };
+const CLOSE = { SERVICE_RESTART: 1012, SLOW_CONSUMER: 4008, PROTOCOL_ABUSE: 4400, SESSION_ENDED: 4401, MEMBERSHIP_REVOKED: 4403, ROOM_DELETED: 4404, RATE_ABUSE: 4429 };
 const BACKOFF_MS = [250, 500, 1000, 2000, 4000, 8000];
 const RATE_ABUSE_PAUSE_MS = 15_000;
 
@@ -80,6 +80,8 @@ export class RoomSocket {
 
   async closed(code, opened) {
     if (code === CLOSE.ROOM_DELETED) return this.end('deleted');
+    // The session was logged out (here or elsewhere): reconnecting cannot help.
+    if (code === CLOSE.SESSION_ENDED) return this.end('signed-out');
     if (code === CLOSE.MEMBERSHIP_REVOKED) return this.end('removed');
     if (code === CLOSE.PROTOCOL_ABUSE) return this.end('protocol');
     // A refused handshake hides its status from the browser: ask REST why before retrying.

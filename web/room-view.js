@@ -118,7 +118,7 @@ export class RoomView {
   onFrame(f) {
     if (f.type === 'message') this.keepScroll(() => this.receive(f.message), true);
     else if (f.type === 'ack') this.acked(f.client_msg_id, f.id);
-    else if (f.type === 'error' && f.client_msg_id && this.pending.has(f.client_msg_id)) this.sendFailed(f.client_msg_id, f.code, f.message);
+    else if (f.type === 'error' && f.client_msg_id && this.pending.has(f.client_msg_id)) this.sendFailed(f.client_msg_id, f.code, f.message, f.retry_after_ms);
     else if (f.type === 'error') toast(f.message, 'error');
     else if (f.type === 'room_deleted') this.onEnded('deleted');
   }
@@ -269,7 +269,7 @@ export class RoomView {
   }
 
   /** Retryable refusals pause every send, not just this one: the limit is per user, not per message. */
-  sendFailed(cid, code, message) {
+  sendFailed(cid, code, message, retryAfterMs) {
     if (!RETRYABLE.has(code)) {
       this.setPending(cid, 'failed', message);
       return this.pump();
@@ -279,8 +279,10 @@ export class RoomView {
     if (limited && !t.limited) toast('You are sending too fast; your messages will be retried.', 'warn');
     this.setPending(cid, 'retrying', limited ? 'rate limited' : 'server busy');
     t.limited ||= limited;
-    t.until = Math.max(t.until, Date.now() + (limited ? t.pauseMs : 1000));
-    if (limited) t.pauseMs = Math.min(MAX_PAUSE_MS, t.pauseMs * 2);
+    // The edge says when its window resets; without that, back off by doubling.
+    const wait = limited && Number.isFinite(retryAfterMs) && retryAfterMs > 0 ? retryAfterMs : limited ? t.pauseMs : 1000;
+    t.until = Math.max(t.until, Date.now() + wait);
+    if (limited && !Number.isFinite(retryAfterMs)) t.pauseMs = Math.min(MAX_PAUSE_MS, t.pauseMs * 2);
     this.pump();
   }
 

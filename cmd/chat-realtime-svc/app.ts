@@ -13,6 +13,8 @@ import { JetStreamMessagePublisher, type MessagePublisher } from './src/publishe
 import { RedisRateLimiter } from './src/rate-limit.js';
 import { RoomHub } from './src/room-hub.js';
 import { RoomRegistry } from './src/room-registry.js';
+import { SessionRevocations } from './src/session-revocations.js';
+import { CloseCodes } from './src/protocol.js';
 
 /** How far back the stream tail is read on a join when history gave no floor. */
 const RECENT_LOOKBACK_MS = 5 * 60_000;
@@ -90,6 +92,7 @@ export const realtimeService: ServiceDefinition<typeof realtimeConfigSpec> = {
           maxFrameBytes: config.maxFrameBytes,
           maxBackpressure: config.maxBackpressure,
           idleTimeoutSeconds: config.idleTimeoutSeconds,
+          trustedProxies: config.trustedProxies,
           limits: {
             maxBodyBytes: config.maxBodyBytes,
             historyLimit: config.historyLimit,
@@ -113,6 +116,28 @@ export const realtimeService: ServiceDefinition<typeof realtimeConfigSpec> = {
       },
       stop: async (signal) => edge?.stop(signal),
     });
+    let revocations: SessionRevocations | undefined;
+    const revocationLog = log.child({ component: 'session-revocations' });
+    runner.add(
+      component(
+        'session-revocations',
+        () => {
+          revocations = new SessionRevocations({
+            js: nats!.client.js,
+            stream: config.sessionEventsStream,
+            prefix: config.sessionEventsPrefix,
+            log: revocationLog,
+            onRevoked: (tokenHash, userId) => {
+              gatekeeper.markRevoked(tokenHash);
+              const closed = registry.closeSession(tokenHash, CloseCodes.SESSION_ENDED, 'session ended');
+              if (closed > 0) revocationLog.info({ userId, sockets: closed }, 'session revoked: closed its sockets');
+            },
+          });
+          return revocations.start();
+        },
+        () => revocations?.stop(),
+      ),
+    );
   },
 };
 

@@ -10,6 +10,7 @@ import { PasswordChecker } from './src/passwords.js';
 import { PostgresUserStore } from './src/users.js';
 import { SessionService, RedisSessionCache } from './src/sessions.js';
 import { RedisRateLimiter } from './src/rate-limit.js';
+import { JetStreamSessionEvents } from './src/session-events.js';
 import { registerUserRoutes } from './src/routes.js';
 import { userGrpcService } from './src/grpc.js';
 
@@ -24,7 +25,8 @@ export const userService: ServiceDefinition<typeof userConfigSpec> = {
     const redis = createRedis({ url: config.redisUrl, keyPrefix: config.redisKeyPrefix, onError: redisLog.down });
     redis.client.on('ready', redisLog.up);
 
-    const sessions = new SessionService(pg.client, new RedisSessionCache(redis.client, redisLog.down), config.sessionTtlSeconds, config.sessionCacheTtlMs);
+    const events = new JetStreamSessionEvents({ natsUrl: config.natsUrl, prefix: config.sessionEventsPrefix, stream: config.sessionEventsStream, log: log.child({ component: 'session-events' }) });
+    const sessions = new SessionService(pg.client, new RedisSessionCache(redis.client, redisLog.down), config.sessionTtlSeconds, config.sessionCacheTtlMs, events);
     const app = buildHttpApp({
       log,
       bodyLimit: config.bodyLimit,
@@ -32,6 +34,7 @@ export const userService: ServiceDefinition<typeof userConfigSpec> = {
       healthChecks: [
         { name: 'postgres', check: () => pg.health() },
         { name: 'redis', check: () => redis.health(), critical: false },
+        { name: 'nats', check: () => events.health(), critical: false },
       ],
     });
     registerUserRoutes(app, {
@@ -42,11 +45,14 @@ export const userService: ServiceDefinition<typeof userConfigSpec> = {
       limits: { windowSeconds: config.loginWindowSeconds, perUsername: config.loginMaxPerUsername, perIp: config.loginMaxPerIp },
       sessionTtlSeconds: config.sessionTtlSeconds,
       cookieSecure: config.cookieSecure,
+      trustedProxies: config.trustedProxies,
     });
 
-    // PostgreSQL must answer before we serve; Redis is optional (we degrade without it).
+    // PostgreSQL must answer before we serve; Redis and NATS are optional (we degrade without them).
     runner.add(component('postgres', () => pg.health(), () => pg.close()));
     runner.add(component('redis', () => undefined, () => redis.close()));
+    // Stopped after the servers, so a logout answered during shutdown is still announced.
+    runner.add(events);
     runner.add(httpComponent('http', app, config.httpHost, config.httpPort));
     runner.add(grpcComponent('grpc', { services: [userGrpcService(sessions, log)], host: config.grpcHost, port: config.grpcPort, log }));
   },

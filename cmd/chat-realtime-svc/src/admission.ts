@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { ParleyError, toParleyError } from '@parley/errors';
 import { isValidRoomToken, parseId } from '@parley/envelope';
 import { extractToken } from '@parley/http';
@@ -18,6 +19,8 @@ export interface Admitted {
   roomId: string;
   caller: Caller;
   token: string;
+  /** sha-256 (hex) of the token: how session.revoked events name a session. */
+  tokenHash: string;
   lastId: bigint | undefined;
   /** The subprotocol to answer with; never the token entry. */
   protocol: string;
@@ -45,7 +48,8 @@ export async function admit(info: UpgradeInfo, deps: { gatekeeper: Gatekeeper; l
     throw new ParleyError('RATE_LIMITED', 'too many joins; retry later', { details: { retryAfterSeconds: Math.max(1, Math.ceil(rate.retryAfterMs / 1000)) } });
   }
   await deps.gatekeeper.authorize(info.roomId, caller.id);
-  return { roomId: info.roomId, caller, token: found.token, lastId, protocol: chooseProtocol(info.protocol) };
+  const tokenHash = createHash('sha256').update(found.token).digest('hex');
+  return { roomId: info.roomId, caller, token: found.token, tokenHash, lastId, protocol: chooseProtocol(info.protocol) };
 }
 
 function chooseProtocol(header: string): string {

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { field, types, natsFields, redisFields } from '@parley/config';
+import { trustedProxiesSchema } from '@parley/http';
 import { DEFAULT_LEASE_BUCKET, DEFAULT_MAX_BODY_BYTES, DEFAULT_STREAM_NAME, DEFAULT_SUBJECT_PREFIX } from '@parley/envelope';
 
 /** user-svc's documented revocation bound (USER_SESSION_CACHE_TTL_MS default); our cache stays within it. */
@@ -26,6 +27,14 @@ export const realtimeConfigSpec = {
   stream: field({ env: 'NATS_STREAM', schema: types.string(64), default: DEFAULT_STREAM_NAME, doc: 'JetStream stream holding the room message subjects (created if missing)' }),
   subjectPrefix: field({ env: 'NATS_SUBJECT_PREFIX', schema: subjectPrefix, default: DEFAULT_SUBJECT_PREFIX, doc: 'first token of the room subjects (<prefix>.room.<id>.msg)' }),
   eventsPrefix: field({ env: 'ROOM_EVENTS_PREFIX', schema: subjectPrefix, default: 'parley.events', doc: 'subject prefix of room lifecycle events (<prefix>.room.<roomId>.event.<type>)' }),
+  sessionEventsPrefix: field({ env: 'SESSION_EVENTS_PREFIX', schema: subjectPrefix, default: 'parley.events', doc: 'subject prefix of user-svc session events (<prefix>.session.revoked)' }),
+  sessionEventsStream: field({ env: 'SESSION_EVENTS_STREAM', schema: types.string(64), default: 'SESSION_EVENTS', doc: 'JetStream stream of session events (user-svc creates it)' }),
+  trustedProxies: field({
+    env: 'REALTIME_TRUSTED_PROXIES',
+    schema: trustedProxiesSchema,
+    default: '',
+    doc: 'IPs or CIDR ranges of reverse proxies whose X-Forwarded-For is believed (per-IP limits); empty = the direct peer',
+  }),
   leaseBucket: field({ env: 'REALTIME_LEASE_BUCKET', schema: types.string(64), default: DEFAULT_LEASE_BUCKET, doc: 'NATS KV bucket handing out snowflake instance numbers' }),
   redisKeyPrefix: field({
     env: 'REALTIME_REDIS_PREFIX',

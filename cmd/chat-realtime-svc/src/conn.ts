@@ -50,6 +50,8 @@ export interface ConnServices {
 export class Conn {
   readonly roomId: string;
   readonly userId: string;
+  /** sha-256 (hex) of the session token: how a session.revoked event names this socket. */
+  readonly tokenHash: string;
   private ws: uWS.WebSocket<SocketData> | undefined;
   private closed = false;
   private joining = true;
@@ -68,6 +70,7 @@ export class Conn {
   ) {
     this.roomId = admitted.roomId;
     this.userId = admitted.caller.id;
+    this.tokenHash = admitted.tokenHash;
   }
 
   open(ws: uWS.WebSocket<SocketData>): void {
@@ -141,7 +144,7 @@ export class Conn {
     const { caller } = this.admitted;
     try {
       const rate = await this.services.limiter.hit('send', caller.id, this.ip);
-      if (!rate.allowed) return this.reject('rate_limited', `send rate exceeded; retry in ${rate.retryAfterMs} ms`, clientMsgId);
+      if (!rate.allowed) return this.reject('rate_limited', `send rate exceeded; retry in ${rate.retryAfterMs} ms`, clientMsgId, rate.retryAfterMs);
       const id = await this.services.publisher().publish({ roomId: this.roomId, senderId: caller.id, senderName: caller.displayName, clientMsgId, body });
       this.send(ackFrame(clientMsgId, id));
     } catch (err) {
@@ -154,8 +157,8 @@ export class Conn {
    * Answers a rejected frame; too many within a window close the socket. Rate limiting closes
    * with its own code so a client can tell "slow down" from "your frames are broken".
    */
-  private reject(code: ErrorFrameCode, message: string, clientMsgId?: string): void {
-    this.send(errorFrame(code, message, clientMsgId));
+  private reject(code: ErrorFrameCode, message: string, clientMsgId?: string, retryAfterMs?: number): void {
+    this.send(errorFrame(code, message, clientMsgId, retryAfterMs));
     const now = Date.now();
     if (now - this.strikeWindowStart > this.limits.strikeWindowMs) {
       this.strikeWindowStart = now;

@@ -1,5 +1,6 @@
 import uWS from 'uWebSockets.js';
 import { ParleyError } from '@parley/errors';
+import { clientIp, type TrustedProxies } from '@parley/http';
 import type { Component } from '@parley/lifecycle';
 import type { Logger } from '@parley/log';
 import { admit, refusal, type UpgradeInfo } from './admission.js';
@@ -15,6 +16,8 @@ export interface EdgeOptions {
   maxFrameBytes: number;
   maxBackpressure: number;
   idleTimeoutSeconds: number;
+  /** Reverse proxies whose X-Forwarded-For names the client, for the per-IP limits. */
+  trustedProxies: TrustedProxies;
   limits: ConnLimits;
   gatekeeper: Gatekeeper;
   limiter: RateLimiter;
@@ -113,7 +116,7 @@ export class RealtimeEdge implements Component {
       authorization: req.getHeader('authorization'),
       cookie: req.getHeader('cookie'),
       protocol: req.getHeader('sec-websocket-protocol'),
-      ip: Buffer.from(res.getRemoteAddressAsText()).toString(),
+      ip: clientIp(Buffer.from(res.getRemoteAddressAsText()).toString(), req.getHeader('x-forwarded-for'), this.opts.trustedProxies),
     };
     const key = req.getHeader('sec-websocket-key');
     const extensions = req.getHeader('sec-websocket-extensions');
@@ -121,20 +124,26 @@ export class RealtimeEdge implements Component {
     admission.then(
       (a) => {
         if (aborted.value) return;
+        // Revoked while the membership check ran: the event already passed this socket by.
+        if (this.opts.gatekeeper.isRevoked(a.tokenHash)) return this.refuse(res, new ParleyError('UNAUTHENTICATED', 'invalid or expired session'));
         const conn = new Conn(a, info.ip, this.opts.limits, { ...this.opts.services, registry: this.opts.registry }, this.opts.log);
         res.cork(() => res.upgrade<SocketData>({ conn }, key, a.protocol, extensions, context));
       },
       (err: unknown) => {
         if (aborted.value) return;
-        const r = refusal(err);
-        if (r.status.startsWith('5')) this.opts.log.warn({ err, roomId: info.roomId }, 'join refused: dependency failure');
-        res.cork(() => {
-          res.writeStatus(r.status);
-          for (const [k, v] of Object.entries(r.headers)) res.writeHeader(k, v);
-          res.end(r.body);
-        });
+        if (refusal(err).status.startsWith('5')) this.opts.log.warn({ err, roomId: info.roomId }, 'join refused: dependency failure');
+        this.refuse(res, err);
       },
     );
+  }
+
+  private refuse(res: uWS.HttpResponse, err: unknown): void {
+    const r = refusal(err);
+    res.cork(() => {
+      res.writeStatus(r.status);
+      for (const [k, v] of Object.entries(r.headers)) res.writeHeader(k, v);
+      res.end(r.body);
+    });
   }
 }
 

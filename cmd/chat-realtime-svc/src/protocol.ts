@@ -10,7 +10,7 @@
  *     {"type":"history_unavailable","room_id":R,"code":C}         instead of history; live continues
  *     {"type":"message","message":M}                            every live message, in room order
  *     {"type":"ack","client_msg_id":"c-1","id":"<snowflake>"}    after JetStream stored it
- *     {"type":"error","code":C,"message":"…","client_msg_id"?:"c-1"}
+ *     {"type":"error","code":C,"message":"…","client_msg_id"?:"c-1","retry_after_ms"?:n}
  *     {"type":"room_deleted","room_id":R}                       then close 4404
  *     {"type":"pong"}
  *
@@ -27,6 +27,8 @@ export const CloseCodes = {
   SLOW_CONSUMER: 4008,
   /** Too many rejected frames within a window. Do not reconnect blindly: fix the client. */
   PROTOCOL_ABUSE: 4400,
+  /** The session was revoked (logout): log in again before reconnecting. */
+  SESSION_ENDED: 4401,
   /** The member was removed from the room. */
   MEMBERSHIP_REVOKED: 4403,
   /** The room was deleted. */
@@ -100,8 +102,15 @@ function fail(code: ErrorFrameCode, message: string, clientMsgId?: string): Pars
   return clientMsgId === undefined ? { ok: false, code, message } : { ok: false, code, message, client_msg_id: clientMsgId };
 }
 
-export function errorFrame(code: ErrorFrameCode, message: string, clientMsgId?: string): string {
-  return JSON.stringify({ type: 'error', code, message, ...(clientMsgId === undefined ? {} : { client_msg_id: clientMsgId }) });
+/** `retryAfterMs`: for rate_limited, how long until the window resets and a send can succeed. */
+export function errorFrame(code: ErrorFrameCode, message: string, clientMsgId?: string, retryAfterMs?: number): string {
+  return JSON.stringify({
+    type: 'error',
+    code,
+    message,
+    ...(clientMsgId === undefined ? {} : { client_msg_id: clientMsgId }),
+    ...(retryAfterMs === undefined ? {} : { retry_after_ms: Math.max(0, Math.ceil(retryAfterMs)) }),
+  });
 }
 
 export function ackFrame(clientMsgId: string, id: string): string {

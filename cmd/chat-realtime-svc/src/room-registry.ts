@@ -15,6 +15,7 @@ const text = new TextDecoder();
 export class RoomRegistry implements RoomHubHandlers {
   private readonly rooms = new Map<string, Set<Conn>>();
   private readonly joining = new Map<string, Set<Conn>>();
+  private readonly sessions = new Map<string, Set<Conn>>();
   private readonly inFlight = new Set<Promise<unknown>>();
   private publish: (topic: string, frame: string) => void = () => undefined;
 
@@ -35,6 +36,7 @@ export class RoomRegistry implements RoomHubHandlers {
   add(conn: Conn): void {
     setAdd(this.rooms, conn.roomId, conn);
     setAdd(this.joining, conn.roomId, conn);
+    setAdd(this.sessions, conn.tokenHash, conn);
   }
 
   markLive(conn: Conn): void {
@@ -44,6 +46,14 @@ export class RoomRegistry implements RoomHubHandlers {
   remove(conn: Conn): void {
     setDelete(this.rooms, conn.roomId, conn);
     setDelete(this.joining, conn.roomId, conn);
+    setDelete(this.sessions, conn.tokenHash, conn);
+  }
+
+  /** Closes every socket opened with the session whose token hashes to `tokenHash`; returns how many. */
+  closeSession(tokenHash: string, code: number, reason: string): number {
+    const conns = [...(this.sessions.get(tokenHash) ?? [])];
+    for (const c of conns) c.end(code, reason);
+    return conns.length;
   }
 
   get connectionCount(): number {

@@ -80,6 +80,8 @@ export async function startStack(defer: Defer, opts: { queryAddr?: string } = {}
       ROOM_EVENTS_PREFIX: names.prefix,
       REALTIME_LEASE_BUCKET: leaseBucket,
       REALTIME_REDIS_PREFIX: redisPrefix,
+      SESSION_EVENTS_PREFIX: users.sessionEvents.prefix,
+      SESSION_EVENTS_STREAM: users.sessionEvents.stream,
       LOG_LEVEL: process.env['TEST_LOG_LEVEL'] ?? 'silent',
       ...overrides,
     };
@@ -143,10 +145,10 @@ export class Client {
     });
   }
 
-  static open(url: string, token: string | undefined, opts: { lastId?: string; via?: 'header' | 'protocol' } = {}): Promise<Client> {
+  static open(url: string, token: string | undefined, opts: { lastId?: string; via?: 'header' | 'protocol'; headers?: Record<string, string> } = {}): Promise<Client> {
     const q = opts.lastId ? `?last_id=${opts.lastId}` : '';
     const protocols = token && opts.via === 'protocol' ? ['parley.v1', `parley.token.${token}`] : ['parley.v1'];
-    const headers: Record<string, string> = token && opts.via !== 'protocol' ? { authorization: `Bearer ${token}` } : {};
+    const headers: Record<string, string> = { ...opts.headers, ...(token && opts.via !== 'protocol' ? { authorization: `Bearer ${token}` } : {}) };
     const ws = new WebSocket(`${url}${q}`, protocols, { headers });
     const client = new Client(ws);
     return new Promise((resolve, reject) => {

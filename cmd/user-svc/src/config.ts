@@ -1,9 +1,13 @@
 import { z } from 'zod';
-import { field, types, postgresFields, redisFields } from '@parley/config';
+import { field, types, natsFields, postgresFields, redisFields } from '@parley/config';
+import { trustedProxiesSchema } from '@parley/http';
+
+const subjectPrefix = z.string().regex(/^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/, 'must be dot-separated NATS subject tokens without wildcards');
 
 export const userConfigSpec = {
   ...postgresFields,
   ...redisFields,
+  ...natsFields,
   httpHost: field({ env: 'USER_HTTP_HOST', schema: types.string(255), default: '127.0.0.1', doc: 'REST listen address' }),
   httpPort: field({ env: 'USER_HTTP_PORT', schema: types.port(), default: '8001', doc: 'REST port' }),
   grpcHost: field({ env: 'USER_GRPC_HOST', schema: types.string(255), default: '127.0.0.1', doc: 'gRPC listen address (internal callers only)' }),
@@ -27,5 +31,13 @@ export const userConfigSpec = {
   loginMaxPerUsername: field({ env: 'USER_LOGIN_MAX_PER_USERNAME', schema: types.int(1, 100_000), default: '10', doc: 'login attempts per username per window' }),
   loginMaxPerIp: field({ env: 'USER_LOGIN_MAX_PER_IP', schema: types.int(1, 1_000_000), default: '100', doc: 'login attempts per client IP per window' }),
   scryptLogN: field({ env: 'USER_SCRYPT_LOG_N', schema: types.int(10, 20), default: '15', doc: 'scrypt cost for new hashes: N = 2^value (memory = 128 * N * 8 bytes)' }),
+  trustedProxies: field({
+    env: 'USER_TRUSTED_PROXIES',
+    schema: trustedProxiesSchema,
+    default: '',
+    doc: 'IPs or CIDR ranges of reverse proxies whose X-Forwarded-For is believed (login limit per client IP); empty = the direct peer',
+  }),
+  sessionEventsPrefix: field({ env: 'SESSION_EVENTS_PREFIX', schema: subjectPrefix, default: 'parley.events', doc: 'subject prefix of session events (<prefix>.session.revoked)' }),
+  sessionEventsStream: field({ env: 'SESSION_EVENTS_STREAM', schema: types.string(64), default: 'SESSION_EVENTS', doc: 'JetStream stream holding session events (created if missing)' }),
   cookieSecure: field({ env: 'USER_COOKIE_SECURE', schema: types.bool(), default: 'false', doc: 'mark the session cookie Secure (set behind HTTPS)' }),
 };

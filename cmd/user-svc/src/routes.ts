@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { ParleyError } from '@parley/errors';
-import { parseInput, nameText, secretText, extractToken, sessionCookie, clearSessionCookie } from '@parley/http';
+import { parseInput, nameText, secretText, extractToken, sessionCookie, clearSessionCookie, clientIp, type TrustedProxies } from '@parley/http';
 import type { PostgresUserStore, UserRecord } from './users.js';
 import type { SessionService, ValidatedSession } from './sessions.js';
 import type { PasswordChecker } from './passwords.js';
@@ -22,6 +22,8 @@ export interface UserRoutesDeps {
   limits: { windowSeconds: number; perUsername: number; perIp: number };
   sessionTtlSeconds: number;
   cookieSecure: boolean;
+  /** Reverse proxies whose X-Forwarded-For names the client (login limit per IP). */
+  trustedProxies: TrustedProxies;
 }
 
 const userJson = (u: Pick<UserRecord, 'id' | 'username' | 'displayName'> & { createdAt?: Date }) => ({
@@ -50,7 +52,8 @@ export function registerUserRoutes(app: FastifyInstance, d: UserRoutesDeps): voi
 
   app.post('/v1/sessions', async (req, reply) => {
     const body = parseInput(LoginBody, req.body, 'body');
-    await enforceLoginLimits(d, req.ip, body.username.toLowerCase());
+    const ip = clientIp(req.socket.remoteAddress ?? req.ip, req.headers['x-forwarded-for'], d.trustedProxies);
+    await enforceLoginLimits(d, ip, body.username.toLowerCase());
     const found = await d.users.findForLogin(body.username);
     const ok = await d.passwords.check(body.password, found?.passwordHash);
     if (!found || !ok) throw badCredentials();

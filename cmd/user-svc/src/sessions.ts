@@ -2,6 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import type pg from 'pg';
 import type { Redis } from 'ioredis';
 import { ParleyError } from '@parley/errors';
+import type { SessionEvents } from './session-events.js';
 
 export interface SessionUser {
   id: string;
@@ -41,6 +42,7 @@ export class SessionService {
     private readonly cache: SessionCache,
     private readonly ttlSeconds: number,
     private readonly cacheTtlMs: number,
+    private readonly events: SessionEvents,
     private readonly now: () => number = Date.now,
   ) {}
 
@@ -76,16 +78,21 @@ export class SessionService {
     return session;
   }
 
-  /** Revokes in PostgreSQL first (the truth), then drops the cached copy. False when unknown. */
+  /**
+   * Revokes in PostgreSQL first (the truth), then drops the cached copy, then announces it so
+   * edges close the session's live sockets. False when unknown.
+   */
   async revoke(token: string): Promise<boolean> {
     if (!TOKEN_PATTERN.test(token)) return false;
     const hash = hashToken(token);
-    const rs = await this.pool.query(
-      'UPDATE sessions SET revoked_at = now() WHERE token_hash = $1 AND revoked_at IS NULL AND expires_at > now()',
+    const rs = await this.pool.query<{ user_id: string }>(
+      'UPDATE sessions SET revoked_at = now() WHERE token_hash = $1 AND revoked_at IS NULL AND expires_at > now() RETURNING user_id',
       [hash],
     );
     await this.cache.delete(hash.toString('hex'));
-    return (rs.rowCount ?? 0) > 0;
+    const row = rs.rows[0];
+    if (row) this.events.revoked(row.user_id, hash);
+    return row !== undefined;
   }
 }
 

@@ -1,6 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { credentials, Metadata, type ServiceError } from '@grpc/grpc-js';
-import { createPostgres, quoteIdent, type ClientHandle } from '@parley/clients';
+import { connectNats, createPostgres, quoteIdent, type ClientHandle } from '@parley/clients';
 import { migratePostgres } from '@parley/migrate';
 import { startService, type RunningService } from '@parley/service';
 import { userV1 } from '@parley/proto';
@@ -34,12 +34,20 @@ export interface RunningUserSvc {
   redisPrefix: string;
   svc: RunningService;
   stderr: string[];
+  /** Where logouts are announced: SESSION_EVENTS_PREFIX and SESSION_EVENTS_STREAM. */
+  sessionEvents: { prefix: string; stream: string };
 }
 
 export async function startUserSvc(defer: Defer, overrides: Record<string, string> = {}): Promise<RunningUserSvc> {
   const { schema, pg } = await migratedSchema(defer, 'user');
   const [httpPort, grpcPort] = [await freePort(), await freePort()];
   const redisPrefix = `${uniqueName('u')}:`;
+  const sessionEvents = { prefix: uniqueName('sess'), stream: uniqueName('SESSION_EVENTS') };
+  defer(async () => {
+    const nats = await connectNats({ url: infra.natsUrl, name: 'user-svc-test-cleanup' });
+    await nats.client.jsm.streams.delete(sessionEvents.stream).catch(() => undefined);
+    await nats.close();
+  });
   const stderr: string[] = [];
   const env = {
     DATABASE_URL: infra.databaseUrl,
@@ -49,6 +57,9 @@ export async function startUserSvc(defer: Defer, overrides: Record<string, strin
     USER_HTTP_PORT: String(httpPort),
     USER_GRPC_PORT: String(grpcPort),
     USER_SCRYPT_LOG_N: '12',
+    NATS_URL: infra.natsUrl,
+    SESSION_EVENTS_PREFIX: sessionEvents.prefix,
+    SESSION_EVENTS_STREAM: sessionEvents.stream,
     LOG_LEVEL: 'silent',
     ...overrides,
   };
@@ -57,7 +68,7 @@ export async function startUserSvc(defer: Defer, overrides: Record<string, strin
     svc.shutdown('test');
     await svc.done;
   });
-  return { http: `http://127.0.0.1:${httpPort}`, grpcAddr: `127.0.0.1:${grpcPort}`, pg, redisPrefix, svc, stderr };
+  return { http: `http://127.0.0.1:${httpPort}`, grpcAddr: `127.0.0.1:${grpcPort}`, pg, redisPrefix, svc, stderr, sessionEvents };
 }
 
 export function userGrpcClient(defer: Defer, addr: string) {

@@ -1,7 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { status } from '@grpc/grpc-js';
-import { deferrer } from '@parley/test-support';
+import { createHash } from 'node:crypto';
+import { connectNats } from '@parley/clients';
+import { deferrer, eventually, infra } from '@parley/test-support';
 import { startUserSvc, userGrpcClient, call, newUser } from './harness.js';
 
 test('register, log in, who-am-I by bearer and cookie, gRPC validate, log out revokes everywhere', async (t) => {
@@ -98,10 +100,49 @@ test('health, readiness and the OpenAPI document', async (t) => {
   const defer = deferrer(t);
   const u = await startUserSvc(defer);
   assert.equal((await call(u.http, 'GET', '/healthz')).status, 200);
-  const ready = await call(u.http, 'GET', '/readyz');
+  const ready = await eventually(async () => {
+    const r = await call(u.http, 'GET', '/readyz');
+    return r.body.checks.nats === 'ok' && r;
+  });
   assert.equal(ready.status, 200);
-  assert.deepEqual(ready.body.checks, { postgres: 'ok', redis: 'ok' });
+  assert.deepEqual(ready.body.checks, { postgres: 'ok', redis: 'ok', nats: 'ok' });
   const doc = await call(u.http, 'GET', '/openapi.json');
   assert.equal(doc.body.openapi, '3.0.3');
   assert.ok(doc.body.paths['/v1/sessions']);
+});
+
+test('login attempts are limited per client IP: behind a trusted proxy by X-Forwarded-For, otherwise by the peer', async (t) => {
+  const defer = deferrer(t);
+  const behind = await startUserSvc(defer, { USER_TRUSTED_PROXIES: '127.0.0.1,::1', USER_LOGIN_MAX_PER_IP: '2' });
+  const attempt = (base: string, i: number, forwardedFor: string) =>
+    call(base, 'POST', '/v1/sessions', { body: { username: `nobody_${i}`, password: 'wrong password' }, headers: { 'x-forwarded-for': forwardedFor } });
+  assert.equal((await attempt(behind.http, 1, '203.0.113.1')).status, 401);
+  assert.equal((await attempt(behind.http, 2, '198.51.100.9, 203.0.113.1')).status, 401, 'a spoofed left entry does not change the client');
+  assert.equal((await attempt(behind.http, 3, '203.0.113.1')).status, 429);
+  assert.equal((await attempt(behind.http, 4, '203.0.113.2')).status, 401, 'another browser behind the same proxy has its own limit');
+
+  const direct = await startUserSvc(defer, { USER_LOGIN_MAX_PER_IP: '2' });
+  assert.equal((await attempt(direct.http, 1, '203.0.113.1')).status, 401);
+  assert.equal((await attempt(direct.http, 2, '203.0.113.2')).status, 401);
+  assert.equal((await attempt(direct.http, 3, '203.0.113.3')).status, 429, 'without trusted proxies the header is ignored');
+});
+
+test('logout announces session.revoked on JetStream with the token hash, never the token', async (t) => {
+  const defer = deferrer(t);
+  const u = await startUserSvc(defer);
+  const nats = await connectNats({ url: infra.natsUrl, name: 'user-svc-test' });
+  defer(() => nats.close());
+  const me = await newUser(u.http);
+  assert.equal((await call(u.http, 'DELETE', '/v1/sessions/current', { token: me.token })).status, 204);
+  // Read from the stream, not a live subscription: stored means it survives a subscriber's absence.
+  const stored = await eventually(() => nats.client.jsm.streams.getMessage(u.sessionEvents.stream, { last_by_subj: `${u.sessionEvents.prefix}.session.revoked` }).catch(() => undefined));
+  const text = new TextDecoder().decode(stored.data);
+  assert.equal(text.includes(me.token), false);
+  const event = JSON.parse(text) as Record<string, unknown>;
+  assert.equal(event['type'], 'session.revoked');
+  assert.equal(event['v'], 1);
+  assert.equal(event['user_id'], me.id);
+  assert.equal(event['token_sha256'], createHash('sha256').update(me.token).digest('hex'));
+  assert.match(String(event['id']), /^[0-9a-f-]{36}$/);
+  assert.equal(stored.header?.get('Nats-Msg-Id'), event['id']);
 });

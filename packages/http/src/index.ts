@@ -2,3 +2,4 @@ export * from './app.js';
 export * from './component.js';
 export * from './token.js';
 export * from './validate.js';
+export * from './client-ip.js';

@@ -1,0 +1,65 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { deferrer } from '@parley/test-support';
+import { Client, call, newUser, sendAndAck, startStack } from './harness.js';
+
+test('logging out closes the session\'s live sockets with 4401 and refuses it at once, other sessions stay', async (t) => {
+  const defer = deferrer(t);
+  const s = await startStack(defer);
+  // A long auth cache: without the event, the revoked token would still be admitted from it.
+  const edge = await s.startEdge({ REALTIME_AUTH_CACHE_TTL_MS: '30000' });
+  const alice = await newUser(s.users.http);
+  const otherSession = (await call(s.users.http, 'POST', '/v1/sessions', { body: { username: alice.username, password: 'correct horse battery' } })).body.token as string;
+  const room = await s.newRoom(alice);
+  const url = `${edge.url}/v1/rooms/${room}/ws`;
+  const [c1, c2, other] = [await Client.open(url, alice.token), await Client.open(url, alice.token, { via: 'protocol' }), await Client.open(url, otherSession)];
+  defer(() => [c1, c2, other].forEach((c) => c.close()));
+  await Promise.all([c1, c2, other].map((c) => c.next((f) => f.type === 'history')));
+
+  const t0 = Date.now();
+  assert.equal((await call(s.users.http, 'DELETE', '/v1/sessions/current', { token: alice.token })).status, 204);
+  const closes = await Promise.all([c1.waitClosed(3000), c2.waitClosed(3000)]);
+  t.diagnostic(`sockets closed ${Date.now() - t0} ms after the logout answered`);
+  for (const c of closes) assert.deepEqual(c, { code: 4401, reason: 'session ended' });
+
+  await assert.rejects(Client.open(url, alice.token), (e: { status: number }) => e.status === 401, 'the cached validation is not trusted after the event');
+  assert.equal(other.closed, undefined, 'another session of the same user stays connected');
+  await sendAndAck(other, 'still-here', 'hi');
+});
+
+test('a rate-limited send says how long until the window resets (retry_after_ms)', async (t) => {
+  const defer = deferrer(t);
+  const s = await startStack(defer);
+  const edge = await s.startEdge({ REALTIME_SENDS_PER_USER: '1', REALTIME_RATE_WINDOW_S: '10' });
+  const alice = await newUser(s.users.http);
+  const room = await s.newRoom(alice);
+  const c = await Client.open(`${edge.url}/v1/rooms/${room}/ws`, alice.token);
+  defer(() => c.close());
+  await sendAndAck(c, 'one', 'first');
+  c.send({ type: 'send', client_msg_id: 'two', body: 'second' });
+  const err = await c.next((f) => f.type === 'error' && f['client_msg_id'] === 'two');
+  assert.equal(err['code'], 'rate_limited');
+  const wait = err['retry_after_ms'];
+  assert.ok(typeof wait === 'number' && Number.isInteger(wait) && wait > 0 && wait <= 10_000, `retry_after_ms = ${String(wait)}`);
+});
+
+test('join limits per IP: behind a trusted proxy per X-Forwarded-For client, otherwise per peer', async (t) => {
+  const defer = deferrer(t);
+  const s = await startStack(defer);
+  const behind = await s.startEdge({ REALTIME_TRUSTED_PROXIES: '127.0.0.1,::1', REALTIME_JOINS_PER_IP: '2' });
+  const alice = await newUser(s.users.http);
+  const room = await s.newRoom(alice);
+  const join = async (base: string, forwardedFor: string) => {
+    const c = await Client.open(`${base}/v1/rooms/${room}/ws`, alice.token, { headers: { 'x-forwarded-for': forwardedFor } });
+    c.close();
+  };
+  await join(behind.url, '203.0.113.1');
+  await join(behind.url, '198.51.100.7, 203.0.113.1');
+  await assert.rejects(join(behind.url, '203.0.113.1'), (e: { status: number }) => e.status === 429);
+  await join(behind.url, '203.0.113.2');
+
+  const direct = await s.startEdge({ REALTIME_JOINS_PER_IP: '2', REALTIME_REDIS_PREFIX: `${s.redisPrefix}direct:` });
+  await join(direct.url, '203.0.113.1');
+  await join(direct.url, '203.0.113.2');
+  await assert.rejects(join(direct.url, '203.0.113.3'), (e: { status: number }) => e.status === 429, 'an untrusted peer cannot pick its address');
+});
