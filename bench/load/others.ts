@@ -49,7 +49,13 @@ function runOne(root: string, s: Script): Promise<OtherRun> {
       timedOut = true;
       try {
         process.kill(-child.pid!, 'SIGTERM');
-        setTimeout(() => child.exitCode === null && process.kill(-child.pid!, 'SIGKILL'), 10_000).unref();
+        setTimeout(() => {
+          try {
+            process.kill(-child.pid!, 'SIGKILL');
+          } catch {
+            /* the group is gone: it stopped on the SIGTERM */
+          }
+        }, 10_000).unref();
       } catch {
         /* already gone */
       }
