@@ -10,6 +10,7 @@ import { GrpcSessionValidator } from '@parley/access';
 import { OutboxRelay } from './src/outbox-relay.js';
 import { registerRoomRoutes } from './src/routes.js';
 import { roomGrpcService } from './src/grpc.js';
+import { GrpcUserDirectory } from './src/user-directory.js';
 
 export const roomOpenApi: unknown = JSON.parse(readFileSync(new URL('./openapi.json', import.meta.url), 'utf8'));
 
@@ -20,6 +21,7 @@ export const roomService: ServiceDefinition<typeof roomConfigSpec> = {
     const pg = createPostgres({ url: config.databaseUrl, schema: config.dbSchema, applicationName: 'room-svc', onError: (err) => log.warn({ err }, 'postgres pool error') });
     const rooms = new PostgresRoomStore(pg.client, config.eventsPrefix);
     const sessions = new GrpcSessionValidator({ address: config.userSvcGrpc, cacheTtlMs: config.authCacheTtlMs });
+    const users = new GrpcUserDirectory(config.userSvcGrpc);
     const relay = new OutboxRelay({
       pool: pg.client,
       natsUrl: config.natsUrl,
@@ -41,10 +43,13 @@ export const roomService: ServiceDefinition<typeof roomConfigSpec> = {
         { name: 'nats', check: () => relay.health(), critical: false },
       ],
     });
-    registerRoomRoutes(app, rooms, sessions);
+    registerRoomRoutes(app, rooms, sessions, users);
 
     runner.add(component('postgres', () => pg.health(), () => pg.close()));
-    runner.add(component('user-svc-client', () => undefined, () => sessions.close()));
+    runner.add(component('user-svc-client', () => undefined, () => {
+      sessions.close();
+      users.close();
+    }));
     runner.add(relay);
     runner.add(httpComponent('http', app, config.httpHost, config.httpPort));
     runner.add(grpcComponent('grpc', { services: [roomGrpcService(rooms, log)], host: config.grpcHost, port: config.grpcPort, log }));

@@ -10,7 +10,7 @@ import { PasswordChecker } from './src/passwords.js';
 import { PostgresUserStore } from './src/users.js';
 import { SessionService, RedisSessionCache } from './src/sessions.js';
 import { RedisRateLimiter } from './src/rate-limit.js';
-import { JetStreamSessionEvents } from './src/session-events.js';
+import { SessionOutboxRelay } from './src/outbox-relay.js';
 import { registerUserRoutes } from './src/routes.js';
 import { userGrpcService } from './src/grpc.js';
 
@@ -25,8 +25,17 @@ export const userService: ServiceDefinition<typeof userConfigSpec> = {
     const redis = createRedis({ url: config.redisUrl, keyPrefix: config.redisKeyPrefix, onError: redisLog.down });
     redis.client.on('ready', redisLog.up);
 
-    const events = new JetStreamSessionEvents({ natsUrl: config.natsUrl, prefix: config.sessionEventsPrefix, stream: config.sessionEventsStream, log: log.child({ component: 'session-events' }) });
-    const sessions = new SessionService(pg.client, new RedisSessionCache(redis.client, redisLog.down), config.sessionTtlSeconds, config.sessionCacheTtlMs, events);
+    const relay = new SessionOutboxRelay({
+      pool: pg.client,
+      natsUrl: config.natsUrl,
+      prefix: config.sessionEventsPrefix,
+      stream: config.sessionEventsStream,
+      pollMs: config.outboxPollMs,
+      batch: config.outboxBatch,
+      maxBackoffMs: config.outboxMaxBackoffMs,
+      log: log.child({ component: 'session-outbox-relay' }),
+    });
+    const sessions = new SessionService(pg.client, new RedisSessionCache(redis.client, redisLog.down), config.sessionTtlSeconds, config.sessionCacheTtlMs, config.sessionEventsPrefix);
     const app = buildHttpApp({
       log,
       bodyLimit: config.bodyLimit,
@@ -34,15 +43,17 @@ export const userService: ServiceDefinition<typeof userConfigSpec> = {
       healthChecks: [
         { name: 'postgres', check: () => pg.health() },
         { name: 'redis', check: () => redis.health(), critical: false },
-        { name: 'nats', check: () => events.health(), critical: false },
+        { name: 'nats', check: () => relay.health(), critical: false },
       ],
     });
+    const users = new PostgresUserStore(pg.client);
     registerUserRoutes(app, {
-      users: new PostgresUserStore(pg.client),
+      users,
       sessions,
       passwords: new PasswordChecker(config.scryptLogN),
       limiter: new RedisRateLimiter(redis.client, redisLog.down),
       limits: { windowSeconds: config.loginWindowSeconds, perUsername: config.loginMaxPerUsername, perIp: config.loginMaxPerIp },
+      registerLimits: { windowSeconds: config.registerWindowSeconds, perIp: config.registerMaxPerIp },
       sessionTtlSeconds: config.sessionTtlSeconds,
       cookieSecure: config.cookieSecure,
       trustedProxies: config.trustedProxies,
@@ -51,10 +62,10 @@ export const userService: ServiceDefinition<typeof userConfigSpec> = {
     // PostgreSQL must answer before we serve; Redis and NATS are optional (we degrade without them).
     runner.add(component('postgres', () => pg.health(), () => pg.close()));
     runner.add(component('redis', () => undefined, () => redis.close()));
-    // Stopped after the servers, so a logout answered during shutdown is still announced.
-    runner.add(events);
+    // Revocations wait in session_outbox while NATS is away; the relay never blocks a logout.
+    runner.add(relay);
     runner.add(httpComponent('http', app, config.httpHost, config.httpPort));
-    runner.add(grpcComponent('grpc', { services: [userGrpcService(sessions, log)], host: config.grpcHost, port: config.grpcPort, log }));
+    runner.add(grpcComponent('grpc', { services: [userGrpcService(sessions, users, log)], host: config.grpcHost, port: config.grpcPort, log }));
   },
 };
 

@@ -23,7 +23,7 @@ interface RoomRow {
 
 const toRoom = (r: RoomRow): Room => ({ id: r.id, name: r.name, visibility: r.visibility, ownerId: r.owner_id, createdAt: r.created_at });
 const notFound = () => new ParleyError('NOT_FOUND', 'room not found');
-const ownerOnly = () => new ParleyError('FORBIDDEN', 'only the room owner can do this');
+export const ownerOnly = () => new ParleyError('FORBIDDEN', 'only the room owner can do this');
 
 /**
  * Rooms and memberships in PostgreSQL. Every change that emits an event runs in one

@@ -2,8 +2,9 @@ import { z } from 'zod';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { ParleyError } from '@parley/errors';
 import { parseInput, nameText, uuidText, extractToken } from '@parley/http';
-import type { PostgresRoomStore, Room, Role } from './rooms.js';
+import { ownerOnly, type PostgresRoomStore, type Room, type Role } from './rooms.js';
 import type { SessionValidator, Caller } from '@parley/access';
+import type { UserDirectory } from './user-directory.js';
 
 const roomName = nameText(1, 100);
 const CreateBody = z.strictObject({ name: roomName, visibility: z.enum(['public', 'private']).default('private') });
@@ -24,7 +25,7 @@ export const roomJson = (r: Room, role?: Role) => ({
   ...(role ? { role } : {}),
 });
 
-export function registerRoomRoutes(app: FastifyInstance, rooms: PostgresRoomStore, sessions: SessionValidator): void {
+export function registerRoomRoutes(app: FastifyInstance, rooms: PostgresRoomStore, sessions: SessionValidator, users: UserDirectory): void {
   const caller = async (req: FastifyRequest): Promise<Caller> => {
     const found = extractToken({ authorization: req.headers.authorization, cookie: req.headers.cookie });
     if (!found) throw new ParleyError('UNAUTHENTICATED', 'missing session token');
@@ -92,6 +93,9 @@ export function registerRoomRoutes(app: FastifyInstance, rooms: PostgresRoomStor
   app.put('/v1/rooms/:roomId/members/:userId', async (req, reply) => {
     const me = await caller(req);
     const { roomId, userId } = parseInput(MemberParams, req.params, 'path');
+    // Owner first, so only the owner learns whether a user id exists; addMember checks it again under the room lock.
+    if ((await rooms.access(roomId, me.id)).role !== 'owner') throw ownerOnly();
+    await users.requireUser(userId);
     const added = await rooms.addMember(roomId, me.id, userId);
     return reply.code(added ? 201 : 200).send({ member: { user_id: userId, role: 'member' } });
   });

@@ -112,3 +112,32 @@ test('with user-svc unreachable, room REST answers 503, not 500', async (t) => {
   assert.equal(res.status, 503);
   assert.equal(res.body.error.code, 'DEPENDENCY_UNAVAILABLE');
 });
+
+test('adding a member asks user-svc first: 404 for an unknown user, 503 while user-svc is down, nothing added', async (t) => {
+  const defer = deferrer(t);
+  const users = await startUserSvc(defer);
+  const names = await roomNames(defer);
+  const r = await startRoomSvc(defer, names, users.grpcAddr, { ROOM_AUTH_CACHE_TTL_MS: '30000' });
+  const [owner, bob, eve] = [await newUser(users.http), await newUser(users.http), await newUser(users.http)];
+  const roomId: string = (await call(r.http, 'POST', '/v1/rooms', { token: owner.token, body: { name: 'club' } })).body.room.id;
+  const add = (userId: string, token = owner.token) => call(r.http, 'PUT', `/v1/rooms/${roomId}/members/${userId}`, { token });
+  const memberIds = async () => (await call(r.http, 'GET', `/v1/rooms/${roomId}/members`, { token: owner.token })).body.members.map((m: { user_id: string }) => m.user_id);
+
+  const ghost = '00000000-0000-4000-8000-000000000000';
+  const unknown = await add(ghost);
+  assert.equal(unknown.status, 404);
+  assert.equal(unknown.body.error.code, 'NOT_FOUND');
+  assert.equal((await add(ghost, bob.token)).status, 403, 'a non-owner learns nothing about user ids');
+  assert.equal((await add(eve.id.toUpperCase())).status, 201);
+  assert.deepEqual(await memberIds(), [owner.id, eve.id]);
+
+  // The owner's session stays cached in room-svc, so only the user lookup meets the outage.
+  users.svc.shutdown('test');
+  await users.svc.done;
+  const down = await add(bob.id);
+  assert.equal(down.status, 503);
+  assert.equal(down.body.error.code, 'DEPENDENCY_UNAVAILABLE');
+  assert.deepEqual(await memberIds(), [owner.id, eve.id]);
+  const pending = await names.pg.client.query("SELECT 1 FROM room_outbox WHERE payload->>'type' = 'room.member_added'");
+  assert.equal(pending.rowCount, 1, 'only eve was announced');
+});

@@ -1,12 +1,24 @@
+import { z } from 'zod';
 import { userV1, unary, type GrpcService } from '@parley/proto';
+import { ParleyError } from '@parley/errors';
+import { parseInput, uuidText } from '@parley/http';
 import type { Logger } from '@parley/log';
 import type { SessionService } from './sessions.js';
+import type { PostgresUserStore } from './users.js';
 
-export function userGrpcService(sessions: SessionService, log: Logger): GrpcService {
+const GetUser = z.object({ userId: uuidText() });
+
+export function userGrpcService(sessions: SessionService, users: PostgresUserStore, log: Logger): GrpcService {
   const implementation: userV1.UserServiceServer = {
     validateSession: unary(log, 'ValidateSession', async (req: userV1.ValidateSessionRequest) => {
       const s = await sessions.validate(req.token);
       return { user: { id: s.user.id, username: s.user.username, displayName: s.user.displayName }, cacheUntilMs: s.cacheUntilMs };
+    }),
+    getUser: unary(log, 'GetUser', async (req: userV1.GetUserRequest) => {
+      const { userId } = parseInput(GetUser, req, 'request');
+      const user = await users.get(userId);
+      if (!user) throw new ParleyError('NOT_FOUND', 'user not found');
+      return { user: { id: user.id, username: user.username, displayName: user.displayName } };
     }),
   };
   return { definition: userV1.UserServiceService, implementation };

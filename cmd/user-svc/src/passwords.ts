@@ -27,17 +27,29 @@ export async function hashPassword(password: string, logN: number): Promise<stri
   return ['scrypt', logN, R, P, salt.toString('base64url'), key.toString('base64url')].join('$');
 }
 
+interface ParsedHash {
+  logN: number;
+  r: number;
+  p: number;
+  salt: Buffer;
+  key: Buffer;
+}
+
+function parseHash(stored: string): ParsedHash | undefined {
+  const parts = stored.split('$');
+  if (parts.length !== 6 || parts[0] !== 'scrypt') return undefined;
+  const [logN, r, p] = parts.slice(1, 4).map(Number) as [number, number, number];
+  if (![logN, r, p].every(Number.isInteger) || logN < 1 || logN > 24 || r < 1 || r > 32 || p < 1 || p > 16) return undefined;
+  const key = Buffer.from(parts[5]!, 'base64url');
+  if (key.length !== KEY_LENGTH) return undefined;
+  return { logN, r, p, salt: Buffer.from(parts[4]!, 'base64url'), key };
+}
+
 /** False for a wrong password and for a hash it cannot read; never throws on bad input. */
 export async function verifyPassword(password: string, stored: string): Promise<boolean> {
-  const parts = stored.split('$');
-  if (parts.length !== 6 || parts[0] !== 'scrypt') return false;
-  const [logN, r, p] = parts.slice(1, 4).map(Number) as [number, number, number];
-  if (![logN, r, p].every(Number.isInteger) || logN < 1 || logN > 24 || r < 1 || r > 32 || p < 1 || p > 16) return false;
-  const salt = Buffer.from(parts[4]!, 'base64url');
-  const expected = Buffer.from(parts[5]!, 'base64url');
-  if (expected.length !== KEY_LENGTH) return false;
-  const key = await derive(password, salt, logN, r, p);
-  return timingSafeEqual(key, expected);
+  const h = parseHash(stored);
+  if (!h) return false;
+  return timingSafeEqual(await derive(password, h.salt, h.logN, h.r, h.p), h.key);
 }
 
 /**
@@ -51,6 +63,17 @@ export class PasswordChecker {
 
   hash(password: string): Promise<string> {
     return hashPassword(password, this.logN);
+  }
+
+  /**
+   * After a successful check: a fresh hash at the current cost when `stored` was made with other
+   * parameters (an older USER_SCRYPT_LOG_N), else undefined. Login is the only moment the
+   * plaintext is at hand, so it is the only moment a hash can be upgraded.
+   */
+  async rehash(password: string, stored: string): Promise<string | undefined> {
+    const h = parseHash(stored);
+    if (h && h.logN === this.logN && h.r === R && h.p === P) return undefined;
+    return this.hash(password);
   }
 
   async check(password: string, stored: string | undefined): Promise<boolean> {

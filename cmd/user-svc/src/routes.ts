@@ -20,9 +20,11 @@ export interface UserRoutesDeps {
   passwords: PasswordChecker;
   limiter: RateLimiter;
   limits: { windowSeconds: number; perUsername: number; perIp: number };
+  /** Per client IP only: a username does not exist yet, and naming one would let anyone block it. */
+  registerLimits: { windowSeconds: number; perIp: number };
   sessionTtlSeconds: number;
   cookieSecure: boolean;
-  /** Reverse proxies whose X-Forwarded-For names the client (login limit per IP). */
+  /** Reverse proxies whose X-Forwarded-For names the client (login and registration limits per IP). */
   trustedProxies: TrustedProxies;
 }
 
@@ -45,6 +47,8 @@ export function registerUserRoutes(app: FastifyInstance, d: UserRoutesDeps): voi
 
   app.post('/v1/users', async (req, reply) => {
     const body = parseInput(RegisterBody, req.body, 'body');
+    // Before the hash: scrypt is the cost a flood of registrations would make us pay.
+    await enforceRegisterLimit(d, requestIp(req, d));
     const hash = await d.passwords.hash(body.password);
     const user = await d.users.create(body.username, body.display_name ?? body.username, hash);
     return reply.code(201).send({ user: userJson(user) });
@@ -52,11 +56,11 @@ export function registerUserRoutes(app: FastifyInstance, d: UserRoutesDeps): voi
 
   app.post('/v1/sessions', async (req, reply) => {
     const body = parseInput(LoginBody, req.body, 'body');
-    const ip = clientIp(req.socket.remoteAddress ?? req.ip, req.headers['x-forwarded-for'], d.trustedProxies);
-    await enforceLoginLimits(d, ip, body.username.toLowerCase());
+    await enforceLoginLimits(d, requestIp(req, d), body.username.toLowerCase());
     const found = await d.users.findForLogin(body.username);
     const ok = await d.passwords.check(body.password, found?.passwordHash);
     if (!found || !ok) throw badCredentials();
+    await upgradePasswordHash(req, d, found.user.id, body.password, found.passwordHash);
     const s = await d.sessions.create(found.user.id);
     reply.header('set-cookie', sessionCookie(s.token, d.sessionTtlSeconds, d.cookieSecure));
     return reply.code(201).send({ token: s.token, expires_at: s.expiresAt.toISOString(), user: userJson(found.user) });
@@ -73,6 +77,26 @@ export function registerUserRoutes(app: FastifyInstance, d: UserRoutesDeps): voi
     const { session } = await authenticate(req);
     return { user: userJson(session.user) };
   });
+}
+
+/** Best effort: a failed upgrade is retried at the next login and never fails this one. */
+async function upgradePasswordHash(req: FastifyRequest, d: UserRoutesDeps, userId: string, password: string, stored: string): Promise<void> {
+  try {
+    const next = await d.passwords.rehash(password, stored);
+    if (next) await d.users.replacePasswordHash(userId, stored, next);
+  } catch (err) {
+    req.log.warn({ err: (err as Error).message, userId }, 'password hash upgrade failed');
+  }
+}
+
+function requestIp(req: FastifyRequest, d: UserRoutesDeps): string {
+  return clientIp(req.socket.remoteAddress ?? req.ip, req.headers['x-forwarded-for'], d.trustedProxies);
+}
+
+/** Fails open with the limiter (Redis down): registering matters more than throttling during an outage. */
+async function enforceRegisterLimit(d: UserRoutesDeps, ip: string): Promise<void> {
+  const byIp = await d.limiter.hit(`register:ip:${ip}`, d.registerLimits.perIp, d.registerLimits.windowSeconds);
+  if (!byIp.allowed) throw new ParleyError('RATE_LIMITED', 'too many registrations from this address; try again later', { details: { retryAfterSeconds: byIp.retryAfterSeconds } });
 }
 
 async function enforceLoginLimits(d: UserRoutesDeps, ip: string, name: string): Promise<void> {

@@ -2,7 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import type pg from 'pg';
 import type { Redis } from 'ioredis';
 import { ParleyError } from '@parley/errors';
-import type { SessionEvents } from './session-events.js';
+import { recordSessionRevoked } from './session-events.js';
 
 export interface SessionUser {
   id: string;
@@ -42,7 +42,8 @@ export class SessionService {
     private readonly cache: SessionCache,
     private readonly ttlSeconds: number,
     private readonly cacheTtlMs: number,
-    private readonly events: SessionEvents,
+    /** SESSION_EVENTS_PREFIX: where the outbox relay announces revocations. */
+    private readonly eventsPrefix: string,
     private readonly now: () => number = Date.now,
   ) {}
 
@@ -79,20 +80,33 @@ export class SessionService {
   }
 
   /**
-   * Revokes in PostgreSQL first (the truth), then drops the cached copy, then announces it so
-   * edges close the session's live sockets. False when unknown.
+   * Revokes in PostgreSQL (the truth) together with its announcement in session_outbox, so
+   * edges learn of every committed revocation even if NATS or this process is down; then drops
+   * the cached copy. False when unknown.
    */
   async revoke(token: string): Promise<boolean> {
     if (!TOKEN_PATTERN.test(token)) return false;
     const hash = hashToken(token);
-    const rs = await this.pool.query<{ user_id: string }>(
-      'UPDATE sessions SET revoked_at = now() WHERE token_hash = $1 AND revoked_at IS NULL AND expires_at > now() RETURNING user_id',
-      [hash],
-    );
+    const c = await this.pool.connect();
+    let revoked = false;
+    try {
+      await c.query('BEGIN');
+      const rs = await c.query<{ user_id: string }>(
+        'UPDATE sessions SET revoked_at = now() WHERE token_hash = $1 AND revoked_at IS NULL AND expires_at > now() RETURNING user_id',
+        [hash],
+      );
+      const row = rs.rows[0];
+      if (row) await recordSessionRevoked(c, this.eventsPrefix, row.user_id, hash);
+      await c.query('COMMIT');
+      revoked = row !== undefined;
+    } catch (err) {
+      await c.query('ROLLBACK').catch(() => undefined);
+      throw err;
+    } finally {
+      c.release();
+    }
     await this.cache.delete(hash.toString('hex'));
-    const row = rs.rows[0];
-    if (row) this.events.revoked(row.user_id, hash);
-    return row !== undefined;
+    return revoked;
   }
 }
 

@@ -35,6 +35,16 @@ export class PostgresUserStore {
     }
   }
 
+  async get(id: string): Promise<UserRecord | undefined> {
+    const rs = await this.pool.query<UserRow>('SELECT * FROM users WHERE id = $1', [id]);
+    return rs.rows[0] ? toUser(rs.rows[0]) : undefined;
+  }
+
+  /** Compare-and-set, so an upgrade computed from `previous` never overwrites a newer password. */
+  async replacePasswordHash(id: string, previous: string, next: string): Promise<void> {
+    await this.pool.query('UPDATE users SET password_hash = $3 WHERE id = $1 AND password_hash = $2', [id, previous, next]);
+  }
+
   async findForLogin(username: string): Promise<{ user: UserRecord; passwordHash: string } | undefined> {
     const rs = await this.pool.query<UserRow>('SELECT * FROM users WHERE lower(username) = lower($1)', [username]);
     const row = rs.rows[0];

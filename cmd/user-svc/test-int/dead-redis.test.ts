@@ -4,11 +4,12 @@ import { status } from '@grpc/grpc-js';
 import { deferrer } from '@parley/test-support';
 import { startUserSvc, userGrpcClient, call, newUser } from './harness.js';
 
-test('with Redis unreachable, login works (limits fail open), sessions validate from PostgreSQL and logout still revokes', async (t) => {
+test('with Redis unreachable, registration and login work (limits fail open), sessions validate from PostgreSQL and logout still revokes', async (t) => {
   const defer = deferrer(t);
-  const u = await startUserSvc(defer, { REDIS_URL: 'redis://127.0.0.1:1/0', USER_LOGIN_MAX_PER_USERNAME: '1' });
+  const u = await startUserSvc(defer, { REDIS_URL: 'redis://127.0.0.1:1/0', USER_LOGIN_MAX_PER_USERNAME: '1', USER_REGISTER_MAX_PER_IP: '1' });
   const grpc = userGrpcClient(defer, u.grpcAddr);
   const me = await newUser(u.http);
+  await newUser(u.http); // a second registration from this IP: a limit of 1 is not enforced either
   const again = await call(u.http, 'POST', '/v1/sessions', { body: { username: me.username, password: 'correct horse battery' } });
   assert.equal(again.status, 201, 'limit of 1 is not enforced without Redis: fail open');
 

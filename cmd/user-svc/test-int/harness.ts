@@ -30,6 +30,8 @@ export async function migratedSchema(defer: Defer, component: 'user' | 'room'): 
 export interface RunningUserSvc {
   http: string;
   grpcAddr: string;
+  /** The fresh schema (USER_DB_SCHEMA); pass it back as an override to restart on the same data. */
+  schema: string;
   pg: ClientHandle<pg.Pool>;
   redisPrefix: string;
   svc: RunningService;
@@ -68,7 +70,7 @@ export async function startUserSvc(defer: Defer, overrides: Record<string, strin
     svc.shutdown('test');
     await svc.done;
   });
-  return { http: `http://127.0.0.1:${httpPort}`, grpcAddr: `127.0.0.1:${grpcPort}`, pg, redisPrefix, svc, stderr, sessionEvents };
+  return { http: `http://127.0.0.1:${httpPort}`, grpcAddr: `127.0.0.1:${grpcPort}`, schema, pg, redisPrefix, svc, stderr, sessionEvents };
 }
 
 export function userGrpcClient(defer: Defer, addr: string) {
@@ -78,6 +80,10 @@ export function userGrpcClient(defer: Defer, addr: string) {
     validateSession: (token: string) =>
       new Promise<userV1.ValidateSessionResponse>((resolve, reject) => {
         client.validateSession({ token }, new Metadata(), { deadline: Date.now() + 5000 }, (err: ServiceError | null, res?: userV1.ValidateSessionResponse) => (err ? reject(err) : resolve(res!)));
+      }),
+    getUser: (userId: string) =>
+      new Promise<userV1.GetUserResponse>((resolve, reject) => {
+        client.getUser({ userId }, new Metadata(), { deadline: Date.now() + 5000 }, (err: ServiceError | null, res?: userV1.GetUserResponse) => (err ? reject(err) : resolve(res!)));
       }),
   };
 }

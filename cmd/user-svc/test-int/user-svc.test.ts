@@ -3,8 +3,9 @@ import assert from 'node:assert/strict';
 import { status } from '@grpc/grpc-js';
 import { createHash } from 'node:crypto';
 import { connectNats } from '@parley/clients';
-import { deferrer, eventually, infra } from '@parley/test-support';
+import { deferrer, eventually, infra, uniqueName } from '@parley/test-support';
 import { startUserSvc, userGrpcClient, call, newUser } from './harness.js';
+import { hashPassword } from '../src/passwords.js';
 
 test('register, log in, who-am-I by bearer and cookie, gRPC validate, log out revokes everywhere', async (t) => {
   const defer = deferrer(t);
@@ -145,4 +146,45 @@ test('logout announces session.revoked on JetStream with the token hash, never t
   assert.equal(event['token_sha256'], createHash('sha256').update(me.token).digest('hex'));
   assert.match(String(event['id']), /^[0-9a-f-]{36}$/);
   assert.equal(stored.header?.get('Nats-Msg-Id'), event['id']);
+});
+
+test('registrations are limited per client IP (X-Forwarded-For behind a trusted proxy); a refused one creates nothing', async (t) => {
+  const defer = deferrer(t);
+  const u = await startUserSvc(defer, { USER_TRUSTED_PROXIES: '127.0.0.1,::1', USER_REGISTER_MAX_PER_IP: '2', USER_REGISTER_WINDOW_SECONDS: '60' });
+  const register = (forwardedFor: string) =>
+    call(u.http, 'POST', '/v1/users', { body: { username: uniqueName('r').slice(0, 30), password: 'correct horse battery' }, headers: { 'x-forwarded-for': forwardedFor } });
+  assert.equal((await register('203.0.113.1')).status, 201);
+  assert.equal((await register('198.51.100.9, 203.0.113.1')).status, 201, 'a spoofed left entry does not change the client');
+  const limited = await register('203.0.113.1');
+  assert.equal(limited.status, 429);
+  assert.equal(limited.body.error.code, 'RATE_LIMITED');
+  assert.ok(Number(limited.headers.get('retry-after')) > 0);
+  assert.equal((await register('203.0.113.2')).status, 201, 'another client has its own limit');
+  assert.equal((await u.pg.client.query('SELECT 1 FROM users')).rowCount, 3, 'the refused registration created nothing');
+  const login = await call(u.http, 'POST', '/v1/sessions', { body: { username: 'nobody_1', password: 'wrong password' }, headers: { 'x-forwarded-for': '203.0.113.1' } });
+  assert.equal(login.status, 401, 'registration and login limits are counted apart');
+});
+
+test('gRPC GetUser answers a known id (any letter case), NOT_FOUND for an unknown one, INVALID_ARGUMENT for a non-UUID', async (t) => {
+  const defer = deferrer(t);
+  const u = await startUserSvc(defer);
+  const grpc = userGrpcClient(defer, u.grpcAddr);
+  const me = await newUser(u.http);
+  assert.deepEqual((await grpc.getUser(me.id.toUpperCase())).user, { id: me.id, username: me.username, displayName: me.username });
+  await assert.rejects(grpc.getUser('00000000-0000-4000-8000-000000000000'), (e: { code: number }) => e.code === status.NOT_FOUND);
+  await assert.rejects(grpc.getUser("1' OR '1'='1"), (e: { code: number }) => e.code === status.INVALID_ARGUMENT);
+});
+
+test('logging in with a password hashed at an older cost upgrades the stored hash once', async (t) => {
+  const defer = deferrer(t);
+  const u = await startUserSvc(defer);
+  const me = await newUser(u.http);
+  await u.pg.client.query('UPDATE users SET password_hash = $2 WHERE id = $1', [me.id, await hashPassword('correct horse battery', 10)]);
+  const stored = async () => (await u.pg.client.query<{ password_hash: string }>('SELECT password_hash FROM users WHERE id = $1', [me.id])).rows[0]!.password_hash;
+  const login = () => call(u.http, 'POST', '/v1/sessions', { body: { username: me.username, password: 'correct horse battery' } });
+  assert.equal((await login()).status, 201);
+  const upgraded = await stored();
+  assert.match(upgraded, /^scrypt\$12\$8\$1\$/, 'USER_SCRYPT_LOG_N of the harness');
+  assert.equal((await login()).status, 201, 'the upgraded hash verifies');
+  assert.equal(await stored(), upgraded, 'a current hash is not rewritten');
 });

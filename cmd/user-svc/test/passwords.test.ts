@@ -26,3 +26,13 @@ test('an unknown user costs a hash verification too, and is always refused', asy
   const checker = new PasswordChecker(10);
   assert.equal(await checker.check('anything', undefined), false);
 });
+
+test('a hash made with older parameters is rehashed at the current cost; a current one is left alone', async () => {
+  const checker = new PasswordChecker(11);
+  const old = await hashPassword('secret-two', 10);
+  const upgraded = await checker.rehash('secret-two', old);
+  assert.match(upgraded ?? '', /^scrypt\$11\$8\$1\$/);
+  assert.equal(await verifyPassword('secret-two', upgraded!), true);
+  assert.equal(await checker.rehash('secret-two', upgraded!), undefined);
+  assert.match((await checker.rehash('secret-two', 'scrypt$11$4$1$AAAA$BBBB')) ?? '', /^scrypt\$11\$8\$1\$/, 'another r counts as older too');
+});

@@ -45,6 +45,9 @@ test('buf + ts-proto from node_modules regenerate exactly the committed code, of
 test('generated messages round-trip', () => {
   const msg = { user: { id: 'u1', username: 'alice', displayName: 'Alice 🦊' }, cacheUntilMs: 1_700_000_000_000 };
   assert.deepEqual(userV1.ValidateSessionResponse.decode(userV1.ValidateSessionResponse.encode(msg).finish()), msg);
+  const u = { user: { id: 'u2', username: 'bob', displayName: 'Bob' } };
+  assert.deepEqual(userV1.GetUserResponse.decode(userV1.GetUserResponse.encode(u).finish()), u);
+  assert.deepEqual(userV1.GetUserRequest.decode(userV1.GetUserRequest.encode({ userId: 'u2' }).finish()), { userId: 'u2' });
   const m = { member: true, role: 'owner' };
   assert.deepEqual(roomV1.CheckMembershipResponse.decode(roomV1.CheckMembershipResponse.encode(m).finish()), m);
 });
