@@ -7,7 +7,8 @@ import type { ServiceDefinition } from '@parley/service';
 import { roomConfigSpec } from './src/config.js';
 import { PostgresRoomStore } from './src/rooms.js';
 import { GrpcSessionValidator } from '@parley/access';
-import { OutboxRelay } from './src/outbox-relay.js';
+import { OutboxRelay } from '@parley/outbox';
+import { eventStreamSubjects } from './src/events.js';
 import { registerRoomRoutes } from './src/routes.js';
 import { roomGrpcService } from './src/grpc.js';
 import { GrpcUserDirectory } from './src/user-directory.js';
@@ -23,11 +24,11 @@ export const roomService: ServiceDefinition<typeof roomConfigSpec> = {
     const sessions = new GrpcSessionValidator({ address: config.userSvcGrpc, cacheTtlMs: config.authCacheTtlMs });
     const users = new GrpcUserDirectory(config.userSvcGrpc);
     const relay = new OutboxRelay({
+      name: 'room-outbox-relay',
+      table: 'room_outbox',
       pool: pg.client,
       natsUrl: config.natsUrl,
-      prefix: config.eventsPrefix,
-      stream: config.eventsStream,
-      duplicateWindowMs: config.eventsDuplicateWindowMs,
+      stream: { name: config.eventsStream, subjects: eventStreamSubjects(config.eventsPrefix), duplicateWindowMs: config.eventsDuplicateWindowMs },
       pollMs: config.outboxPollMs,
       batch: config.outboxBatch,
       maxBackoffMs: config.outboxMaxBackoffMs,

@@ -10,7 +10,8 @@ import { PasswordChecker } from './src/passwords.js';
 import { PostgresUserStore } from './src/users.js';
 import { SessionService, RedisSessionCache } from './src/sessions.js';
 import { RedisRateLimiter } from './src/rate-limit.js';
-import { SessionOutboxRelay } from './src/outbox-relay.js';
+import { OutboxRelay } from '@parley/outbox';
+import { sessionStreamSubjects } from './src/session-events.js';
 import { registerUserRoutes } from './src/routes.js';
 import { userGrpcService } from './src/grpc.js';
 
@@ -25,11 +26,13 @@ export const userService: ServiceDefinition<typeof userConfigSpec> = {
     const redis = createRedis({ url: config.redisUrl, keyPrefix: config.redisKeyPrefix, onError: redisLog.down });
     redis.client.on('ready', redisLog.up);
 
-    const relay = new SessionOutboxRelay({
+    // Revocations matter for a day at most: the longest a session lives.
+    const relay = new OutboxRelay({
+      name: 'session-outbox-relay',
+      table: 'session_outbox',
       pool: pg.client,
       natsUrl: config.natsUrl,
-      prefix: config.sessionEventsPrefix,
-      stream: config.sessionEventsStream,
+      stream: { name: config.sessionEventsStream, subjects: sessionStreamSubjects(config.sessionEventsPrefix), duplicateWindowMs: 120_000, maxAgeMs: 24 * 3600_000 },
       pollMs: config.outboxPollMs,
       batch: config.outboxBatch,
       maxBackoffMs: config.outboxMaxBackoffMs,

@@ -1,16 +1,34 @@
 import type pg from 'pg';
-import { RetentionPolicy, StorageType, nanos, type JetStreamManager } from 'nats';
+import { DiscardPolicy, RetentionPolicy, StorageType, nanos, type JetStreamManager } from 'nats';
 import { connectNats, type ClientHandle, type NatsClients } from '@parley/clients';
 import { sleep, type Component } from '@parley/lifecycle';
 import type { Logger } from '@parley/log';
-import { eventStreamSubjects } from './events.js';
+
+/**
+ * The transactional outbox relay shared by the services that announce changes (room-svc's
+ * room lifecycle, user-svc's session revocations). Each owns a table of this shape:
+ *
+ *   <table>  seq bigserial (publish order) | id uuid (event id = JetStream msgID)
+ *            | subject text | payload jsonb | created_at | published_at (NULL until PubAck)
+ *
+ * and writes its rows in the same PostgreSQL transaction as the change they describe.
+ */
+export interface OutboxStream {
+  name: string;
+  subjects: string[];
+  duplicateWindowMs: number;
+  /** Age limit of the stream when the relay creates it (0 = unlimited). */
+  maxAgeMs?: number;
+}
 
 export interface OutboxRelayOptions {
+  /** Component name, also the NATS connection name and the advisory lock key. */
+  name: string;
+  /** Table name; validated, since it is spliced into SQL. */
+  table: string;
   pool: pg.Pool;
   natsUrl: string;
-  prefix: string;
-  stream: string;
-  duplicateWindowMs: number;
+  stream: OutboxStream;
   pollMs: number;
   batch: number;
   maxBackoffMs: number;
@@ -18,24 +36,29 @@ export interface OutboxRelayOptions {
 }
 
 const PUBLISH_TIMEOUT_MS = 5000;
+const TABLE = /^[a-z_][a-z0-9_]{0,62}$/;
 
 /**
- * Moves room_outbox rows to JetStream. Invariants:
+ * Moves outbox rows to JetStream. Invariants:
  * - a row is marked published only after JetStream's PubAck for it, in the transaction that
  *   locked it, so a crash between ack and mark republishes it; the msgID (= event id) makes
  *   JetStream drop that repeat inside the stream's duplicate window: each id is stored once;
- * - one relay publishes at a time per schema (transaction-scoped advisory lock), and rows go
- *   out in seq order stopping at the first failure, so a room's events keep their order;
- * - NATS being down never stops the service: connect and publish retry with backoff.
+ * - one relay publishes at a time per schema and table (transaction-scoped advisory lock), and
+ *   rows go out in seq order stopping at the first failure, so events keep their order;
+ * - NATS being down never stops the service: connect and publish retry with backoff, rows wait
+ *   in the table; what is pending at stop stays there for the next relay.
  */
 export class OutboxRelay implements Component {
-  readonly name = 'outbox-relay';
+  readonly name: string;
   private nats: ClientHandle<NatsClients> | undefined;
   private loop: Promise<void> | undefined;
   private readonly stopping = new AbortController();
   private connected = false;
 
-  constructor(private readonly o: OutboxRelayOptions) {}
+  constructor(private readonly o: OutboxRelayOptions) {
+    if (!TABLE.test(o.table)) throw new Error(`outbox: invalid table name ${JSON.stringify(o.table)}`);
+    this.name = o.name;
+  }
 
   async start(): Promise<void> {
     this.loop = this.run();
@@ -48,7 +71,7 @@ export class OutboxRelay implements Component {
     await this.nats?.close().catch(() => undefined);
   }
 
-  /** For readiness: NATS is reachable (events may lag without it, nothing is lost). */
+  /** For readiness: NATS is reachable (events only lag without it; nothing is lost). */
   async health(): Promise<void> {
     if (!this.nats || !this.connected) throw new Error('nats: not connected');
     await this.nats.health();
@@ -65,7 +88,7 @@ export class OutboxRelay implements Component {
         await sleep(this.o.pollMs, this.stopping.signal);
       } catch (err) {
         if (this.stopping.signal.aborted) break;
-        this.o.log.warn({ err: (err as Error).message, retryInMs: backoff }, 'outbox relay: publishing failed; will retry');
+        this.o.log.warn({ err: (err as Error).message, retryInMs: backoff }, `${this.name}: publishing failed; will retry`);
         await sleep(backoff, this.stopping.signal).catch(() => undefined);
         backoff = Math.min(backoff * 2, this.o.maxBackoffMs);
       }
@@ -76,30 +99,31 @@ export class OutboxRelay implements Component {
     if (this.nats && this.connected) return this.nats.client;
     this.nats ??= await connectNats({
       url: this.o.natsUrl,
-      name: 'room-svc-outbox',
+      name: this.o.name,
       onStatus: (type) => {
         if (type === 'disconnect') this.connected = false;
         if (type === 'reconnect') this.connected = true;
       },
     });
-    await ensureStream(this.nats.client.jsm, this.o.stream, eventStreamSubjects(this.o.prefix), this.o.duplicateWindowMs);
+    await ensureStream(this.nats.client.jsm, this.o.stream);
     this.connected = true;
-    this.o.log.info({ stream: this.o.stream }, 'outbox relay: connected to NATS');
+    this.o.log.info({ stream: this.o.stream.name }, `${this.name}: connected to NATS`);
     return this.nats.client;
   }
 
   /** One transaction: lock pending rows, publish each, mark the acked ones. Returns how many were sent. */
   private async publishBatch({ js }: NatsClients): Promise<number> {
+    const t = this.o.table;
     const c = await this.o.pool.connect();
     try {
       await c.query('BEGIN');
-      const lock = await c.query<{ ok: boolean }>("SELECT pg_try_advisory_xact_lock(hashtext(current_schema() || '.room_outbox_relay')) AS ok");
+      const lock = await c.query<{ ok: boolean }>('SELECT pg_try_advisory_xact_lock(hashtext(current_schema() || $1)) AS ok', [`.${t}_relay`]);
       if (!lock.rows[0]?.ok) {
         await c.query('ROLLBACK');
         return 0;
       }
       const rs = await c.query<{ id: string; subject: string; payload: unknown }>(
-        'SELECT id, subject, payload FROM room_outbox WHERE published_at IS NULL ORDER BY seq LIMIT $1 FOR UPDATE SKIP LOCKED',
+        `SELECT id, subject, payload FROM ${t} WHERE published_at IS NULL ORDER BY seq LIMIT $1 FOR UPDATE SKIP LOCKED`,
         [this.o.batch],
       );
       const acked: string[] = [];
@@ -113,7 +137,7 @@ export class OutboxRelay implements Component {
           break;
         }
       }
-      if (acked.length > 0) await c.query('UPDATE room_outbox SET published_at = now() WHERE id = ANY($1::uuid[])', [acked]);
+      if (acked.length > 0) await c.query(`UPDATE ${t} SET published_at = now() WHERE id = ANY($1::uuid[])`, [acked]);
       await c.query('COMMIT');
       if (failure) throw failure;
       return acked.length;
@@ -126,11 +150,26 @@ export class OutboxRelay implements Component {
   }
 }
 
-async function ensureStream(jsm: JetStreamManager, name: string, subjects: string[], duplicateWindowMs: number): Promise<void> {
+/** Creates the stream when missing; an existing one is left as its operator configured it. */
+async function ensureStream(jsm: JetStreamManager, s: OutboxStream): Promise<void> {
   try {
-    await jsm.streams.info(name);
+    await jsm.streams.info(s.name);
   } catch (err) {
     if (!/stream not found/i.test((err as Error).message)) throw err;
-    await jsm.streams.add({ name, subjects, retention: RetentionPolicy.Limits, storage: StorageType.File, duplicate_window: nanos(duplicateWindowMs) });
+    try {
+      await jsm.streams.add({
+        name: s.name,
+        subjects: s.subjects,
+        retention: RetentionPolicy.Limits,
+        storage: StorageType.File,
+        discard: DiscardPolicy.Old,
+        max_age: nanos(s.maxAgeMs ?? 0),
+        duplicate_window: nanos(s.duplicateWindowMs),
+        num_replicas: 1,
+      });
+    } catch (addErr) {
+      // Another instance created it first.
+      if (!/already in use/i.test((addErr as Error).message)) throw addErr;
+    }
   }
 }
