@@ -14,7 +14,7 @@ import type pg from 'pg';
  * the token (an edge hashing the token a socket presented) and to nobody else.
  *
  * Events are written to session_outbox in the revoking transaction and published by
- * SessionOutboxRelay (outbox-relay.ts): delivery is at least once, and the msgID lets JetStream
+ * the OutboxRelay of @parley/outbox: delivery is at least once, and the msgID lets JetStream
  * store each id once inside the duplicate window.
  */
 export interface SessionRevokedEvent {
