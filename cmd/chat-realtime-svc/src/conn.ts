@@ -55,14 +55,21 @@ export class Conn {
   private ws: uWS.WebSocket<SocketData> | undefined;
   private closed = false;
   private joining = true;
-  private pending: Array<{ id: bigint; frame: string }> = [];
-  private readonly pendingIds = new Set<bigint>();
+  /**
+   * Live frames that arrived while the history loaded, by id. Created on the first one and
+   * dropped once live: most joins see none, and an idle socket should hold nothing it no longer needs.
+   */
+  private pending: Map<bigint, string> | undefined;
+  /** Needed only for the history request; not kept for the socket's lifetime. */
+  private token: string | undefined;
+  private readonly caller: Admitted['caller'];
+  private readonly lastId: bigint | undefined;
   private inFlight = 0;
   private strikes = 0;
   private strikeWindowStart = 0;
 
   constructor(
-    private readonly admitted: Admitted,
+    admitted: Admitted,
     private readonly ip: string,
     private readonly limits: ConnLimits,
     private readonly services: ConnServices,
@@ -71,6 +78,9 @@ export class Conn {
     this.roomId = admitted.roomId;
     this.userId = admitted.caller.id;
     this.tokenHash = admitted.tokenHash;
+    this.token = admitted.token;
+    this.caller = admitted.caller;
+    this.lastId = admitted.lastId;
   }
 
   open(ws: uWS.WebSocket<SocketData>): void {
@@ -90,10 +100,10 @@ export class Conn {
     }
     const backlog = await loadBacklog(this.services.backlog, {
       roomId: this.roomId,
-      token: this.admitted.token,
+      token: this.token ?? '',
       limit: this.limits.historyLimit,
-      ...(this.admitted.lastId === undefined ? {} : { lastId: this.admitted.lastId }),
-      isBuffered: (id) => this.pendingIds.has(id),
+      ...(this.lastId === undefined ? {} : { lastId: this.lastId }),
+      isBuffered: (id) => this.pending?.has(id) ?? false,
     });
     if (this.closed || !this.ws) return;
     const ws = this.ws;
@@ -105,24 +115,24 @@ export class Conn {
       } else {
         ws.send(historyUnavailableFrame(this.roomId, backlog.code));
       }
-      const after = this.admitted.lastId === undefined ? 0n : resumeFloor(this.admitted.lastId);
-      for (const p of this.pending) if (!sent.has(p.id) && p.id > after) ws.send(p.frame);
+      const after = this.lastId === undefined ? 0n : resumeFloor(this.lastId);
+      if (this.pending) for (const [id, frame] of this.pending) if (!sent.has(id) && id > after) ws.send(frame);
       // Same tick as the flush: no live message can fall between the buffer and the topic.
       ws.subscribe(this.services.registry.topicOf(this.roomId));
     });
     this.joining = false;
-    this.pending = [];
-    this.pendingIds.clear();
+    this.pending = undefined;
+    this.token = undefined;
     this.services.registry.markLive(this);
   }
 
   /** A live frame that arrived while the history was loading. */
   buffer(id: bigint, frame: string): void {
     if (!this.joining || this.closed) return;
-    if (this.pendingIds.has(id)) return;
-    this.pending.push({ id, frame });
-    this.pendingIds.add(id);
-    if (this.pending.length > this.limits.maxPendingJoin) this.end(CloseCodes.SLOW_CONSUMER, 'too much traffic while joining: reconnect and resume');
+    this.pending ??= new Map();
+    if (this.pending.has(id)) return;
+    this.pending.set(id, frame);
+    if (this.pending.size > this.limits.maxPendingJoin) this.end(CloseCodes.SLOW_CONSUMER, 'too much traffic while joining: reconnect and resume');
   }
 
   onFrame(data: ArrayBuffer, isBinary: boolean): void {
@@ -141,7 +151,7 @@ export class Conn {
   }
 
   private async deliver(clientMsgId: string, body: string): Promise<void> {
-    const { caller } = this.admitted;
+    const { caller } = this;
     try {
       const rate = await this.services.limiter.hit('send', caller.id, this.ip);
       if (!rate.allowed) return this.reject('rate_limited', `send rate exceeded; retry in ${rate.retryAfterMs} ms`, clientMsgId, rate.retryAfterMs);
@@ -188,7 +198,8 @@ export class Conn {
     if (this.closed) return;
     this.closed = true;
     this.ws = undefined;
-    this.pending = [];
+    this.pending = undefined;
+    this.token = undefined;
     this.services.registry.remove(this);
     this.services.hub.release(this.roomId);
   }

@@ -7,6 +7,11 @@ export interface NatsOptions {
   name: string;
   /** Connection status changes (disconnect, reconnect, errors) for the caller to log. */
   onStatus?: (type: string, data: unknown) => void;
+  /**
+   * Skip the stack captured for every request (nats.js asyncTraces): on a hot request path it
+   * costs more than the request itself; errors still carry their own stack.
+   */
+  noAsyncTraces?: boolean;
 }
 
 export interface NatsClients {
@@ -27,6 +32,7 @@ export async function connectNats(opts: NatsOptions): Promise<ClientHandle<NatsC
     reconnectTimeWait: 500,
     timeout: 5000,
     pingInterval: 10_000,
+    ...(opts.noAsyncTraces ? { noAsyncTraces: true } : {}),
   });
   if (opts.onStatus) {
     const onStatus = opts.onStatus;
