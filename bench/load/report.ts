@@ -153,7 +153,7 @@ export function renderReport(info: RunInfo, ts: TargetResult[], analysis: string
       `Memory per idle connection: RSS of the server process after ${int(w.idleConns)} idle connections minus before, divided by ${int(w.idleConns)}. ` +
       'CPU: from /proc over the send window, 100 % = one core.',
     '',
-    '- **Parley edge**: `cmd/chat-realtime-svc` in its own process; each join authenticated through user-svc and checked for membership through room-svc over gRPC (both in the runner process) and answered with history (from a stand-in of chat-query-svc's gRPC contract plus the real JetStream stream tail, so the edge is measured without Cassandra); each send counted in Redis (rate limits raised, not bypassed), stored in JetStream and acknowledged after the PubAck, and fanned out from a per-room JetStream ordered consumer.',
+    '- **Parley edge**: `cmd/chat-realtime-svc` in its own process; each join authenticated through user-svc and checked for membership through room-svc over gRPC (both in the runner process) and answered with history (from a stand-in serving the chat-query-svc gRPC contract plus the real JetStream stream tail, so the edge is measured without Cassandra); each send counted in Redis (rate limits raised, not bypassed), stored in JetStream and acknowledged after the PubAck, and fanned out from a per-room JetStream ordered consumer.',
     '- **Socket.io + Redis adapter** (`bench/peers/socketio-server.ts`): one Socket.io 4 server, `@socket.io/redis-adapter` on ioredis, websocket transport only, no auth and no storage; `io.to(room).emit` plus the ack callback.',
     '- **bare uWebSockets.js** (`bench/peers/uws-bare-server.ts`): `app.publish(room)` in one process, no broker, no auth, no storage: the ceiling.',
     '',
