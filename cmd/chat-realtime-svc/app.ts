@@ -11,6 +11,7 @@ import { GrpcGatekeeper } from './src/gatekeeper.js';
 import { GrpcHistorySource, JetStreamRecentSource } from './src/history.js';
 import { JetStreamMessagePublisher, type MessagePublisher } from './src/publisher.js';
 import { RedisRateLimiter } from './src/rate-limit.js';
+import { RoomEvents } from './src/room-events.js';
 import { RoomHub } from './src/room-hub.js';
 import { RoomRegistry } from './src/room-registry.js';
 import { SessionRevocations } from './src/session-revocations.js';
@@ -85,8 +86,8 @@ export const realtimeService: ServiceDefinition<typeof realtimeConfigSpec> = {
     runner.add({
       name: 'websocket',
       start: async () => {
-        const { nc, js, jsm } = nats!.client;
-        const hub = new RoomHub(nc, js, config.stream, config.subjectPrefix, config.eventsPrefix, registry);
+        const { js, jsm } = nats!.client;
+        const hub = new RoomHub(js, config.stream, config.subjectPrefix, registry);
         const recent = new JetStreamRecentSource(js, jsm, config.stream, config.subjectPrefix, config.maxBodyBytes);
         edge = new RealtimeEdge({
           host: config.host,
@@ -138,6 +139,24 @@ export const realtimeService: ServiceDefinition<typeof realtimeConfigSpec> = {
           return revocations.start();
         },
         () => revocations?.stop(),
+      ),
+    );
+    let roomEvents: RoomEvents | undefined;
+    runner.add(
+      component(
+        'room-events',
+        () => {
+          const events = new RoomEvents({
+            js: nats!.client.js,
+            stream: config.eventsStream,
+            prefix: config.eventsPrefix,
+            log: log.child({ component: 'room-events' }),
+            onEvent: (e) => registry.onRoomEvent(e),
+          });
+          roomEvents = events;
+          return events.start();
+        },
+        () => roomEvents?.stop(),
       ),
     );
   },

@@ -27,6 +27,7 @@ export const realtimeConfigSpec = {
   stream: field({ env: 'NATS_STREAM', schema: types.string(64), default: DEFAULT_STREAM_NAME, doc: 'JetStream stream holding the room message subjects (created if missing)' }),
   subjectPrefix: field({ env: 'NATS_SUBJECT_PREFIX', schema: subjectPrefix, default: DEFAULT_SUBJECT_PREFIX, doc: 'first token of the room subjects (<prefix>.room.<id>.msg)' }),
   eventsPrefix: field({ env: 'ROOM_EVENTS_PREFIX', schema: subjectPrefix, default: 'parley.events', doc: 'subject prefix of room lifecycle events (<prefix>.room.<roomId>.event.<type>)' }),
+  eventsStream: field({ env: 'ROOM_EVENTS_STREAM', schema: types.string(64), default: 'ROOM_EVENTS', doc: 'JetStream stream of room lifecycle events (room-svc creates it)' }),
   sessionEventsPrefix: field({ env: 'SESSION_EVENTS_PREFIX', schema: subjectPrefix, default: 'parley.events', doc: 'subject prefix of user-svc session events (<prefix>.session.revoked)' }),
   sessionEventsStream: field({ env: 'SESSION_EVENTS_STREAM', schema: types.string(64), default: 'SESSION_EVENTS', doc: 'JetStream stream of session events (user-svc creates it)' }),
   trustedProxies: field({

@@ -89,6 +89,8 @@ export class Conn {
     // acquire counts the reference synchronously; onClose always releases it.
     const subscribed = this.services.hub.acquire(this.roomId);
     void this.join(subscribed);
+    // After acquire: closing here releases the reference it just took.
+    this.services.registry.closeIfGone(this);
   }
 
   private async join(subscribed: Promise<void>): Promise<void> {

@@ -1,29 +1,25 @@
-import { DeliverPolicy, type ConsumerMessages, type JetStreamClient, type NatsConnection, type Subscription } from 'nats';
+import { DeliverPolicy, type ConsumerMessages, type JetStreamClient } from 'nats';
 import { roomSubject } from '@parley/envelope';
 
 /**
- * One NATS subscription pair per room per edge, however many local members: the room's stored
- * messages and its lifecycle events. Reference counted by the sockets in the room.
+ * One NATS consumer per room per edge, however many local members, reference counted by the
+ * sockets in the room: an ordered consumer on <stream>, filter <subjectPrefix>.room.<roomId>.msg,
+ * deliver new. It sees only what JetStream stored, in stream order; a core subscription on the
+ * subject would also see publishes the stream refused or dropped as duplicates (a retried send
+ * would reach clients twice, a refused one would look sent). Room lifecycle events are followed
+ * once per edge instead (RoomEvents).
  *
- *   ordered consumer on <stream>, filter <subjectPrefix>.room.<roomId>.msg, deliver new
- *       only what JetStream stored, in stream order. A core subscription on the subject would
- *       also see publishes the stream refused or dropped as duplicates (a retried send would
- *       reach clients twice, a refused one would look sent).
- *   core subscription <eventsPrefix>.room.<roomId>.event.>   room-svc lifecycle events
- *
- * `acquire` resolves once the consumer exists on the server and the event subscription is
- * flushed, so anything stored afterwards reaches this edge: the join algorithm relies on it.
+ * `acquire` resolves once the consumer exists on the server, so anything stored afterwards
+ * reaches this edge: the join algorithm relies on it.
  */
 export interface RoomHubHandlers {
   onMessage(roomId: string, data: Uint8Array): void;
-  onEvent(roomId: string, data: Uint8Array): void;
   /** The subscription ended on its own (permissions, connection closed): members must resume elsewhere. */
   onLost(roomId: string, err: unknown): void;
 }
 
 interface Entry {
   refs: number;
-  events: Subscription;
   messages: Promise<ConsumerMessages | undefined>;
   ready: Promise<void>;
 }
@@ -32,11 +28,9 @@ export class RoomHub {
   private readonly rooms = new Map<string, Entry>();
 
   constructor(
-    private readonly nc: NatsConnection,
     private readonly js: JetStreamClient,
     private readonly stream: string,
     private readonly subjectPrefix: string,
-    private readonly eventsPrefix: string,
     private readonly handlers: RoomHubHandlers,
   ) {}
 
@@ -46,9 +40,8 @@ export class RoomHub {
       existing.refs += 1;
       return existing.ready;
     }
-    const events = this.subscribe(roomId, `${this.eventsPrefix}.room.${roomId}.event.>`, (d) => this.handlers.onEvent(roomId, d));
     const messages = this.consume(roomId);
-    const entry: Entry = { refs: 1, events, messages, ready: Promise.all([messages, this.nc.flush()]).then(() => undefined) };
+    const entry: Entry = { refs: 1, messages, ready: messages.then(() => undefined) };
     this.rooms.set(roomId, entry);
     return entry.ready;
   }
@@ -66,9 +59,9 @@ export class RoomHub {
     return this.rooms.size;
   }
 
-  /** A room holds exactly two: its message consumer and its event subscription. */
+  /** A room holds exactly one: its message consumer. */
   get subscriptionTotal(): number {
-    return this.rooms.size * 2;
+    return this.rooms.size;
   }
 
   close(): void {
@@ -90,26 +83,8 @@ export class RoomHub {
     })();
     return iter;
   }
-
-  private subscribe(roomId: string, subject: string, deliver: (data: Uint8Array) => void): Subscription {
-    const sub = this.nc.subscribe(subject, {
-      callback: (err, msg) => {
-        if (err) return this.handlers.onLost(roomId, err);
-        deliver(msg.data);
-      },
-    });
-    void sub.closed.then(
-      () => {
-        // Unsubscribed by us (entry gone) is normal; anything else means members went deaf.
-        if (this.rooms.get(roomId)?.events === sub) this.handlers.onLost(roomId, new Error(`subscription ${subject} closed`));
-      },
-      (err: unknown) => this.handlers.onLost(roomId, err),
-    );
-    return sub;
-  }
 }
 
 function stopEntry(e: Entry): void {
-  e.events.unsubscribe();
   void e.messages.then((iter) => iter?.stop(), () => undefined);
 }

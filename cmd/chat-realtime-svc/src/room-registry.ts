@@ -1,10 +1,13 @@
 import { decodeEnvelope, parseId } from '@parley/envelope';
 import type { Logger } from '@parley/log';
 import type { Conn } from './conn.js';
+import { BoundedSet, type RoomEvent } from './room-events.js';
 import type { RoomHubHandlers } from './room-hub.js';
 import { CloseCodes, messageFrame, roomDeletedFrame } from './protocol.js';
 
 const text = new TextDecoder();
+/** Deletions and removals remembered for sockets admitted just before them. */
+const REMEMBERED_EVENTS = 10_000;
 
 /**
  * Which sockets of this edge are in which room, and what reaches them from NATS. Live frames
@@ -18,6 +21,8 @@ export class RoomRegistry implements RoomHubHandlers {
   private readonly sessions = new Map<string, Set<Conn>>();
   private readonly inFlight = new Set<Promise<unknown>>();
   private publish: (topic: string, frame: string) => void = () => undefined;
+  private readonly deletedRooms = new BoundedSet(REMEMBERED_EVENTS);
+  private readonly removedMembers = new BoundedSet(REMEMBERED_EVENTS);
 
   constructor(
     private readonly log: Logger,
@@ -78,25 +83,31 @@ export class RoomRegistry implements RoomHubHandlers {
     if (joiners) for (const c of joiners) c.buffer(id, frame);
   }
 
-  onEvent(roomId: string, data: Uint8Array): void {
-    let event: { type?: unknown; data?: { user_id?: unknown } };
-    try {
-      event = JSON.parse(text.decode(data)) as typeof event;
-    } catch {
-      return;
-    }
-    const members = [...(this.rooms.get(roomId) ?? [])];
+  /**
+   * Applies a room-svc lifecycle event. Deletions and removals are also remembered: a socket
+   * admitted just before the event (membership checked, not yet registered) is closed on
+   * registration instead of slipping past it.
+   */
+  onRoomEvent(event: RoomEvent): void {
+    const members = [...(this.rooms.get(event.roomId) ?? [])];
     if (event.type === 'room.deleted') {
-      this.log.info({ roomId, sockets: members.length }, 'room deleted: closing its sockets');
-      const frame = roomDeletedFrame(roomId);
-      for (const c of members) {
-        c.send(frame);
-        c.end(CloseCodes.ROOM_DELETED, 'room deleted');
-      }
-    } else if (event.type === 'room.member_removed' && typeof event.data?.user_id === 'string') {
-      const userId = event.data.user_id;
-      for (const c of members) if (c.userId === userId) c.end(CloseCodes.MEMBERSHIP_REVOKED, 'removed from the room');
+      this.deletedRooms.add(event.roomId);
+      if (members.length > 0) this.log.info({ roomId: event.roomId, sockets: members.length }, 'room deleted: closing its sockets');
+      for (const c of members) endDeleted(c);
+    } else if (event.type === 'room.member_removed' && event.userId !== undefined) {
+      this.removedMembers.add(memberKey(event.roomId, event.userId));
+      for (const c of members) if (c.userId === event.userId) endRemoved(c);
+    } else if (event.type === 'room.member_added' && event.userId !== undefined) {
+      this.removedMembers.delete(memberKey(event.roomId, event.userId));
     }
+  }
+
+  /** Closes `conn` if an event already applied here took its room or membership away; true if so. */
+  closeIfGone(conn: Conn): boolean {
+    if (this.deletedRooms.has(conn.roomId)) endDeleted(conn);
+    else if (this.removedMembers.has(memberKey(conn.roomId, conn.userId))) endRemoved(conn);
+    else return false;
+    return true;
   }
 
   onLost(roomId: string, err: unknown): void {
@@ -129,6 +140,19 @@ export class RoomRegistry implements RoomHubHandlers {
       await Promise.race([Promise.allSettled([...this.inFlight]), new Promise((r) => signal.addEventListener('abort', r, { once: true }))]);
     }
   }
+}
+
+function memberKey(roomId: string, userId: string): string {
+  return `${roomId} ${userId}`;
+}
+
+function endDeleted(c: Conn): void {
+  c.send(roomDeletedFrame(c.roomId));
+  c.end(CloseCodes.ROOM_DELETED, 'room deleted');
+}
+
+function endRemoved(c: Conn): void {
+  c.end(CloseCodes.MEMBERSHIP_REVOKED, 'removed from the room');
 }
 
 function setAdd<K, V>(map: Map<K, Set<V>>, key: K, value: V): void {

@@ -53,7 +53,7 @@ test('send is acked after JetStream stored it; two edges see the same messages i
   const stats = (await (await fetch(`${a.http}/stats`)).json()) as Record<string, number>;
   assert.equal(stats.connections, 3);
   assert.equal(stats.rooms, 1);
-  assert.equal(stats.nats_subscriptions, 2, 'one message and one event subscription for three sockets');
+  assert.equal(stats.nats_subscriptions, 1, 'one message consumer for three sockets');
 
   const acks: string[] = [];
   await Promise.all(

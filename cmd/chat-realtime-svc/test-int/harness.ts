@@ -78,6 +78,7 @@ export async function startStack(defer: Defer, opts: { queryAddr?: string } = {}
       NATS_STREAM: stream,
       NATS_SUBJECT_PREFIX: subjectPrefix,
       ROOM_EVENTS_PREFIX: names.prefix,
+      ROOM_EVENTS_STREAM: names.stream,
       REALTIME_LEASE_BUCKET: leaseBucket,
       REALTIME_REDIS_PREFIX: redisPrefix,
       SESSION_EVENTS_PREFIX: users.sessionEvents.prefix,

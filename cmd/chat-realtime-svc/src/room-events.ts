@@ -1,0 +1,96 @@
+import type { JetStreamClient } from 'nats';
+import type { Component } from '@parley/lifecycle';
+import type { Logger } from '@parley/log';
+import { StreamFollower } from './stream-follower.js';
+
+/**
+ * Follows room-svc's lifecycle events (cmd/room-svc/src/events.ts) so a deletion or a removal
+ * ends the live sockets it concerns:
+ *
+ *   stream   ROOM_EVENTS_STREAM, subject <ROOM_EVENTS_PREFIX>.room.<roomId>.event.<type>
+ *   payload  {"v":1,"id","type","room_id","actor_id","occurred_at","data":{...}}
+ *
+ * Read with a StreamFollower, from this edge's start on, so an event stored while the edge was
+ * cut off from NATS still arrives. room-svc's outbox may publish an event again after the
+ * stream's duplicate window; ids seen recently are skipped.
+ */
+export interface RoomEvent {
+  id: string;
+  type: string;
+  roomId: string;
+  /** room.member_added / room.member_removed only. */
+  userId?: string;
+}
+
+export interface RoomEventsOptions {
+  js: JetStreamClient;
+  stream: string;
+  prefix: string;
+  log: Logger;
+  onEvent: (event: RoomEvent) => void;
+}
+
+const SEEN_IDS = 10_000;
+
+export class RoomEvents implements Component {
+  readonly name = 'room-events';
+  private readonly follower: StreamFollower;
+  private readonly seen = new BoundedSet(SEEN_IDS);
+
+  constructor(private readonly o: RoomEventsOptions) {
+    this.follower = new StreamFollower({
+      name: 'room events',
+      js: o.js,
+      stream: o.stream,
+      filterSubjects: `${o.prefix}.room.*.event.>`,
+      log: o.log,
+      degraded: 'deleted rooms and removed members keep their live sockets',
+      onEvent: (data) => this.handle(data),
+    });
+  }
+
+  start(): Promise<void> {
+    return this.follower.start();
+  }
+
+  stop(): Promise<void> {
+    return this.follower.stop();
+  }
+
+  private handle(data: Uint8Array): void {
+    let raw: { id?: unknown; type?: unknown; room_id?: unknown; data?: { user_id?: unknown } };
+    try {
+      raw = JSON.parse(new TextDecoder().decode(data)) as typeof raw;
+    } catch {
+      return this.o.log.warn('dropped an unreadable room event');
+    }
+    if (typeof raw.id !== 'string' || typeof raw.type !== 'string' || typeof raw.room_id !== 'string') {
+      return this.o.log.warn({ type: String(raw.type) }, 'dropped a malformed room event');
+    }
+    if (this.seen.has(raw.id)) return;
+    this.seen.add(raw.id);
+    const userId = raw.data?.user_id;
+    this.o.onEvent({ id: raw.id, type: raw.type, roomId: raw.room_id, ...(typeof userId === 'string' ? { userId } : {}) });
+  }
+}
+
+/** A set that forgets its oldest entries beyond `max`. */
+export class BoundedSet {
+  private readonly items = new Set<string>();
+
+  constructor(private readonly max: number) {}
+
+  has(key: string): boolean {
+    return this.items.has(key);
+  }
+
+  add(key: string): void {
+    this.items.delete(key);
+    this.items.add(key);
+    if (this.items.size > this.max) this.items.delete(this.items.values().next().value!);
+  }
+
+  delete(key: string): void {
+    this.items.delete(key);
+  }
+}
