@@ -11,7 +11,8 @@
  */
 import { spawn } from 'node:child_process';
 import WebSocket from 'ws';
-import { infra, freePort, uniqueName } from '@parley/test-support';
+import { freePort } from '@parley/test-support';
+import { BENCH_EDGE_ENV } from './load/servers.js';
 import { newUser, startStack } from '../cmd/chat-realtime-svc/test-int/harness.js';
 
 const N = Number(process.env['BENCH_CONNS'] ?? 10_000);
@@ -27,29 +28,7 @@ async function main(): Promise<void> {
   const s = await startStack(defer);
   const port = await freePort();
   const edge = spawn(process.execPath, ['--import', 'tsx', 'cmd/chat-realtime-svc/main.ts'], {
-    env: {
-      ...process.env,
-      NATS_URL: infra.natsUrl,
-      REDIS_URL: infra.redisUrl,
-      REALTIME_PORT: String(port),
-      USER_SVC_GRPC_ADDR: s.users.grpcAddr,
-      ROOM_SVC_GRPC_ADDR: s.rooms.grpcAddr,
-      QUERY_SVC_GRPC_ADDR: s.fake!.addr,
-      NATS_STREAM: s.stream,
-      NATS_SUBJECT_PREFIX: s.subjectPrefix,
-      ROOM_EVENTS_PREFIX: s.names.prefix,
-      ROOM_EVENTS_STREAM: s.names.stream,
-      SESSION_EVENTS_PREFIX: s.users.sessionEvents.prefix,
-      SESSION_EVENTS_STREAM: s.users.sessionEvents.stream,
-      REALTIME_LEASE_BUCKET: uniqueName('bench_lease'),
-      REALTIME_REDIS_PREFIX: s.redisPrefix,
-      REALTIME_JOINS_PER_USER: '1000000',
-      REALTIME_JOINS_PER_IP: '10000000',
-      REALTIME_SENDS_PER_USER: '1000000',
-      REALTIME_SENDS_PER_IP: '1000000',
-      REALTIME_IDLE_TIMEOUT_S: '120',
-      LOG_LEVEL: 'warn',
-    },
+    env: { ...process.env, ...s.edgeEnv(port, BENCH_EDGE_ENV) },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   defer(() => edge.kill('SIGTERM'));

@@ -75,31 +75,23 @@ export async function startSocketIo(rooms: number): Promise<ServerUnderTest> {
  * subject and key names. Rate limits are lifted: every client shares 127.0.0.1 and `users`
  * accounts, which the production limits would rightly refuse.
  */
+/**
+ * Every benchmark client shares 127.0.0.1 and a handful of accounts, which the production rate
+ * limits would rightly refuse: they are raised (not bypassed, every send is still counted).
+ */
+export const BENCH_EDGE_ENV: Record<string, string> = {
+  REALTIME_JOINS_PER_USER: '1000000',
+  REALTIME_JOINS_PER_IP: '1000000',
+  REALTIME_SENDS_PER_USER: '1000000',
+  REALTIME_SENDS_PER_IP: '1000000',
+  REALTIME_IDLE_TIMEOUT_S: '120',
+  LOG_LEVEL: 'warn',
+};
+
 export async function startParley(defer: Defer, rooms: number, users: number): Promise<ServerUnderTest> {
   const s = await startStack(defer);
   const port = await freePort();
-  const child = spawnServer('cmd/chat-realtime-svc/main.ts', {
-    NATS_URL: infra.natsUrl,
-    REDIS_URL: infra.redisUrl,
-    REALTIME_PORT: String(port),
-    USER_SVC_GRPC_ADDR: s.users.grpcAddr,
-    ROOM_SVC_GRPC_ADDR: s.rooms.grpcAddr,
-    QUERY_SVC_GRPC_ADDR: s.fake!.addr,
-    NATS_STREAM: s.stream,
-    NATS_SUBJECT_PREFIX: s.subjectPrefix,
-    ROOM_EVENTS_PREFIX: s.names.prefix,
-    ROOM_EVENTS_STREAM: s.names.stream,
-    SESSION_EVENTS_PREFIX: s.users.sessionEvents.prefix,
-    SESSION_EVENTS_STREAM: s.users.sessionEvents.stream,
-    REALTIME_LEASE_BUCKET: uniqueName('bench_lease'),
-    REALTIME_REDIS_PREFIX: s.redisPrefix,
-    REALTIME_JOINS_PER_USER: '1000000',
-    REALTIME_JOINS_PER_IP: '1000000',
-    REALTIME_SENDS_PER_USER: '1000000',
-    REALTIME_SENDS_PER_IP: '1000000',
-    REALTIME_IDLE_TIMEOUT_S: '120',
-    LOG_LEVEL: 'warn',
-  });
+  const child = spawnServer('cmd/chat-realtime-svc/main.ts', s.edgeEnv(port, BENCH_EDGE_ENV));
   const stop = stopper(child);
   defer(stop);
   await waitUntil(child, async () => (await fetch(`http://127.0.0.1:${port}/readyz`)).ok, 'chat-realtime-svc');

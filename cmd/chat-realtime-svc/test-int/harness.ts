@@ -66,26 +66,29 @@ export async function startStack(defer: Defer, opts: { queryAddr?: string } = {}
   defer(() => nats.client.jsm.streams.delete(`KV_${leaseBucket}`).catch(() => undefined));
   const redisPrefix = `${uniqueName('rt')}:`;
 
+  /** The edge's environment for this stack: benches reuse it to run the edge as a process. */
+  const edgeEnv = (port: number, overrides: Record<string, string> = {}): Record<string, string> => ({
+    NATS_URL: infra.natsUrl,
+    REDIS_URL: infra.redisUrl,
+    REALTIME_PORT: String(port),
+    USER_SVC_GRPC_ADDR: users.grpcAddr,
+    ROOM_SVC_GRPC_ADDR: rooms.grpcAddr,
+    QUERY_SVC_GRPC_ADDR: queryAddr,
+    NATS_STREAM: stream,
+    NATS_SUBJECT_PREFIX: subjectPrefix,
+    ROOM_EVENTS_PREFIX: names.prefix,
+    ROOM_EVENTS_STREAM: names.stream,
+    REALTIME_LEASE_BUCKET: leaseBucket,
+    REALTIME_REDIS_PREFIX: redisPrefix,
+    SESSION_EVENTS_PREFIX: users.sessionEvents.prefix,
+    SESSION_EVENTS_STREAM: users.sessionEvents.stream,
+    LOG_LEVEL: process.env['TEST_LOG_LEVEL'] ?? 'silent',
+    ...overrides,
+  });
+
   const startEdge = async (overrides: Record<string, string> = {}) => {
     const port = await freePort();
-    const env = {
-      NATS_URL: infra.natsUrl,
-      REDIS_URL: infra.redisUrl,
-      REALTIME_PORT: String(port),
-      USER_SVC_GRPC_ADDR: users.grpcAddr,
-      ROOM_SVC_GRPC_ADDR: rooms.grpcAddr,
-      QUERY_SVC_GRPC_ADDR: queryAddr,
-      NATS_STREAM: stream,
-      NATS_SUBJECT_PREFIX: subjectPrefix,
-      ROOM_EVENTS_PREFIX: names.prefix,
-      ROOM_EVENTS_STREAM: names.stream,
-      REALTIME_LEASE_BUCKET: leaseBucket,
-      REALTIME_REDIS_PREFIX: redisPrefix,
-      SESSION_EVENTS_PREFIX: users.sessionEvents.prefix,
-      SESSION_EVENTS_STREAM: users.sessionEvents.stream,
-      LOG_LEVEL: process.env['TEST_LOG_LEVEL'] ?? 'silent',
-      ...overrides,
-    };
+    const env = edgeEnv(port, overrides);
     const stderr: string[] = [];
     const svc: RunningService = await startService(realtimeService, env, (l) => stderr.push(l));
     let stopped: Promise<number> | undefined;
@@ -125,7 +128,7 @@ export async function startStack(defer: Defer, opts: { queryAddr?: string } = {}
     return out;
   };
 
-  return { users, rooms, names, fake, nats: nats.client, stream, subjectPrefix, redisPrefix, startEdge, newRoom, streamed };
+  return { users, rooms, names, fake, nats: nats.client, stream, subjectPrefix, redisPrefix, edgeEnv, startEdge, newRoom, streamed };
 }
 
 export interface Frame {
