@@ -1,21 +1,18 @@
 import { field, types, kafkaFields, elasticFields } from '@parley/config';
 import { createElastic, createKafka } from '@parley/clients';
-import { DEFAULT_DLQ_TOPIC, DEFAULT_MAX_BODY_BYTES, DEFAULT_TOPIC } from '@parley/envelope';
 import { component } from '@parley/lifecycle';
 import { elasticNames, installElasticTemplates } from '@parley/migrate';
-import { KafkaDeadLetterSink, SinkWorker } from '@parley/pipeline';
+import { KafkaDeadLetterSink, SinkWorker, pipelineFields } from '@parley/pipeline';
 import type { ServiceDefinition } from '@parley/service';
 import { ElasticMessageSink } from './src/elastic-message-sink.js';
 
 export const spec = {
   ...kafkaFields,
+  ...pipelineFields,
   ...elasticFields,
-  topic: field({ env: 'KAFKA_TOPIC', schema: types.string(200), default: DEFAULT_TOPIC, doc: 'Kafka topic to read messages from' }),
-  dlqTopic: field({ env: 'KAFKA_DLQ_TOPIC', schema: types.string(200), default: DEFAULT_DLQ_TOPIC, doc: 'dead-letter topic' }),
   groupId: field({ env: 'KAFKA_GROUP_ID', schema: types.string(200), default: 'chat-command-elastic', doc: 'consumer group' }),
   bulkMaxDocs: field({ env: 'ELASTIC_BULK_MAX_DOCS', schema: types.int(1, 50_000), default: '1000', doc: 'documents per bulk request (batch by count)' }),
   bulkFlushMs: field({ env: 'ELASTIC_BULK_FLUSH_MS', schema: types.int(10, 10_000), default: '250', doc: 'longest wait to fill a bulk request (batch by time)' }),
-  maxBodyBytes: field({ env: 'MESSAGE_MAX_BODY_BYTES', schema: types.int(1, 1_000_000), default: String(DEFAULT_MAX_BODY_BYTES), doc: 'largest accepted message body, UTF-8 bytes' }),
 };
 
 /** A typical record is ~300 bytes; the broker holds the fetch until about a full bulk is there. */

@@ -1,24 +1,22 @@
 import { field, types, natsFields, kafkaFields } from '@parley/config';
 import { createKafka } from '@parley/clients';
-import { DEFAULT_DLQ_TOPIC, DEFAULT_MAX_BODY_BYTES, DEFAULT_STREAM_NAME, DEFAULT_SUBJECT_PREFIX, DEFAULT_TOPIC } from '@parley/envelope';
+import { DEFAULT_STREAM_NAME, DEFAULT_SUBJECT_PREFIX } from '@parley/envelope';
 import { component } from '@parley/lifecycle';
-import { ensureTopics } from '@parley/pipeline';
+import { ensureTopics, pipelineFields } from '@parley/pipeline';
 import type { ServiceDefinition } from '@parley/service';
 import { IngestionWorker } from './src/ingestion-worker.js';
 
 export const spec = {
   ...natsFields,
   ...kafkaFields,
+  ...pipelineFields,
   stream: field({ env: 'NATS_STREAM', schema: types.string(64), default: DEFAULT_STREAM_NAME, doc: 'JetStream stream holding the room message subjects' }),
   subjectPrefix: field({ env: 'NATS_SUBJECT_PREFIX', schema: types.string(64), default: DEFAULT_SUBJECT_PREFIX, doc: 'first token of the room subjects (<prefix>.room.<id>.msg)' }),
   durable: field({ env: 'INGESTION_DURABLE', schema: types.string(64), default: 'chat-ingestion', doc: 'durable consumer name, shared by all ingestion instances' }),
-  topic: field({ env: 'KAFKA_TOPIC', schema: types.string(200), default: DEFAULT_TOPIC, doc: 'Kafka topic for messages (key = room id)' }),
-  dlqTopic: field({ env: 'KAFKA_DLQ_TOPIC', schema: types.string(200), default: DEFAULT_DLQ_TOPIC, doc: 'dead-letter topic' }),
   topicPartitions: field({ env: 'KAFKA_TOPIC_PARTITIONS', schema: types.int(1, 1024), default: '6', doc: 'partitions when the topics are created here' }),
   bufferSize: field({ env: 'INGESTION_BUFFER', schema: types.int(1, 100_000), default: '2000', doc: 'max messages between JetStream delivery and Kafka ack' }),
   batchMax: field({ env: 'INGESTION_BATCH_MAX', schema: types.int(1, 10_000), default: '500', doc: 'records per Kafka produce request' }),
   ackWaitMs: field({ env: 'INGESTION_ACK_WAIT_MS', schema: types.int(1000, 600_000), default: '10000', doc: 'JetStream redelivers what is not acked within this (in-flight messages are kept alive while Kafka is slow)' }),
-  maxBodyBytes: field({ env: 'MESSAGE_MAX_BODY_BYTES', schema: types.int(1, 1_000_000), default: String(DEFAULT_MAX_BODY_BYTES), doc: 'largest accepted message body, UTF-8 bytes' }),
 };
 
 export const ingestionService: ServiceDefinition<typeof spec> = {
