@@ -1,5 +1,6 @@
 import { credentials, Metadata } from '@grpc/grpc-js';
 import { DeliverPolicy, type JetStreamClient, type JetStreamManager } from 'nats';
+import { ParleyError } from '@parley/errors';
 import { chatV1, fromGrpcError } from '@parley/proto';
 import { decodeEnvelope, encodeEnvelope, parseId, roomSubject, validateEnvelope, type Envelope } from '@parley/envelope';
 
@@ -70,19 +71,33 @@ export class GrpcHistorySource implements HistorySource {
   }
 }
 
+/** What one read of the stream tail gave. */
+export interface RecentRead {
+  /** In stream order. */
+  messages: Backlogged[];
+  /**
+   * The stream held more than `max` before the live subscription's first message: `messages`
+   * are the newest `max` of them (a contiguous run up to where live frames begin), the older
+   * ones were skipped.
+   */
+  overflowed: boolean;
+}
+
 /** Recent messages straight from the stream: what the pipeline has not stored yet. */
 export interface RecentSource {
   /** Newest id published to the room, or undefined for an empty room. */
   newestId(roomId: string): Promise<bigint | undefined>;
   /**
    * Messages from `sinceMs` on, in stream order, until `stop(id)` says the live subscription
-   * already has the rest, the stream has nothing more, or `max` were read.
+   * already has the rest or the stream has nothing more; only the newest `max` are kept.
    */
-  read(roomId: string, sinceMs: number, max: number, stop: (id: bigint) => boolean): Promise<Backlogged[]>;
+  read(roomId: string, sinceMs: number, max: number, stop: (id: bigint) => boolean): Promise<RecentRead>;
 }
 
 const FETCH_BATCH = 256;
 const FETCH_EXPIRES_MS = 1000;
+/** A join reads at most this many times `max` from the stream before giving up on the rest. */
+const SCAN_FACTOR = 20;
 
 /** The message stream as the RecentSource: direct get for the newest, an ordered consumer for the rest. */
 export class JetStreamRecentSource implements RecentSource {
@@ -104,19 +119,23 @@ export class JetStreamRecentSource implements RecentSource {
     }
   }
 
-  async read(roomId: string, sinceMs: number, max: number, stop: (id: bigint) => boolean): Promise<Backlogged[]> {
+  async read(roomId: string, sinceMs: number, max: number, stop: (id: bigint) => boolean): Promise<RecentRead> {
     const consumer = await this.js.consumers.get(this.stream, {
       filterSubjects: roomSubject(roomId, this.prefix),
       deliver_policy: DeliverPolicy.StartTime,
       opt_start_time: new Date(sinceMs).toISOString(),
     });
     const out: Backlogged[] = [];
+    let overflowed = false;
+    let scanned = 0;
+    const done = () => ({ messages: out, overflowed });
     try {
       for (;;) {
         const batch = await consumer.fetch({ max_messages: FETCH_BATCH, expires: FETCH_EXPIRES_MS });
         let got = 0;
         for await (const m of batch) {
           got += 1;
+          scanned += 1;
           let env: Envelope;
           try {
             env = decodeEnvelope(m.data, { maxBodyBytes: this.maxBodyBytes });
@@ -124,11 +143,17 @@ export class JetStreamRecentSource implements RecentSource {
             continue;
           }
           const item = toBacklogged(env);
-          if (stop(item.id)) return out;
+          if (stop(item.id)) return done();
           out.push(item);
-          if (out.length >= max || m.info.pending === 0) return out;
+          // A sliding window: the newest `max` before live frames begin are the ones that count.
+          if (out.length > max) {
+            out.shift();
+            overflowed = true;
+          }
+          if (m.info.pending === 0) return done();
+          if (scanned >= max * SCAN_FACTOR) throw new ParleyError('DEPENDENCY_UNAVAILABLE', `stream tail of room ${roomId} is longer than ${scanned} messages`);
         }
-        if (got === 0) return out;
+        if (got === 0) return done();
       }
     } finally {
       await consumer.delete().catch(() => undefined);

@@ -1,6 +1,6 @@
 import { firstIdAt, timeOf } from '@parley/envelope';
 import { isParleyError } from '@parley/errors';
-import type { Backlogged, HistorySource, RecentSource } from './history.js';
+import type { Backlogged, HistorySource, RecentRead, RecentSource } from './history.js';
 
 /**
  * What a joining socket receives before live frames. The join runs in this order:
@@ -9,7 +9,8 @@ import type { Backlogged, HistorySource, RecentSource } from './history.js';
  *      and everything it delivers for this socket is buffered, not sent;
  *   2. history from chat-query-svc: the newest `limit`, or on resume what followed the resume
  *      floor (see `resumeFloor`);
- *   3. the recent tail from the JetStream stream, for what the pipeline has not stored yet,
+ *   3. the recent tail from the JetStream stream over the whole span of 2 (from its oldest id,
+ *      or the resume floor), for what the pipeline has not stored yet or stored out of order,
  *      read until a message the live buffer already holds (so nothing falls between 2 and 1);
  *   4. merge 2 and 3 by id (dedupe, sort): one history frame, oldest to newest;
  *   5. buffered live frames whose id the history frame did not carry, in arrival order;
@@ -54,41 +55,55 @@ export function resumeFloor(lastId: bigint): bigint {
 export async function loadBacklog(deps: BacklogDeps, req: JoinRequest): Promise<Backlog> {
   const floor = req.lastId === undefined ? undefined : resumeFloor(req.lastId);
   let page;
+  let fromNewest = floor === undefined;
   try {
     page = await deps.history.list(req.roomId, req.token, { limit: req.limit, ...(floor === undefined ? {} : { afterId: floor }) });
     // More was missed than one page holds: start from the newest instead and tell the client
     // (has_more) that there is a hole it can fill through the REST history.
-    if (floor !== undefined && page.hasMore) page = { ...(await deps.history.list(req.roomId, req.token, { limit: req.limit })), hasMore: true };
+    if (floor !== undefined && page.hasMore) {
+      page = { ...(await deps.history.list(req.roomId, req.token, { limit: req.limit })), hasMore: true };
+      fromNewest = true;
+    }
   } catch (err) {
     return { kind: 'unavailable', code: isParleyError(err) ? err.code : 'DEPENDENCY_UNAVAILABLE' };
   }
-  const recent = await readRecent(deps, req, maxId(page.messages) ?? floor);
-  const merged = mergeById(page.messages, recent, floor);
+  // The store's page is trusted for nothing but the rows it holds: a command worker may have
+  // made a newer row readable before an older one, so the stream is read over the page's
+  // whole span (from its oldest row, or the resume floor), never only after its newest row.
+  const tailFrom = fromNewest ? (minId(page.messages) ?? floor) : floor;
+  const recent = await readRecent(deps, req, tailFrom);
+  if (recent.overflowed) {
+    // The stream held more since `tailFrom` than one join reads: what was read is a contiguous
+    // run ending where live frames begin, so it alone forms the frame; older ones are in the
+    // REST history (has_more).
+    const tail = mergeById([], recent.messages, floor);
+    return { kind: 'history', messages: tail.slice(Math.max(0, tail.length - req.limit)), hasMore: true };
+  }
+  const merged = mergeById(page.messages, recent.messages, floor);
   if (req.lastId === undefined && merged.length > req.limit) {
     return { kind: 'history', messages: merged.slice(merged.length - req.limit), hasMore: true };
   }
   return { kind: 'history', messages: merged, hasMore: page.hasMore };
 }
 
-async function readRecent(deps: BacklogDeps, req: JoinRequest, floor: bigint | undefined): Promise<Backlogged[]> {
-  if (!deps.recent) return [];
+async function readRecent(deps: BacklogDeps, req: JoinRequest, from: bigint | undefined): Promise<RecentRead> {
+  if (!deps.recent) return { messages: [], overflowed: false };
   try {
-    const newest = await deps.recent.newestId(req.roomId);
-    if (newest === undefined || (floor !== undefined && newest <= floor)) return [];
+    if ((await deps.recent.newestId(req.roomId)) === undefined) return { messages: [], overflowed: false };
     const now = (deps.now ?? Date.now)();
-    const since = floor === undefined ? now - deps.lookbackMs : timeOf(floor) - CLOCK_SKEW_MS;
+    const since = from === undefined ? now - deps.lookbackMs : timeOf(from) - CLOCK_SKEW_MS;
     return await deps.recent.read(req.roomId, since, deps.maxRecent, (id) => req.isBuffered(id));
   } catch (err) {
     // The stream tail is a refinement; history and live still work without it.
     deps.onRecentError?.(err);
-    return [];
+    return { messages: [], overflowed: false };
   }
 }
 
-function maxId(list: readonly Backlogged[]): bigint | undefined {
-  let max: bigint | undefined;
-  for (const m of list) if (max === undefined || m.id > max) max = m.id;
-  return max;
+function minId(list: readonly Backlogged[]): bigint | undefined {
+  let min: bigint | undefined;
+  for (const m of list) if (min === undefined || m.id < min) min = m.id;
+  return min;
 }
 
 /** Union by id, sorted ascending, keeping only ids after `after` when given. */
