@@ -1,3 +1,4 @@
+import { canonicalUuid } from '@parley/contracts';
 import type { ServerUnaryCall } from '@grpc/grpc-js';
 import { chatV1, unary, type GrpcService } from '@parley/proto';
 import { ParleyError } from '@parley/errors';
@@ -6,7 +7,6 @@ import type { Logger } from '@parley/log';
 import type { StoredMessage } from './bucket-walk.js';
 import { idCursors, type LatestMessages } from './latest-messages.js';
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export function queryGrpcService(deps: { latest: LatestMessages; limits: { defaultLimit: number; maxLimit: number }; log: Logger }): GrpcService {
   const { latest, limits } = deps;
@@ -23,8 +23,8 @@ export function queryGrpcService(deps: { latest: LatestMessages; limits: { defau
 }
 
 function validate(req: chatV1.ListMessagesRequest, limits: { defaultLimit: number; maxLimit: number }) {
-  if (!UUID.test(req.roomId)) throw new ParleyError('VALIDATION_FAILED', 'room_id must be a UUID');
-  const roomId = req.roomId.toLowerCase();
+  const roomId = canonicalUuid(req.roomId);
+  if (roomId === undefined) throw new ParleyError('VALIDATION_FAILED', 'room_id must be a UUID');
   if (req.limit > limits.maxLimit) throw new ParleyError('VALIDATION_FAILED', `limit must be at most ${limits.maxLimit}`);
   const limit = req.limit === 0 ? limits.defaultLimit : req.limit;
   return { roomId, limit, ...idCursors(req.beforeId, req.afterId) };

@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { ParleyError } from '@parley/errors';
-import { parseInput, uuidText, extractToken } from '@parley/http';
+import { parseInput, extractToken } from '@parley/http';
+import { uuidText } from '@parley/contracts';
 import { afterAccess, type RoomAccess } from './access.js';
 import { decodeCursor, encodeCursor, queryFingerprint } from './cursor.js';
 import type { MessageSearch, SearchRequest } from './elastic-message-search.js';

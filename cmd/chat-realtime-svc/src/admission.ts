@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { ParleyError, toParleyError } from '@parley/errors';
-import { isValidRoomToken, parseId } from '@parley/envelope';
+import { canonicalUuid } from '@parley/contracts';
+import { parseId } from '@parley/envelope';
 import { extractToken } from '@parley/http';
 import type { Caller, Gatekeeper } from './gatekeeper.js';
 import type { RateLimiter } from './rate-limit.js';
@@ -35,7 +36,9 @@ export const PROTOCOL = 'parley.v1';
  * Every refusal is a ParleyError whose httpStatus is the answer (400/401/403/404/429/503/504).
  */
 export async function admit(info: UpgradeInfo, deps: { gatekeeper: Gatekeeper; limiter: RateLimiter }): Promise<Admitted> {
-  if (!isValidRoomToken(info.roomId)) throw new ParleyError('VALIDATION_FAILED', 'invalid room id');
+  // One spelling per room from here on: subjects, keys, stores and room events all use it.
+  const roomId = canonicalUuid(info.roomId);
+  if (roomId === undefined) throw new ParleyError('VALIDATION_FAILED', 'room id must be a UUID (8-4-4-4-12 hex digits)');
   const params = new URLSearchParams(info.query);
   const rawLast = params.get('last_id');
   const lastId = rawLast === null || rawLast === '' ? undefined : parseId(rawLast);
@@ -47,9 +50,9 @@ export async function admit(info: UpgradeInfo, deps: { gatekeeper: Gatekeeper; l
   if (!rate.allowed) {
     throw new ParleyError('RATE_LIMITED', 'too many joins; retry later', { details: { retryAfterSeconds: Math.max(1, Math.ceil(rate.retryAfterMs / 1000)) } });
   }
-  await deps.gatekeeper.authorize(info.roomId, caller.id);
+  await deps.gatekeeper.authorize(roomId, caller.id);
   const tokenHash = createHash('sha256').update(found.token).digest('hex');
-  return { roomId: info.roomId, caller, token: found.token, tokenHash, lastId, protocol: chooseProtocol(info.protocol) };
+  return { roomId, caller, token: found.token, tokenHash, lastId, protocol: chooseProtocol(info.protocol) };
 }
 
 function chooseProtocol(header: string): string {

@@ -1,3 +1,4 @@
+import { containsNul, isBlankText } from '@parley/contracts';
 /**
  * The WebSocket protocol of the edge. Every frame is one UTF-8 JSON object with a `type`.
  *
@@ -79,7 +80,10 @@ export function parseClientFrame(data: ArrayBuffer, isBinary: boolean, maxBodyBy
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return fail('invalid_frame', 'frame must be a JSON object');
   const obj = value as Record<string, unknown>;
-  if (obj['type'] === 'ping') return { ok: true, frame: { type: 'ping' } };
+  if (obj['type'] === 'ping') {
+    const extra = Object.keys(obj).filter((k) => k !== 'type');
+    return extra.length > 0 ? fail('invalid_frame', `unknown fields: ${extra.slice(0, 5).join(', ')}`) : { ok: true, frame: { type: 'ping' } };
+  }
   if (obj['type'] !== 'send') return fail('unknown_type', `unknown frame type ${JSON.stringify(obj['type'] ?? null).slice(0, 64)}`);
   return parseSend(obj, maxBodyBytes);
 }
@@ -91,7 +95,8 @@ function parseSend(obj: Record<string, unknown>, maxBodyBytes: number): ParseRes
   if (extra.length > 0) return fail('invalid_frame', `unknown fields: ${extra.slice(0, 5).join(', ')}`, id);
   const body = obj['body'];
   if (typeof body !== 'string') return fail('invalid_frame', 'body must be a string', id);
-  if (body.trim().length === 0) return fail('body_empty', 'body must not be empty or blank', id);
+  if (isBlankText(body)) return fail('body_empty', 'body must have visible text (not only spaces, control or zero-width characters)', id);
+  if (containsNul(body)) return fail('invalid_frame', 'body must not contain NUL', id);
   if (LONE_SURROGATE.test(body)) return fail('invalid_frame', 'body contains a lone surrogate', id);
   const size = Buffer.byteLength(body);
   if (size > maxBodyBytes) return fail('body_too_large', `body is ${size} bytes, limit ${maxBodyBytes}`, id);

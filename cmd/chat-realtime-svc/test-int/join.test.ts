@@ -96,7 +96,7 @@ test('resume with last_id gets exactly what was missed; history unavailable stil
 test('bad frames get their documented answer, abusers are closed, others keep being served', async (t) => {
   const defer = deferrer(t);
   const s = await startStack(defer);
-  const edge = await s.startEdge({ REALTIME_MAX_STRIKES: '8', REALTIME_SENDS_PER_USER: '3', MESSAGE_MAX_BODY_BYTES: '100' });
+  const edge = await s.startEdge({ REALTIME_MAX_STRIKES: '11', REALTIME_SENDS_PER_USER: '3', MESSAGE_MAX_BODY_BYTES: '100' });
   const [alice, bob, carol] = [await newUser(s.users.http), await newUser(s.users.http), await newUser(s.users.http)];
   const room = await s.newRoom(alice, [bob, carol]);
   const url = `${edge.url}/v1/rooms/${room}/ws`;
@@ -118,11 +118,14 @@ test('bad frames get their documented answer, abusers are closed, others keep be
   await expect({ type: 'send', client_msg_id: 'has space', body: 'x' }, 'invalid_client_msg_id');
   await expect({ type: 'send', client_msg_id: 'e1', body: '   ' }, 'body_empty');
   await expect({ type: 'send', client_msg_id: 'e2', body: 'x'.repeat(101) }, 'body_too_large');
+  await expect({ type: 'send', client_msg_id: 'e4', body: '\u0000\u0000' }, 'body_empty');
+  await expect({ type: 'send', client_msg_id: 'e5', body: '\u200b\u200c\u200d\u2060' }, 'body_empty');
   const from = good.frames.length;
   good.send({ type: 'ping' });
   await good.next((f) => f.type === 'pong', 5000, from);
   await expect({ type: 'send', client_msg_id: 'e3', body: 'x', extra: 1 }, 'invalid_frame');
-  assert.equal((await bad.waitClosed()).code, 4400, 'eighth strike closes with 4400');
+  await expect({ type: 'ping', extra: 1 }, 'invalid_frame');
+  assert.equal((await bad.waitClosed()).code, 4400, 'the eleventh strike closes with 4400');
 
   // Invalid UTF-8 in a text frame (written raw: a masked FIN text frame, zero mask, bytes C3 28).
   const raw = await Client.open(url, carol.token);

@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { ParleyError } from '@parley/errors';
-import { parseInput, nameText, uuidText, extractToken } from '@parley/http';
+import { parseInput, nameText, extractToken } from '@parley/http';
+import { uuidText } from '@parley/contracts';
 import { ownerOnly, type PostgresRoomStore, type Room, type Role } from './rooms.js';
 import type { SessionValidator, Caller } from '@parley/access';
 import type { UserDirectory } from './user-directory.js';

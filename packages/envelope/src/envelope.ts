@@ -1,6 +1,8 @@
 import { z } from 'zod';
+import { containsNul, isBlankText } from '@parley/contracts';
 import { ParleyError, type ErrorCode } from '@parley/errors';
 import { parseId, timeOf } from './snowflake.js';
+import { isValidRoomToken } from './subjects.js';
 
 /**
  * The one message envelope. The same UTF-8 JSON bytes travel as the JetStream message body and
@@ -9,10 +11,11 @@ import { parseId, timeOf } from './snowflake.js';
  *   {
  *     "v": 1,                      envelope version; a reader rejects versions it does not know
  *     "id": "1234567890123456789", snowflake, decimal string (int64 does not fit a JS number)
- *     "room_id": "r-42",           [A-Za-z0-9_-]{1,64}: also a NATS subject token and the Kafka key
+ *     "room_id": "r-42",           [a-z0-9_-]{1,64}: also a NATS subject token and the Kafka key;
+ *                                  lower case, so one room has one spelling (rooms are UUIDs)
  *     "sender_id": "u-7",          [A-Za-z0-9_-]{1,64}
  *     "sender_name": "Ada",        display name at send time, 1..128 bytes
- *     "body": "hello",             UTF-8 text, 1..maxBodyBytes bytes (default 4096), not blank
+ *     "body": "hello",             UTF-8 text, 1..maxBodyBytes bytes (default 4096), visible, no NUL
  *     "client_msg_id": "c-1",      the sender's retry key, [A-Za-z0-9_-]{1,64}
  *     "kind": "message",           message now; edit, delete, reaction are future kinds
  *     "created_at": 1717000000000  epoch ms, always equal to the time inside `id`
@@ -65,10 +68,10 @@ const token = z.string().regex(TOKEN, 'must match [A-Za-z0-9_-]{1,64}');
 const schema = z.strictObject({
   v: z.literal(ENVELOPE_VERSION),
   id: z.string().refine((s) => parseId(s) !== undefined, 'must be a positive int64 as a decimal string'),
-  room_id: token,
+  room_id: z.string().refine(isValidRoomToken, 'must match [a-z0-9_-]{1,64} (a room id in its canonical, lower-case form)'),
   sender_id: token,
-  sender_name: wellFormed.refine((s) => s.trim().length > 0 && Buffer.byteLength(s) <= 128, 'must be 1..128 bytes and not blank'),
-  body: wellFormed.refine((s) => s.trim().length > 0, 'must not be blank'),
+  sender_name: wellFormed.refine((s) => !isBlankText(s) && !containsNul(s) && Buffer.byteLength(s) <= 128, 'must be 1..128 bytes, visible, without NUL'),
+  body: wellFormed.refine((s) => !isBlankText(s), 'must have visible text').refine((s) => !containsNul(s), 'must not contain NUL'),
   client_msg_id: token,
   kind: z.enum(MESSAGE_KINDS),
   created_at: z.number().int().nonnegative(),

@@ -15,7 +15,8 @@ import { ParleyError } from '@parley/errors';
 export const DEFAULT_SUBJECT_PREFIX = 'chat';
 export const DEFAULT_STREAM_NAME = 'CHAT_MESSAGES';
 
-const ROOM_TOKEN = /^[A-Za-z0-9_-]{1,64}$/;
+/** Lower case only: a room has one spelling (rooms are UUIDs, see @parley/contracts ids). */
+const ROOM_TOKEN = /^[a-z0-9_-]{1,64}$/;
 const PREFIX = /^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/;
 
 /** A room id is spliced into a subject: `.`, `*`, `>` or whitespace would change its meaning. */

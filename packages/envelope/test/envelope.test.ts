@@ -51,6 +51,12 @@ test('rejects what cannot be decoded, with a stable reason', () => {
   rejects(withField({ id: '-5' }), 'invalid_field');
   rejects(withField({ room_id: 'a.b' }), 'invalid_field');
   rejects(withField({ room_id: 'a*' }), 'invalid_field');
+  // One spelling per room: a forged record under another one never reaches a store.
+  rejects(withField({ room_id: '0B6F3C1E-7A2D-4C8E-9F10-2A3B4C5D6E7F' }), 'invalid_field');
+  rejects(withField({ body: '\u0000\u0000' }), 'invalid_field');
+  rejects(withField({ body: '\u200b\u200d\ufeff' }), 'invalid_field');
+  rejects(withField({ body: 'a\u0000b' }), 'invalid_field');
+  rejects(withField({ sender_name: '\u3164' }), 'invalid_field');
   rejects(withField({ kind: 'bogus' }), 'invalid_field');
   rejects(withField({ created_at: 5 }), 'invalid_field');
   rejects('[]', 'invalid_field');

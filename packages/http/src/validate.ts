@@ -46,4 +46,3 @@ export function secretText(min: number, max: number) {
     .refine((s) => isWellFormed(s) && !s.includes('\u0000'), 'must be well-formed Unicode without NUL');
 }
 
-export const uuidText = () => z.string().regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i, 'must be a UUID').transform((s) => s.toLowerCase());

@@ -1,0 +1,29 @@
+import { z } from 'zod';
+
+/**
+ * Identifiers as they cross every boundary. Rooms and users are UUIDs, and each has exactly one
+ * spelling inside Parley: lower-case hex in the 8-4-4-4-12 hyphenated form, the form PostgreSQL
+ * prints. Input in upper or mixed case names the same id and is folded to that form at the
+ * boundary where it enters (a WebSocket path, a REST parameter, a gRPC field), so NATS
+ * subjects, Kafka keys, CQL partitions and ES fields only ever see the canonical spelling.
+ * Other notations PostgreSQL would also read (braces, `urn:uuid:`, no hyphens) are refused:
+ * accepting them would make one room reachable under several names for no client's benefit.
+ *
+ *   accepted   0b6f3c1e-7a2d-4c8e-9f10-2a3b4c5d6e7f   (any case)
+ *   refused    {0b6f3c1e-...}  urn:uuid:0b6f3c1e-...  0b6f3c1e7a2d4c8e9f102a3b4c5d6e7f
+ */
+const UUID_ANY_CASE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const UUID_CANONICAL = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+/** The canonical spelling of a UUID typed in any case, or undefined when it is not one. */
+export function canonicalUuid(text: string): string | undefined {
+  return UUID_ANY_CASE.test(text) ? text.toLowerCase() : undefined;
+}
+
+/** True only for the canonical spelling itself (what stores and records must carry). */
+export function isCanonicalUuid(text: string): boolean {
+  return UUID_CANONICAL.test(text);
+}
+
+/** A UUID field at a boundary: any case in, the canonical spelling out. */
+export const uuidText = () => z.string().regex(UUID_ANY_CASE, 'must be a UUID (8-4-4-4-12 hex digits)').transform((s) => s.toLowerCase());
