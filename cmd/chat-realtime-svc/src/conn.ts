@@ -52,6 +52,8 @@ export class Conn {
   readonly userId: string;
   /** sha-256 (hex) of the session token: how a session.revoked event names this socket. */
   readonly tokenHash: string;
+  /** When the session expires (epoch ms; 0 = unknown): the socket is closed then (4401). */
+  readonly sessionExpiresAtMs: number;
   private ws: uWS.WebSocket<SocketData> | undefined;
   private closed = false;
   private joining = true;
@@ -78,6 +80,7 @@ export class Conn {
     this.roomId = admitted.roomId;
     this.userId = admitted.caller.id;
     this.tokenHash = admitted.tokenHash;
+    this.sessionExpiresAtMs = admitted.caller.sessionExpiresAtMs;
     this.token = admitted.token;
     this.caller = admitted.caller;
     this.lastId = admitted.lastId;

@@ -103,7 +103,10 @@ export class RealtimeEdge implements Component {
         if (!socket) return reject(new Error(`cannot listen on ${this.opts.host}:${this.opts.port}`));
         this.listenSocket = socket;
         this.boundPort = uWS.us_socket_local_port(socket);
-        this.sweep = setInterval(() => this.opts.registry.closeSlow(this.opts.maxBackpressure), SWEEP_MS);
+        this.sweep = setInterval(() => {
+          this.opts.registry.closeSlow(this.opts.maxBackpressure);
+          this.opts.registry.closeExpired(Date.now());
+        }, SWEEP_MS);
         this.opts.log.info({ component: this.name, listening: `http://${this.opts.host}:${this.boundPort}` }, 'websocket listening');
         resolve();
       });
@@ -131,7 +134,7 @@ export class RealtimeEdge implements Component {
       authorization: req.getHeader('authorization'),
       cookie: req.getHeader('cookie'),
       protocol: req.getHeader('sec-websocket-protocol'),
-      ip: clientIp(Buffer.from(res.getRemoteAddressAsText()).toString(), req.getHeader('x-forwarded-for'), this.opts.trustedProxies),
+      ip: clientIp(Buffer.from(res.getRemoteAddressAsText()).toString(), req.getHeader('x-forwarded-for'), this.opts.trustedProxies, req.getHeader('x-parley-proxy-secret')),
     };
     const key = req.getHeader('sec-websocket-key');
     const extensions = req.getHeader('sec-websocket-extensions');

@@ -19,6 +19,10 @@ export class RoomRegistry implements RoomHubHandlers {
   private readonly rooms = new Map<string, Set<Conn>>();
   private readonly joining = new Map<string, Set<Conn>>();
   private readonly sessions = new Map<string, Set<Conn>>();
+  /** token hash → when that session expires, for the sessions in `sessions` that say so. */
+  private readonly expiries = new Map<string, number>();
+  /** No session in `expiries` expires before this: the sweep walks them only when it has passed. */
+  private nextExpiry = Number.POSITIVE_INFINITY;
   private readonly inFlight = new Set<Promise<unknown>>();
   private publish: (topic: string, frame: string) => void = () => undefined;
   private readonly deletedRooms = new BoundedSet(REMEMBERED_EVENTS);
@@ -42,6 +46,10 @@ export class RoomRegistry implements RoomHubHandlers {
     setAdd(this.rooms, conn.roomId, conn);
     setAdd(this.joining, conn.roomId, conn);
     setAdd(this.sessions, conn.tokenHash, conn);
+    if (conn.sessionExpiresAtMs > 0) {
+      this.expiries.set(conn.tokenHash, conn.sessionExpiresAtMs);
+      this.nextExpiry = Math.min(this.nextExpiry, conn.sessionExpiresAtMs);
+    }
   }
 
   markLive(conn: Conn): void {
@@ -52,6 +60,27 @@ export class RoomRegistry implements RoomHubHandlers {
     setDelete(this.rooms, conn.roomId, conn);
     setDelete(this.joining, conn.roomId, conn);
     setDelete(this.sessions, conn.tokenHash, conn);
+    if (!this.sessions.has(conn.tokenHash)) this.expiries.delete(conn.tokenHash);
+  }
+
+  /**
+   * Ends the sockets of sessions that expired by `now` (4401): a socket must not outlive the
+   * session it was admitted with. Sessions are walked only once the earliest expiry passed.
+   */
+  closeExpired(now: number): number {
+    if (now < this.nextExpiry) return 0;
+    let closed = 0;
+    let next = Number.POSITIVE_INFINITY;
+    for (const [tokenHash, expiresAt] of [...this.expiries]) {
+      if (expiresAt > now) {
+        next = Math.min(next, expiresAt);
+        continue;
+      }
+      this.expiries.delete(tokenHash);
+      closed += this.closeSession(tokenHash, CloseCodes.SESSION_ENDED, 'session expired: log in again');
+    }
+    this.nextExpiry = next;
+    return closed;
   }
 
   /** Closes every socket opened with the session whose token hashes to `tokenHash`; returns how many. */

@@ -27,6 +27,25 @@ test('logging out closes the session\'s live sockets with 4401 and refuses it at
   await sendAndAck(other, 'still-here', 'hi');
 });
 
+test('a socket does not outlive its session: it is closed with 4401 when the session expires', async (t) => {
+  const defer = deferrer(t);
+  const s = await startStack(defer);
+  const edge = await s.startEdge({ REALTIME_AUTH_CACHE_TTL_MS: '30000' });
+  const [alice, bob] = [await newUser(s.users.http), await newUser(s.users.http)];
+  // Alice's session ends in a few seconds (the shortest TTL user-svc issues is a minute).
+  await s.users.pg.client.query("UPDATE sessions SET expires_at = now() + interval '3 seconds' WHERE user_id = $1", [alice.id]);
+  const room = await s.newRoom(alice, [bob]);
+  const url = `${edge.url}/v1/rooms/${room}/ws`;
+  const [a, b] = [await Client.open(url, alice.token), await Client.open(url, bob.token)];
+  defer(() => [a, b].forEach((c) => c.close()));
+  await Promise.all([a, b].map((c) => c.next((f) => f.type === 'history')));
+  assert.equal(a.closed, undefined, 'open while the session lasts');
+  assert.deepEqual(await a.waitClosed(8000), { code: 4401, reason: 'session expired: log in again' });
+  await assert.rejects(Client.open(url, alice.token), (e: { status: number }) => e.status === 401, 'and it cannot come back');
+  assert.equal(b.closed, undefined, 'other sessions stay');
+  await sendAndAck(b, 'still-here', 'hi');
+});
+
 test('a rate-limited send says how long until the window resets (retry_after_ms)', async (t) => {
   const defer = deferrer(t);
   const s = await startStack(defer);

@@ -13,7 +13,7 @@ export function userGrpcService(sessions: SessionService, users: PostgresUserSto
   const implementation: userV1.UserServiceServer = {
     validateSession: unary(log, 'ValidateSession', async (req: userV1.ValidateSessionRequest) => {
       const s = await sessions.validate(req.token);
-      return { user: { id: s.user.id, username: s.user.username, displayName: s.user.displayName }, cacheUntilMs: s.cacheUntilMs };
+      return { user: { id: s.user.id, username: s.user.username, displayName: s.user.displayName }, cacheUntilMs: s.cacheUntilMs, expiresAtMs: s.expiresAtMs };
     }),
     getUser: unary(log, 'GetUser', async (req: userV1.GetUserRequest) => {
       const { userId } = parseInput(GetUser, req, 'request');

@@ -14,6 +14,8 @@ export interface ValidatedSession {
   user: SessionUser;
   /** Epoch ms until which this answer may be reused: PostgreSQL confirmation time + cache TTL. */
   cacheUntilMs: number;
+  /** When the session itself expires (epoch ms). */
+  expiresAtMs: number;
 }
 
 /** A best-effort cache in front of PostgreSQL; every method may fail and callers carry on. */
@@ -74,6 +76,7 @@ export class SessionService {
     const session: ValidatedSession = {
       user: { id: row.id, username: row.username, displayName: row.display_name },
       cacheUntilMs: Math.min(readAt + this.cacheTtlMs, row.expires_at.getTime()),
+      expiresAtMs: row.expires_at.getTime(),
     };
     if (this.cacheTtlMs > 0) await this.cache.set(key, session);
     return session;
@@ -125,7 +128,10 @@ export class RedisSessionCache implements SessionCache {
   async get(tokenHash: string): Promise<ValidatedSession | undefined> {
     try {
       const raw = await this.redis.get(`session:${tokenHash}`);
-      return raw ? (JSON.parse(raw) as ValidatedSession) : undefined;
+      if (!raw) return undefined;
+      const value = JSON.parse(raw) as Partial<ValidatedSession>;
+      // An entry cached by an older version lacks fields: a miss, so PostgreSQL answers.
+      return typeof value.expiresAtMs === 'number' && typeof value.cacheUntilMs === 'number' && value.user ? (value as ValidatedSession) : undefined;
     } catch (err) {
       this.onError(err);
       return undefined;

@@ -12,6 +12,8 @@ export interface Caller {
   id: string;
   username: string;
   displayName: string;
+  /** When the caller's session expires (epoch ms; 0 when user-svc did not say). */
+  sessionExpiresAtMs: number;
 }
 
 export interface SessionValidator {
@@ -81,7 +83,7 @@ export class GrpcSessionValidator implements SessionValidator {
       this.client.validateSession({ token }, md, o, cb),
     );
     if (!res.user) throw new ParleyError('UNAUTHENTICATED', 'invalid or expired session');
-    const caller = { id: res.user.id, username: res.user.username, displayName: res.user.displayName || res.user.username };
+    const caller = { id: res.user.id, username: res.user.username, displayName: res.user.displayName || res.user.username, sessionExpiresAtMs: res.expiresAtMs };
     const until = Math.min(this.now() + this.opts.cacheTtlMs, res.cacheUntilMs);
     if (until > this.now()) remember(this.cache, key, { caller, until });
     return caller;

@@ -13,7 +13,7 @@ async function fakeServer(t: { after(fn: () => unknown): void }, state: { cacheU
     validateSession: (_call: unknown, cb: (err: unknown, res?: userV1.ValidateSessionResponse) => void) => {
       count('validate');
       if (!state.valid) return cb({ code: status.UNAUTHENTICATED, details: 'bad session' });
-      cb(null, { user: { id: 'u1', username: 'ada', displayName: '' }, cacheUntilMs: state.cacheUntil });
+      cb(null, { user: { id: 'u1', username: 'ada', displayName: '' }, cacheUntilMs: state.cacheUntil, expiresAtMs: state.cacheUntil + 60_000 });
     },
   } as never);
   server.addService(roomV1.RoomServiceService, {
@@ -41,7 +41,7 @@ test('sessions are reused until the earlier of the local TTL and the granted bou
   t.after(() => v.close());
 
   const caller = await v.validate('tok');
-  assert.deepEqual(caller, { id: 'u1', username: 'ada', displayName: 'ada' }, 'display name falls back to the username');
+  assert.deepEqual(caller, { id: 'u1', username: 'ada', displayName: 'ada', sessionExpiresAtMs: state.cacheUntil + 60_000 }, 'display name falls back to the username; the session end comes along');
   await v.validate('tok');
   assert.equal(state.calls.validate, 1, 'second call served from cache');
   now += 600; // past the bound user-svc granted, though inside the local TTL

@@ -43,7 +43,7 @@ test('buf + ts-proto from node_modules regenerate exactly the committed code, of
 });
 
 test('generated messages round-trip', () => {
-  const msg = { user: { id: 'u1', username: 'alice', displayName: 'Alice 🦊' }, cacheUntilMs: 1_700_000_000_000 };
+  const msg = { user: { id: 'u1', username: 'alice', displayName: 'Alice 🦊' }, cacheUntilMs: 1_700_000_000_000, expiresAtMs: 1_700_000_600_000 };
   assert.deepEqual(userV1.ValidateSessionResponse.decode(userV1.ValidateSessionResponse.encode(msg).finish()), msg);
   const u = { user: { id: 'u2', username: 'bob', displayName: 'Bob' } };
   assert.deepEqual(userV1.GetUserResponse.decode(userV1.GetUserResponse.encode(u).finish()), u);

@@ -44,6 +44,11 @@ export interface ValidateSessionResponse {
    * refuses a revoked token within the documented bound (USER_SESSION_CACHE_TTL_MS).
    */
   cacheUntilMs: number;
+  /**
+   * Epoch milliseconds at which the session expires: a holder of a long-lived connection
+   * (the WebSocket edge) ends it then, without waiting for the next validation.
+   */
+  expiresAtMs: number;
 }
 
 export interface GetUserRequest {
@@ -227,7 +232,7 @@ export const User: MessageFns<User> = {
 };
 
 function createBaseValidateSessionResponse(): ValidateSessionResponse {
-  return { user: undefined, cacheUntilMs: 0 };
+  return { user: undefined, cacheUntilMs: 0, expiresAtMs: 0 };
 }
 
 export const ValidateSessionResponse: MessageFns<ValidateSessionResponse> = {
@@ -237,6 +242,9 @@ export const ValidateSessionResponse: MessageFns<ValidateSessionResponse> = {
     }
     if (message.cacheUntilMs !== 0) {
       writer.uint32(16).int64(message.cacheUntilMs);
+    }
+    if (message.expiresAtMs !== 0) {
+      writer.uint32(24).int64(message.expiresAtMs);
     }
     return writer;
   },
@@ -270,6 +278,14 @@ export const ValidateSessionResponse: MessageFns<ValidateSessionResponse> = {
             message.cacheUntilMs = longToNumber(reader.int64());
             continue;
           }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.expiresAtMs = longToNumber(reader.int64());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -290,6 +306,11 @@ export const ValidateSessionResponse: MessageFns<ValidateSessionResponse> = {
         : isSet(object.cache_until_ms)
         ? globalThis.Number(object.cache_until_ms)
         : 0,
+      expiresAtMs: isSet(object.expiresAtMs)
+        ? globalThis.Number(object.expiresAtMs)
+        : isSet(object.expires_at_ms)
+        ? globalThis.Number(object.expires_at_ms)
+        : 0,
     };
   },
 
@@ -301,6 +322,9 @@ export const ValidateSessionResponse: MessageFns<ValidateSessionResponse> = {
     if (message.cacheUntilMs !== 0) {
       obj.cacheUntilMs = Math.round(message.cacheUntilMs);
     }
+    if (message.expiresAtMs !== 0) {
+      obj.expiresAtMs = Math.round(message.expiresAtMs);
+    }
     return obj;
   },
 
@@ -311,6 +335,7 @@ export const ValidateSessionResponse: MessageFns<ValidateSessionResponse> = {
     const message = createBaseValidateSessionResponse();
     message.user = (object.user !== undefined && object.user !== null) ? User.fromPartial(object.user) : undefined;
     message.cacheUntilMs = object.cacheUntilMs ?? 0;
+    message.expiresAtMs = object.expiresAtMs ?? 0;
     return message;
   },
 };
