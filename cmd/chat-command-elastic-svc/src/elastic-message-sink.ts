@@ -1,3 +1,4 @@
+import { searchForm } from '@parley/contracts';
 import type { Client } from '@elastic/elasticsearch';
 import { errors } from '@elastic/elasticsearch';
 import type { Envelope } from '@parley/envelope';
@@ -45,9 +46,13 @@ export class ElasticMessageSink implements MessageSink {
   }
 }
 
-/** The document: the envelope's fields, plus the id as a number for sorting (sent as a string: int64). */
+/**
+ * The document: the envelope's fields, plus the id as a number for sorting (sent as a string:
+ * int64). The body is indexed in the search form (NFC) that queries are normalised to as well;
+ * Cassandra keeps the body exactly as sent.
+ */
 export function toDocument(e: Envelope): Record<string, unknown> {
-  return { ...e, seq: e.id };
+  return { ...e, body: searchForm(e.body), seq: e.id };
 }
 
 export function itemError(r: BulkItem): ParleyError {

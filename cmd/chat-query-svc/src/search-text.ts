@@ -1,3 +1,4 @@
+import { searchForm } from '@parley/contracts';
 import { ParleyError } from '@parley/errors';
 
 /** What a user typed into the search box, split into plain words and quoted phrases. */
@@ -15,7 +16,7 @@ const MAX_PHRASES = 8;
  * is treated as a space.
  */
 export function parseSearchText(raw: string, maxChars: number): SearchText {
-  const text = raw.normalize('NFC');
+  const text = searchForm(raw);
   if ([...text].length > maxChars) throw new ParleyError('VALIDATION_FAILED', `q is longer than ${maxChars} characters`);
   if (text.trim().length === 0) throw new ParleyError('VALIDATION_FAILED', 'q must contain something to search for');
   const parts = text.split('"');

@@ -5,6 +5,7 @@
  */
 import cassandra from 'cassandra-driver';
 import type { Client as EsClient } from '@elastic/elasticsearch';
+import { toDocument } from '../../chat-command-elastic-svc/src/elastic-message-sink.js';
 import { bucketOf, newMessageEnvelope, Snowflake, type Envelope } from '@parley/envelope';
 
 const CQL_BATCH = 100;
@@ -59,7 +60,7 @@ export async function writeEs(client: EsClient, alias: string, envs: Envelope[],
     const chunk = envs.slice(i, i + ES_CHUNK);
     const res = await client.bulk({
       require_alias: true,
-      operations: chunk.flatMap((e) => [{ index: { _index: alias, _id: e.id } }, { ...e, seq: e.id }]),
+      operations: chunk.flatMap((e) => [{ index: { _index: alias, _id: e.id } }, toDocument(e)]),
     });
     if (res.errors) throw new Error(`bulk failed: ${JSON.stringify(res.items.find((x) => x.index?.error))}`);
   }

@@ -61,6 +61,18 @@ test('search: words, phrases, sender, time window, both orders, highlights, synt
   assert.equal(hist.body.messages[0].id, envs[4]!.id, 'ids travel as exact decimal strings');
 });
 
+test('search finds a text by its own words whichever Unicode form it was typed in (NFC on both sides)', async (t) => {
+  const { q, alice, bob, room } = await setup(t);
+  const decomposed = 'cafe\u0301 au lait';
+  const composed = 'un cr\u00e8me br\u00fbl\u00e9e';
+  const envs = makeEnvelopes([decomposed, composed].map((body, i) => ({ roomId: room, senderId: alice.id, body, at: Date.now() - MIN + i })));
+  await writeEs(q.es, q.alias, envs);
+  const s = (query: string) => call(q.http, 'GET', `/v1/rooms/${room}/search?q=${encodeURIComponent(query)}`, { token: bob.token });
+  for (const typed of ['cafe\u0301', 'caf\u00e9']) assert.equal((await s(typed)).body.messages.length, 1, `${JSON.stringify(typed)} finds the decomposed text`);
+  for (const typed of ['cre\u0300me', 'cr\u00e8me', 'bru\u0302le\u0301e']) assert.equal((await s(typed)).body.messages.length, 1, `${JSON.stringify(typed)} finds the composed text`);
+  assert.equal((await s('cafe')).body.messages.length, 0, 'an accent is still a different letter');
+});
+
 test('cursor paging never skips or repeats while new messages keep arriving', async (t) => {
   const { q, alice, bob, room } = await setup(t);
   const t0 = Date.now() - 120 * MIN;

@@ -1,2 +1,2 @@
 export { canonicalUuid, isCanonicalUuid, uuidText } from './ids.js';
-export { containsNul, isBlankText } from './text.js';
+export { containsNul, isBlankText, searchForm } from './text.js';

@@ -14,6 +14,14 @@ export function isBlankText(s: string): boolean {
   return s.replace(INVISIBLE, '').length === 0;
 }
 
+/**
+ * The one form text is searched in: Unicode NFC, applied to the indexed body and to the query
+ * alike, so "café" typed with a combining accent and "café" typed precomposed are the same word.
+ */
+export function searchForm(s: string): string {
+  return s.normalize('NFC');
+}
+
 export function containsNul(s: string): boolean {
   return s.includes('\u0000');
 }
