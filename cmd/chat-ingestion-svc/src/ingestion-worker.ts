@@ -7,6 +7,7 @@ import {
   ensureMessageStream,
   envelopeRecord,
   rejectionReason,
+  roomOfSubject,
   roomSubjectWildcard,
   type DeadLetter,
   type Envelope,
@@ -198,8 +199,11 @@ export class IngestionWorker implements Component {
 
   private letter(i: Item): DeadLetter {
     const info = i.msg.info;
+    // A NATS message has no key; its subject names the room, which is the key its record
+    // would have had (so a redrive lands on the room's partition).
+    const room = roomOfSubject(i.msg.subject, this.o.subjectPrefix);
     return {
-      key: null,
+      key: room === undefined ? null : Buffer.from(room, 'utf8'),
       value: Buffer.from(i.msg.data),
       reason: rejectionReason(i.err!),
       message: i.err!.message,

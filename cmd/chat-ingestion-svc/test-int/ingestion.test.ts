@@ -55,6 +55,7 @@ test('messages reach Kafka once each, keyed by room, in per-room order; poison i
   }
   assert.deepEqual(dlq.records.map((r) => headerString(r, 'dlq-reason')).sort(), poison.map(([reason]) => reason).sort());
   for (const r of dlq.records) assert.match(headerString(r, 'dlq-source') ?? '', new RegExp(`^nats:${names.stream}:\\d+:`));
+  for (const r of dlq.records) assert.equal(r.key?.toString(), 'r1', 'keyed by the room its subject names');
 
   const info = await nats.client.jsm.consumers.info(names.stream, names.durable);
   assert.equal(info.config.max_ack_pending, 64, 'the in-flight buffer is bounded by the server');

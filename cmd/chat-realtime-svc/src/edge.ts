@@ -80,6 +80,13 @@ export class RealtimeEdge implements Component {
         collected,
       });
     });
+    // A plain request on the WebSocket path reaches here too (uWS routes only upgrades to ws()).
+    this.app.any('/v1/rooms/:roomId/ws', (res) => {
+      const r = refusal(new ParleyError('UPGRADE_REQUIRED', 'this path takes WebSocket upgrades only (GET with Upgrade: websocket)'));
+      res.cork(() => {
+        res.writeStatus(r.status).writeHeader('upgrade', 'websocket').writeHeader('content-type', 'application/json').end(r.body);
+      });
+    });
     this.app.any('/*', (res) => {
       const r = refusal(new ParleyError('NOT_FOUND', 'no such route; WebSockets live at /v1/rooms/{roomId}/ws'));
       res.cork(() => {

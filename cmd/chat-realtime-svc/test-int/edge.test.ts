@@ -25,6 +25,15 @@ test('refused joins answer before any upgrade: 400, 401, 403, 404, and a good jo
   assert.equal(viaProtocol.ws.protocol, 'parley.v1', 'the token subprotocol is never echoed');
   const h = await viaProtocol.next((f) => f.type === 'history');
   assert.deepEqual(h['messages'], []);
+
+  // A plain GET on the WebSocket path is told to upgrade; other paths are not found.
+  const plain = await fetch(`${edge.http}/v1/rooms/${privateRoom}/ws`, { headers: { authorization: `Bearer ${owner.token}` } });
+  assert.equal(plain.status, 426);
+  assert.equal(plain.headers.get('upgrade'), 'websocket');
+  assert.equal(((await plain.json()) as { error: { code: string } }).error.code, 'UPGRADE_REQUIRED');
+  const lost = await fetch(`${edge.http}/v1/nowhere`);
+  assert.equal(lost.status, 404);
+  assert.match(((await lost.json()) as { error: { message: string } }).error.message, /WebSockets live at/);
 });
 
 test('join rate limit answers 429 with retry-after', async (t) => {

@@ -28,7 +28,7 @@ test('every bad input gets a clear 4xx, never a 500, and harms nothing', async (
     ['lone surrogate', { raw: '{"username":"bob_1","password":"a long password","display_name":"\\ud800x"}' }, 400, 'VALIDATION_FAILED'],
     ['invalid UTF-8 bytes', { raw: Buffer.concat([Buffer.from('{"username":"bob_1","password":"a long password","display_name":"a'), Buffer.from([0xc3, 0x28]), Buffer.from('"}')]) }, 400, 'VALIDATION_FAILED'],
     ['huge body', { body: { username: 'bob_1', password: pw, display_name: 'x'.repeat(10_000) } }, 413, 'PAYLOAD_TOO_LARGE'],
-    ['not JSON content type', { raw: 'username=bob', headers: { 'content-type': 'application/x-www-form-urlencoded' } }, 415, 'VALIDATION_FAILED'],
+    ['not JSON content type', { raw: 'username=bob', headers: { 'content-type': 'application/x-www-form-urlencoded' } }, 415, 'UNSUPPORTED_MEDIA_TYPE'],
   ];
   for (const [name, opts, status, code] of cases) {
     const r = await call(u.http, 'POST', '/v1/users', opts);

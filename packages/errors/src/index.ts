@@ -9,6 +9,10 @@ export const ErrorCodes = {
   UNAUTHENTICATED: { httpStatus: 401, canRetry: false },
   FORBIDDEN: { httpStatus: 403, canRetry: false },
   NOT_FOUND: { httpStatus: 404, canRetry: false },
+  METHOD_NOT_ALLOWED: { httpStatus: 405, canRetry: false },
+  UNSUPPORTED_MEDIA_TYPE: { httpStatus: 415, canRetry: false },
+  /** A plain HTTP request on a path that only takes WebSocket upgrades. */
+  UPGRADE_REQUIRED: { httpStatus: 426, canRetry: false },
   CONFLICT: { httpStatus: 409, canRetry: false },
   RATE_LIMITED: { httpStatus: 429, canRetry: true },
   DEPENDENCY_UNAVAILABLE: { httpStatus: 503, canRetry: true },

@@ -77,7 +77,7 @@ export function buildHttpApp(opts: HttpAppOptions): FastifyInstance {
     if (pe.code === 'RATE_LIMITED' && typeof pe.details?.['retryAfterSeconds'] === 'number') {
       void reply.header('retry-after', String(pe.details['retryAfterSeconds']));
     }
-    void reply.code(statusFor(err, pe)).send(pe.toJSON());
+    void reply.code(pe.httpStatus).send(pe.toJSON());
   });
 
   app.get('/healthz', async () => ({ status: 'ok' }));
@@ -110,6 +110,8 @@ function toHttpError(err: FastifyError): ParleyError {
   const code = err.statusCode;
   if (code === 413) return new ParleyError('PAYLOAD_TOO_LARGE', 'request body too large');
   if (code === 404) return new ParleyError('NOT_FOUND', 'not found');
+  if (code === 405) return new ParleyError('METHOD_NOT_ALLOWED', err.message);
+  if (code === 415) return new ParleyError('UNSUPPORTED_MEDIA_TYPE', err.message);
   if (code === 503) return new ParleyError('SHUTTING_DOWN', 'server is shutting down');
   if (code !== undefined && code >= 400 && code < 500) return new ParleyError('VALIDATION_FAILED', err.message);
   // A store that cannot be reached is a 503 the client may retry; its address stays private.
@@ -117,8 +119,3 @@ function toHttpError(err: FastifyError): ParleyError {
   return new ParleyError('INTERNAL', 'internal error', { cause: err });
 }
 
-/** 415 and 405 keep their own status; everything else uses the code's status. */
-function statusFor(err: FastifyError, pe: ParleyError): number {
-  if (!isParleyError(err) && (err.statusCode === 415 || err.statusCode === 405)) return err.statusCode;
-  return pe.httpStatus;
-}
