@@ -8,6 +8,9 @@
 # - postgres, redis, nats: reused when their port already answers (never stopped by
 #   `down` then); otherwise started from the Debian packages (installed with apt-get
 #   when missing) and recorded in .infra/<server>/started-by-us.
+# - nats is the project's own server (port 4322, not the machine's 4222): users and
+#   permissions from infra/nats/nats.conf, no anonymous access. A config edited while our
+#   server runs is applied by `up` with a reload (SIGHUP), without a restart.
 # - kafka, cassandra, elasticsearch: JVM servers whose jars Maven resolves from
 #   infra/<server>/pom.xml into .infra/<server>/lib; launched in parallel, each
 #   waited for with a real readiness probe.
@@ -27,8 +30,10 @@ ALL_SERVERS=(postgres redis nats kafka cassandra elasticsearch)
 
 PG_PORT=${PARLEY_POSTGRES_PORT:-5432}
 REDIS_PORT=${PARLEY_REDIS_PORT:-6379}
-NATS_PORT=${PARLEY_NATS_PORT:-4222}
-NATS_MONITOR_PORT=${PARLEY_NATS_MONITOR_PORT:-8222}
+# Not 4222: a NATS the machine runs there for others (without authentication) is never ours.
+NATS_PORT=${PARLEY_NATS_PORT:-4322}
+NATS_MONITOR_PORT=${PARLEY_NATS_MONITOR_PORT:-8322}
+NATS_CONFIG=$ROOT/infra/nats/nats.conf
 KAFKA_PORT=${PARLEY_KAFKA_PORT:-9092}
 KAFKA_CONTROLLER_PORT=${PARLEY_KAFKA_CONTROLLER_PORT:-9093}
 CASSANDRA_PORT=${PARLEY_CASSANDRA_PORT:-9042}
@@ -396,14 +401,53 @@ start_redis() {
   wait_native redis
 }
 
+nats_config_sum() { sha256sum "$NATS_CONFIG" | cut -d' ' -f1; }
+
+# nats-server -t parses the file without starting: a typo fails here, with the server's words.
+check_nats_config() {
+  local out
+  if ! out=$(PARLEY_NATS_STORE_DIR="$(sdir nats)/data" nats-server -c "$NATS_CONFIG" -t 2>&1 | tr -d '\0'); then
+    printf '%s\n' "$out" >&2
+    die "nats: $NATS_CONFIG is invalid"
+  fi
+}
+
 start_nats() {
   need_cmd nats-server nats-server
+  [[ -f $NATS_CONFIG ]] || die "nats: $NATS_CONFIG is missing"
+  check_nats_config
   prepare_dirs nats
-  say "nats: starting on 127.0.0.1:$NATS_PORT (JetStream, monitor $NATS_MONITOR_PORT)"
-  launch nats nats-server -js -sd "$(sdir nats)/data" -a 127.0.0.1 -p "$NATS_PORT" \
+  say "nats: starting on 127.0.0.1:$NATS_PORT (JetStream, users of infra/nats/nats.conf, monitor $NATS_MONITOR_PORT)"
+  nats_config_sum >"$(sdir nats)/config.sha256"
+  # Flags win over the file: address and ports are the local ones (docker-compose keeps the file's).
+  launch nats env PARLEY_NATS_STORE_DIR="$(sdir nats)/data" nats-server -c "$NATS_CONFIG" -a 127.0.0.1 -p "$NATS_PORT" \
     -m "$NATS_MONITOR_PORT" -l "$(logfile nats)"
   mark_started nats
   wait_native nats
+}
+
+# Our server runs with an older infra/nats/nats.conf: reload it in place (users and
+# permissions change without dropping JetStream or the clients that stay authorised).
+reload_nats_if_changed() {
+  local pid=$1 sumf want log before i
+  sumf="$(sdir nats)/config.sha256"
+  want=$(nats_config_sum)
+  [[ -f $sumf && $(cat "$sumf") == "$want" ]] && return 0
+  check_nats_config
+  log=$(logfile nats)
+  before=$(grep -c 'Reloaded server configuration' "$log" 2>/dev/null || true)
+  say "nats: $NATS_CONFIG changed since pid $pid started; reloading it"
+  kill -HUP "$pid"
+  for ((i = 0; i < 40; i++)); do
+    if (($(grep -c 'Reloaded server configuration' "$log" 2>/dev/null || true) > ${before:-0})); then
+      echo "$want" >"$sumf"
+      say "nats: configuration reloaded"
+      return 0
+    fi
+    sleep 0.25
+  done
+  log_tail nats
+  die "nats: pid $pid did not confirm the reload (see its log); restart it with: scripts/infra.sh down nats && scripts/infra.sh up nats"
 }
 
 # Waits for postgres/redis/nats after starting them.
@@ -440,8 +484,13 @@ up_native() {
       unmark_started "$srv"
       say "$srv: already running on 127.0.0.1:$(port_of "$srv") (external, reused)"
     fi
-    if [[ $srv == nats ]] && [[ $(nats_info) != *'"jetstream":true'* ]]; then
-      warn "nats on port $NATS_PORT does not have JetStream enabled (start it with -js)"
+    if [[ $srv == nats ]]; then
+      local info
+      info=$(nats_info)
+      [[ $info == *'"jetstream":true'* ]] || warn "nats on port $NATS_PORT does not have JetStream enabled (start it with -js)"
+      # Without authentication it lets anyone publish chat messages (docs/security.md).
+      [[ $info == *'"auth_required":true'* ]] || warn "nats on port $NATS_PORT does not require authentication: it is not started from infra/nats/nats.conf"
+      if pid=$(our_pid nats); then reload_nats_if_changed "$pid"; fi
     fi
     return 0
   fi
@@ -767,7 +816,11 @@ cmd_status() {
     elif [[ $pid != - ]]; then
       state=starting
     fi
-    printf '%-14s %-9s pid=%-8s port=%-6s %s\n' "$srv" "$state" "$pid" "$port" "$owner"
+    local extra=
+    if [[ $srv == nats && $state == up ]]; then
+      if [[ $(nats_info) == *'"auth_required":true'* ]]; then extra=' auth=required'; else extra=' auth=NONE'; fi
+    fi
+    printf '%-14s %-9s pid=%-8s port=%-6s %s%s\n' "$srv" "$state" "$pid" "$port" "$owner" "$extra"
   done
 }
 

@@ -1,8 +1,12 @@
-import { connect, type NatsConnection, type JetStreamClient, type JetStreamManager } from 'nats';
+import { connect, type ConnectionOptions, type NatsConnection, type JetStreamClient, type JetStreamManager } from 'nats';
 import type { ClientHandle } from './health.js';
 import { withTimeout, DEFAULT_HEALTH_TIMEOUT_MS } from './health.js';
 
 export interface NatsOptions {
+  /**
+   * `nats://user:password@host:port` (or `nats://token@host:port`; `tls://` for TLS). nats.js 2.x
+   * ignores credentials in a server URL, so they are taken out here and passed as options.
+   */
   url: string;
   name: string;
   /** Connection status changes (disconnect, reconnect, errors) for the caller to log. */
@@ -20,13 +24,39 @@ export interface NatsClients {
   jsm: JetStreamManager;
 }
 
+/** The part of nats.js's connection options that `url` decides. */
+export type NatsUrlOptions = Pick<ConnectionOptions, 'servers' | 'user' | 'pass' | 'token' | 'inboxPrefix'>;
+
+// A user name that can stand as one subject token (no dot, wildcard or space).
+const INBOX_TOKEN = /^[A-Za-z0-9_-]{1,64}$/;
+
+/**
+ * Splits a NATS URL into the server address and its credentials. A user also gets its own reply
+ * inboxes, `_INBOX.<user>.…`: the server can then let each user subscribe to its own inboxes
+ * only (infra/nats/nats.conf), so no service reads the replies, JetStream answers and pulled
+ * messages included, that travel to another. The password never appears in `servers`, which
+ * nats.js reports in its status events.
+ */
+export function natsUrlOptions(url: string): NatsUrlOptions {
+  // The service's config schema already checked the URL; the message never echoes it (it holds a password).
+  const u = new URL(url);
+  if (u.protocol !== 'nats:' && u.protocol !== 'tls:') throw new TypeError(`NATS URL must start with nats:// or tls://, not ${u.protocol}//`);
+  const servers = `${u.protocol}//${u.host}`;
+  const user = decodeURIComponent(u.username);
+  const pass = decodeURIComponent(u.password);
+  if (user === '') return { servers };
+  // As in the other NATS clients: a user without a password is a token.
+  if (pass === '') return { servers, token: user };
+  return { servers, user, pass, ...(INBOX_TOKEN.test(user) ? { inboxPrefix: `_INBOX.${user}` } : {}) };
+}
+
 /**
  * Connects with infinite reconnects: a NATS restart must not end the process. The health check
  * asks JetStream for its account info, which proves both the connection and JetStream.
  */
 export async function connectNats(opts: NatsOptions): Promise<ClientHandle<NatsClients>> {
   const nc = await connect({
-    servers: opts.url,
+    ...natsUrlOptions(opts.url),
     name: opts.name,
     maxReconnectAttempts: -1,
     reconnectTimeWait: 500,

@@ -11,12 +11,20 @@ import {
 } from '@parley/config';
 
 /**
+ * The project's NATS (scripts/infra.sh, docker-compose) as its `test` user: tests use random
+ * subjects, streams and buckets, so they need that user's broad permissions (infra/nats/nats.conf).
+ * The machine's own NATS on 4222 is not it.
+ */
+const TEST_NATS_URL = `nats://test:local-dev-test@127.0.0.1:${process.env['PARLEY_NATS_PORT'] || '4322'}`;
+
+/**
  * Where integration tests find the real servers: the same env names and defaults as the
- * services, so `make test` against `make infra-up` needs no extra setup.
+ * services, so `make test` against `make infra-up` needs no extra setup. NATS_URL overrides
+ * the NATS default above, as the other variables override theirs.
  */
 export const infra = parseConfig(
   { ...natsFields, ...kafkaFields, ...cassandraFields, ...elasticFields, ...postgresFields, ...redisFields },
-  process.env,
+  { ...process.env, NATS_URL: process.env['NATS_URL'] || TEST_NATS_URL },
 );
 
 /**
