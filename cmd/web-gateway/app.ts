@@ -21,6 +21,7 @@ export const webGatewayService: ServiceDefinition<typeof gatewayConfigSpec> = {
           { prefix: '/api/query', upstream: config.querySvcUrl },
         ],
         websocket: { prefix: '/ws', upstream: config.realtimeUrl },
+        forwarding: { trustedProxies: config.trustedProxies, proxySecret: config.proxySecret },
         upstreamTimeoutMs: config.upstreamTimeoutMs,
         log: log.child({ component: 'gateway' }),
       }),

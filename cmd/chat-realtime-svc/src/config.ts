@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { field, types, natsFields, redisFields } from '@parley/config';
-import { trustedProxiesSchema } from '@parley/http';
+import { proxySecretSchema, trustedProxiesSchema } from '@parley/http';
 import { DEFAULT_LEASE_BUCKET, DEFAULT_MAX_BODY_BYTES, DEFAULT_STREAM_NAME, DEFAULT_SUBJECT_PREFIX } from '@parley/envelope';
 
 /** user-svc's documented revocation bound (USER_SESSION_CACHE_TTL_MS default); our cache stays within it. */
@@ -35,6 +35,13 @@ export const realtimeConfigSpec = {
     schema: trustedProxiesSchema,
     default: '',
     doc: 'IPs or CIDR ranges of reverse proxies whose X-Forwarded-For is believed (per-IP limits); empty = the direct peer',
+  }),
+  proxySecret: field({
+    env: 'REALTIME_PROXY_SECRET',
+    schema: proxySecretSchema,
+    default: '',
+    secret: true,
+    doc: 'when set, a trusted proxy must also send it in X-Parley-Proxy-Secret (web-gateway: WEB_PROXY_SECRET); needed whenever clients can reach this port from a trusted address',
   }),
   leaseBucket: field({ env: 'REALTIME_LEASE_BUCKET', schema: types.string(64), default: DEFAULT_LEASE_BUCKET, doc: 'NATS KV bucket handing out snowflake instance numbers' }),
   redisKeyPrefix: field({

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { field, types, natsFields, postgresFields, redisFields } from '@parley/config';
-import { trustedProxiesSchema } from '@parley/http';
+import { proxySecretSchema, trustedProxiesSchema } from '@parley/http';
 
 const subjectPrefix = z.string().regex(/^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/, 'must be dot-separated NATS subject tokens without wildcards');
 
@@ -38,6 +38,13 @@ export const userConfigSpec = {
     schema: trustedProxiesSchema,
     default: '',
     doc: 'IPs or CIDR ranges of reverse proxies whose X-Forwarded-For is believed (login and registration limits per client IP); empty = the direct peer',
+  }),
+  proxySecret: field({
+    env: 'USER_PROXY_SECRET',
+    schema: proxySecretSchema,
+    default: '',
+    secret: true,
+    doc: 'when set, a trusted proxy must also send it in X-Parley-Proxy-Secret (web-gateway: WEB_PROXY_SECRET); needed whenever clients can reach this port from a trusted address',
   }),
   sessionEventsPrefix: field({ env: 'SESSION_EVENTS_PREFIX', schema: subjectPrefix, default: 'parley.events', doc: 'subject prefix of session events (<prefix>.session.revoked)' }),
   sessionEventsStream: field({ env: 'SESSION_EVENTS_STREAM', schema: types.string(64), default: 'SESSION_EVENTS', doc: 'JetStream stream holding session events (created if missing)' }),

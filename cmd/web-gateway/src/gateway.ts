@@ -2,7 +2,7 @@ import http from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Component } from '@parley/lifecycle';
 import type { Logger } from '@parley/log';
-import { matchRoute, proxyHttp, refuseUpgrade, sendError, tunnelUpgrade, type Route } from './proxy.js';
+import { matchRoute, proxyHttp, refuseUpgrade, sendError, tunnelUpgrade, type Forwarding, type Route } from './proxy.js';
 import { StaticFiles } from './static-files.js';
 
 export interface GatewayOptions {
@@ -11,6 +11,8 @@ export interface GatewayOptions {
   webRoot: string;
   routes: Route[];
   websocket: Route;
+  /** Who the client is, told to the services, and the proof that we are the one telling. */
+  forwarding: Forwarding;
   upstreamTimeoutMs: number;
   log: Logger;
 }
@@ -85,7 +87,7 @@ export class WebGateway implements Component {
     }
     const target = matchRoute(this.opts.routes, url);
     if (target) {
-      proxyHttp(req, res, { upstream: target.route.upstream, path: target.path }, this.agent, this.opts.upstreamTimeoutMs, (err) => this.failed(target.route, err));
+      proxyHttp(req, res, { upstream: target.route.upstream, path: target.path }, this.opts.forwarding, this.agent, this.opts.upstreamTimeoutMs, (err) => this.failed(target.route, err));
       return;
     }
     try {
@@ -109,6 +111,7 @@ export class WebGateway implements Component {
       socket,
       head,
       { upstream: target.route.upstream, path: target.path },
+      this.opts.forwarding,
       (close) => {
         this.tunnels.add(close);
         return () => void this.tunnels.delete(close);

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { forwardHeaders, matchRoute } from '../src/proxy.js';
+import { parseTrustedProxies, PROXY_SECRET_HEADER } from '@parley/http';
+import { forwardHeaders, matchRoute, upgradeRequestHead, type Forwarding } from '../src/proxy.js';
 import { StaticFiles } from '../src/static-files.js';
 
 const routes = [
@@ -20,13 +21,47 @@ test('a prefix only matches at a path boundary', () => {
   assert.equal(matchRoute(routes, '/'), undefined);
 });
 
+const edge: Forwarding = { trustedProxies: parseTrustedProxies(''), proxySecret: '' };
+const SECRET = 'a1b2c3d4e5f60718293a4b5c';
+
 test('hop-by-hop headers are dropped and the upstream host is set', () => {
-  const out = forwardHeaders({ host: 'web:8080', connection: 'keep-alive, x-secret-hop', 'x-secret-hop': '1', cookie: 'parley_session=t', 'transfer-encoding': 'chunked' }, '10.0.0.9', new URL('http://127.0.0.1:8002'));
+  const out = forwardHeaders({ host: 'web:8080', connection: 'keep-alive, x-secret-hop', 'x-secret-hop': '1', cookie: 'parley_session=t', 'transfer-encoding': 'chunked' }, '10.0.0.9', new URL('http://127.0.0.1:8002'), edge);
   assert.equal(out.host, '127.0.0.1:8002');
   assert.equal(out.cookie, 'parley_session=t');
   assert.equal(out['x-forwarded-for'], '10.0.0.9');
   assert.equal(out['x-forwarded-host'], 'web:8080');
-  for (const h of ['connection', 'x-secret-hop', 'transfer-encoding']) assert.equal(out[h], undefined, h);
+  assert.equal(out['x-forwarded-proto'], 'http');
+  for (const h of ['connection', 'x-secret-hop', 'transfer-encoding', PROXY_SECRET_HEADER]) assert.equal(out[h], undefined, h);
+});
+
+test('the client names neither its address nor the proxy secret: the gateway writes both', () => {
+  const forged = { host: 'web:8080', 'x-forwarded-for': '198.51.100.77', 'x-forwarded-proto': 'https', [PROXY_SECRET_HEADER]: 'guessed-guessed-guessed' };
+  const withSecret: Forwarding = { ...edge, proxySecret: SECRET };
+  const out = forwardHeaders(forged, '::ffff:127.0.0.2', new URL('http://127.0.0.1:8001'), withSecret);
+  assert.equal(out['x-forwarded-for'], '127.0.0.2', 'the peer, not the forged list with the peer appended');
+  assert.equal(out['x-forwarded-proto'], 'http');
+  assert.equal(out[PROXY_SECRET_HEADER], SECRET);
+  const none = forwardHeaders(forged, '127.0.0.2', new URL('http://127.0.0.1:8001'), edge);
+  assert.equal(none[PROXY_SECRET_HEADER], undefined, 'without a secret of its own the gateway forwards none');
+  // Behind a trusted load balancer the gateway believes the balancer's entry, and sends one address.
+  const behindLb: Forwarding = { trustedProxies: parseTrustedProxies('10.0.0.0/8'), proxySecret: SECRET };
+  assert.equal(forwardHeaders({ 'x-forwarded-for': '1.1.1.1, 203.0.113.7' }, '10.0.0.5', new URL('http://u:1'), behindLb)['x-forwarded-for'], '203.0.113.7');
+  assert.equal(forwardHeaders({ 'x-forwarded-for': '203.0.113.7' }, '198.51.100.1', new URL('http://u:1'), behindLb)['x-forwarded-for'], '198.51.100.1');
+});
+
+test('a tunnelled upgrade request carries the same forwarding headers, and only once', () => {
+  const rawHeaders = ['Host', 'web:8080', 'Upgrade', 'websocket', 'X-Forwarded-For', '198.51.100.77', 'X-Parley-Proxy-Secret', 'guessed-guessed-guessed', 'Cookie', 'parley_session=t'];
+  const req = { method: 'GET', rawHeaders, headers: { host: 'web:8080', upgrade: 'websocket', 'x-forwarded-for': '198.51.100.77', [PROXY_SECRET_HEADER]: 'guessed-guessed-guessed', cookie: 'parley_session=t' }, socket: { remoteAddress: '127.0.0.3' } };
+  const head = upgradeRequestHead(req as unknown as Parameters<typeof upgradeRequestHead>[0], '/v1/rooms/r1/ws', new URL('http://127.0.0.1:8003'), { ...edge, proxySecret: SECRET });
+  const lines = head.split('\r\n');
+  assert.equal(lines[0], 'GET /v1/rooms/r1/ws HTTP/1.1');
+  assert.ok(head.endsWith('\r\n\r\n'));
+  const values = (name: string) => lines.filter((l) => l.toLowerCase().startsWith(`${name}:`)).map((l) => l.slice(name.length + 1).trim());
+  assert.deepEqual(values('host'), ['127.0.0.1:8003']);
+  assert.deepEqual(values('x-forwarded-for'), ['127.0.0.3']);
+  assert.deepEqual(values(PROXY_SECRET_HEADER), [SECRET]);
+  assert.deepEqual(values('cookie'), ['parley_session=t']);
+  assert.deepEqual(values('upgrade'), ['websocket']);
 });
 
 test('static paths never leave the web root', () => {
