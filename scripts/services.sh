@@ -1,8 +1,16 @@
 #!/usr/bin/env bash
 # Runs Parley's services in the background for `make up`:
 #   scripts/services.sh start|stop|status|logs [svc ...]
-# Each service logs JSON to .run/logs/<svc>.log; its pid is in .run/<svc>.pid.
-# A service is ready when it logs "service ready" (see @parley/service).
+# Each service logs JSON to .run/logs/<svc>.log; its pid is in .run/<svc>.pid. A start moves
+# the previous log to <svc>.log.1 (and .1 to .2, .2 to .3): the log that says why a service
+# died survives its restart. A service is ready when it logs "service ready" (see
+# @parley/service) in the log of this start.
+#
+# Credentials (docs/security.md): each service that uses NATS connects as its own user of
+# infra/nats/nats.conf (local dev passwords) to the project's NATS on PARLEY_NATS_PORT (4322).
+# web-gateway proves what it forwards with a proxy secret, generated once into
+# .run/proxy-secret (or PARLEY_PROXY_SECRET); user-svc and the edge believe X-Forwarded-For
+# only from 127.0.0.1/::1 with that secret, so a client on this host cannot pick its address.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 RUN_DIR=${PARLEY_RUN_DIR:-.run}
@@ -12,16 +20,60 @@ svcs=("$@")
 # Without names: every cmd/* that runs as a service (the terminal client in cmd/parley-cli does not).
 if [[ ${#svcs[@]} -eq 0 ]]; then mapfile -t svcs < <(grep -l startService cmd/*/main.ts 2>/dev/null | cut -d/ -f2); fi
 
+NATS_PORT=${PARLEY_NATS_PORT:-4322}
+LOG_KEEP=3
+
 alive() { [[ -f $RUN_DIR/$1.pid ]] && kill -0 "$(cat "$RUN_DIR/$1.pid")" 2>/dev/null; }
+
+# The secret web-gateway shares with user-svc and the edge: made once, readable by us alone.
+proxy_secret() {
+  local f=$RUN_DIR/proxy-secret
+  if [[ -n ${PARLEY_PROXY_SECRET:-} ]]; then printf '%s' "$PARLEY_PROXY_SECRET"; return; fi
+  if [[ ! -s $f ]]; then
+    (umask 077 && od -An -tx1 -N32 /dev/urandom | tr -d ' \n' >"$f")
+  fi
+  cat "$f"
+}
+
+# The NATS user of infra/nats/nats.conf a service connects as (none: it does not use NATS).
+nats_url() {
+  case $1 in
+    user-svc | room-svc | chat-realtime-svc | chat-ingestion-svc)
+      printf 'nats://%s:local-dev-%s@127.0.0.1:%s' "$1" "$1" "$NATS_PORT" ;;
+  esac
+}
+
+# Exports one service's environment (in the subshell that becomes the service). Everything runs
+# on one host behind web-gateway: the services trust its address, and only with the secret.
+service_env() {
+  local url secret
+  url=$(nats_url "$1")
+  secret=$(proxy_secret)
+  if [[ -n $url ]]; then export NATS_URL=$url; fi
+  case $1 in
+    user-svc) export USER_TRUSTED_PROXIES=${USER_TRUSTED_PROXIES-127.0.0.1,::1} USER_PROXY_SECRET=$secret ;;
+    chat-realtime-svc) export REALTIME_TRUSTED_PROXIES=${REALTIME_TRUSTED_PROXIES-127.0.0.1,::1} REALTIME_PROXY_SECRET=$secret ;;
+    web-gateway) export WEB_PROXY_SECRET=$secret ;;
+  esac
+}
+
+# <svc>.log -> .1 -> .2 ... -> .LOG_KEEP (the oldest is dropped).
+rotate_log() {
+  local log=$1 i
+  [[ -s $log ]] || { rm -f "$log"; return 0; }
+  for ((i = LOG_KEEP - 1; i >= 1; i--)); do
+    [[ -f $log.$i ]] && mv -f "$log.$i" "$log.$((i + 1))"
+  done
+  mv -f "$log" "$log.1"
+}
 
 start_one() {
   local svc=$1 log=$RUN_DIR/logs/$1.log
   if [[ ! -f cmd/$svc/main.ts ]]; then echo "  $svc: not built yet, skipped"; return 0; fi
   if alive "$svc"; then echo "  $svc: already running (pid $(cat "$RUN_DIR/$svc.pid"))"; return 0; fi
-  : >"$log"
-  # Everything runs on one host behind web-gateway: trust it (and only it) to name the client IP.
-  USER_TRUSTED_PROXIES=${USER_TRUSTED_PROXIES-127.0.0.1,::1} REALTIME_TRUSTED_PROXIES=${REALTIME_TRUSTED_PROXIES-127.0.0.1,::1} \
-    nohup node --import tsx "cmd/$svc/main.ts" >>"$log" 2>&1 &
+  rotate_log "$log"
+  printf '{"msg":"scripts/services.sh start","service":"%s","time":"%s"}\n' "$svc" "$(date -u +%FT%TZ)" >"$log"
+  (service_env "$svc" && exec nohup node --import tsx "cmd/$svc/main.ts" >>"$log" 2>&1) &
   echo $! >"$RUN_DIR/$svc.pid"
   local deadline=$((SECONDS + ${PARLEY_SERVICE_START_TIMEOUT:-60}))
   while ((SECONDS < deadline)); do
@@ -56,7 +108,7 @@ stop_one() {
 }
 
 case $cmd in
-  start) for s in "${svcs[@]}"; do start_one "$s"; done ;;
+  start) proxy_secret >/dev/null; for s in "${svcs[@]}"; do start_one "$s"; done ;;
   stop) for ((i = ${#svcs[@]} - 1; i >= 0; i--)); do stop_one "${svcs[$i]}"; done ;;
   status)
     for s in "${svcs[@]}"; do
