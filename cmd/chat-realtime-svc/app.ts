@@ -2,6 +2,7 @@ import { hostname } from 'node:os';
 import { connectNats, createRedis, type ClientHandle, type NatsClients } from '@parley/clients';
 import { ensureMessageStream, InstanceLease } from '@parley/envelope';
 import { ParleyError } from '@parley/errors';
+import { requireProxySecret } from '@parley/http';
 import { component } from '@parley/lifecycle';
 import type { Logger } from '@parley/log';
 import type { ServiceDefinition } from '@parley/service';
@@ -15,7 +16,7 @@ import { RoomEvents } from './src/room-events.js';
 import { RoomHub } from './src/room-hub.js';
 import { RoomRegistry } from './src/room-registry.js';
 import { SessionRevocations } from './src/session-revocations.js';
-import { CloseCodes } from './src/protocol.js';
+import { CloseCodes } from '@parley/contracts';
 
 /** How far back the stream tail is read on a join when history gave no floor. */
 const RECENT_LOOKBACK_MS = 5 * 60_000;
@@ -95,7 +96,7 @@ export const realtimeService: ServiceDefinition<typeof realtimeConfigSpec> = {
           maxFrameBytes: config.maxFrameBytes,
           maxBackpressure: config.maxBackpressure,
           idleTimeoutSeconds: config.idleTimeoutSeconds,
-          trustedProxies: config.trustedProxies,
+          trustedProxies: requireProxySecret(config.trustedProxies, config.proxySecret),
           limits: {
             maxBodyBytes: config.maxBodyBytes,
             historyLimit: config.historyLimit,

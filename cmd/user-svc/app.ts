@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { createPostgres, createRedis } from '@parley/clients';
 import { component } from '@parley/lifecycle';
-import { buildHttpApp, httpComponent } from '@parley/http';
+import { buildHttpApp, httpComponent, requireProxySecret } from '@parley/http';
 import { grpcComponent } from '@parley/proto';
 import type { ServiceDefinition } from '@parley/service';
 import type { Logger } from '@parley/log';
@@ -59,7 +59,7 @@ export const userService: ServiceDefinition<typeof userConfigSpec> = {
       registerLimits: { windowSeconds: config.registerWindowSeconds, perIp: config.registerMaxPerIp },
       sessionTtlSeconds: config.sessionTtlSeconds,
       cookieSecure: config.cookieSecure,
-      trustedProxies: config.trustedProxies,
+      trustedProxies: requireProxySecret(config.trustedProxies, config.proxySecret),
     });
 
     // PostgreSQL must answer before we serve; Redis and NATS are optional (we degrade without them).

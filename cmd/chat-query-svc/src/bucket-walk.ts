@@ -1,16 +1,9 @@
+import type { Message } from '@parley/contracts';
 import { bucketOf, firstIdAt, SNOWFLAKE_EPOCH_MS, DEFAULT_BUCKET_MS } from '@parley/envelope';
 
 /** One stored message as the CQL table holds it (ids as bigint in code). */
-export interface StoredMessage {
-  id: bigint;
-  roomId: string;
-  senderId: string;
-  senderName: string;
-  body: string;
-  clientMsgId: string;
-  kind: string;
-  createdAt: number;
-}
+/** A stored row is the contract's message itself: no second shape on the read path. */
+export type StoredMessage = Message;
 
 export type Direction = 'older' | 'newer';
 

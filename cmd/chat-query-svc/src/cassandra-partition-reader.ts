@@ -1,3 +1,4 @@
+import { ENVELOPE_VERSION, type MessageKind } from '@parley/contracts';
 import cassandra from 'cassandra-driver';
 import type { Direction, PartitionReader, StoredMessage } from './bucket-walk.js';
 
@@ -43,15 +44,17 @@ export class CassandraPartitionReader implements PartitionReader {
   }
 }
 
+/** A row in the field order of the message contract (the writer stored a validated message). */
 function toMessage(row: cassandra.types.Row): StoredMessage {
   return {
-    id: BigInt((row.get('id') as cassandra.types.Long).toString()),
-    roomId: row.get('room_id') as string,
-    senderId: row.get('sender_id') as string,
-    senderName: row.get('sender_name') as string,
+    v: ENVELOPE_VERSION,
+    id: (row.get('id') as cassandra.types.Long).toString(),
+    room_id: row.get('room_id') as string,
+    sender_id: row.get('sender_id') as string,
+    sender_name: row.get('sender_name') as string,
     body: row.get('body') as string,
-    clientMsgId: row.get('client_msg_id') as string,
-    kind: row.get('kind') as string,
-    createdAt: (row.get('created_at') as Date).getTime(),
+    client_msg_id: row.get('client_msg_id') as string,
+    kind: row.get('kind') as MessageKind,
+    created_at: (row.get('created_at') as Date).getTime(),
   };
 }

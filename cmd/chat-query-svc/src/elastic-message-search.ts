@@ -1,3 +1,4 @@
+import { messageSchema, type FoundMessage } from '@parley/contracts';
 import type { Client } from '@elastic/elasticsearch';
 import { errors } from '@elastic/elasticsearch';
 import { ParleyError } from '@parley/errors';
@@ -18,18 +19,8 @@ export interface SearchRequest {
   afterId?: bigint | undefined;
 }
 
-export interface FoundMessage {
-  id: string;
-  room_id: string;
-  sender_id: string;
-  sender_name: string;
-  body: string;
-  client_msg_id: string;
-  kind: string;
-  created_at: number;
-  /** Fragments of the body with matches wrapped in <mark>…</mark>, HTML-escaped. */
-  highlights?: string[];
-}
+/** Highlights: fragments of the body with matches wrapped in <mark>…</mark>, HTML-escaped. */
+export type { FoundMessage };
 
 export interface SearchPage {
   messages: FoundMessage[];
@@ -41,7 +32,8 @@ export interface MessageSearch {
   search(req: SearchRequest): Promise<SearchPage>;
 }
 
-const SOURCE = ['id', 'room_id', 'sender_id', 'sender_name', 'body', 'client_msg_id', 'kind', 'created_at'];
+/** The message's own fields (the document also holds `seq`, for sorting only). */
+const SOURCE = Object.keys(messageSchema.shape);
 
 /**
  * The Elasticsearch query for a request. User text only ever becomes `match` (words, all

@@ -32,13 +32,13 @@ function validate(req: chatV1.ListMessagesRequest, limits: { defaultLimit: numbe
 
 function toProto(m: StoredMessage): chatV1.ChatMessage {
   return {
-    id: m.id.toString(),
-    roomId: m.roomId,
-    senderId: m.senderId,
-    senderName: m.senderName,
+    id: m.id,
+    roomId: m.room_id,
+    senderId: m.sender_id,
+    senderName: m.sender_name,
     body: m.body,
-    clientMsgId: m.clientMsgId,
+    clientMsgId: m.client_msg_id,
     kind: m.kind,
-    createdAt: m.createdAt,
+    createdAt: m.created_at,
   };
 }

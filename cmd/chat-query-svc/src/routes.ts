@@ -2,11 +2,10 @@ import { z } from 'zod';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { ParleyError } from '@parley/errors';
 import { parseInput, extractToken } from '@parley/http';
-import { uuidText } from '@parley/contracts';
+import { uuidText, type LatestPage } from '@parley/contracts';
 import { afterAccess, type RoomAccess } from './access.js';
 import { decodeCursor, encodeCursor, queryFingerprint } from './cursor.js';
 import type { MessageSearch, SearchRequest } from './elastic-message-search.js';
-import type { StoredMessage } from './bucket-walk.js';
 import { idCursors, type LatestMessages } from './latest-messages.js';
 import { parseSearchText } from './search-text.js';
 
@@ -104,20 +103,6 @@ export function registerLatestRoute(app: FastifyInstance, latest: LatestMessages
     const { roomId } = parseInput(RoomParams, req.params, 'path');
     const q = parseInput(schema, req.query, 'query');
     const page = await latest.list(token, { roomId, limit: q.limit ?? limits.defaultLimit, ...idCursors(q.before_id, q.after_id) });
-    return { messages: page.messages.map(toJson), has_more: page.hasMore };
+    return { messages: page.messages, has_more: page.hasMore } satisfies LatestPage;
   });
-}
-
-/** The same field names and types as `/messages` and `/search`, so clients merge both by id. */
-function toJson(m: StoredMessage) {
-  return {
-    id: m.id.toString(),
-    room_id: m.roomId,
-    sender_id: m.senderId,
-    sender_name: m.senderName,
-    body: m.body,
-    client_msg_id: m.clientMsgId,
-    kind: m.kind,
-    created_at: m.createdAt,
-  };
 }

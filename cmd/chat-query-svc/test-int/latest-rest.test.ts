@@ -1,16 +1,16 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import type { LatestPage as ContractLatestPage, Message } from '@parley/contracts';
 import { bucketOf, type Envelope } from '@parley/envelope';
 import { deferrer } from '@parley/test-support';
 import { startAll, newUser, call } from './harness.js';
 import { makeEnvelopes, writeCql } from './fixtures.js';
 
 const DAY = 24 * 3600 * 1000;
-type Msg = { id: string; room_id: string; sender_id: string; sender_name: string; body: string; client_msg_id: string; kind: string; created_at: number };
-type LatestPage = { messages: Msg[]; has_more: boolean };
+type LatestPage = ContractLatestPage;
 const ids = (p: LatestPage) => p.messages.map((m) => m.id);
-/** A stored message as the API shows it: the envelope without its version. */
-const shown = ({ v: _v, ...m }: Envelope): Msg => m;
+/** A stored message as the API shows it: the message contract, the same as every frame. */
+const shown = (m: Envelope): Message => m;
 
 test('REST /messages/latest: paging back across buckets returns every message once; writes landing meanwhile are not skipped', async (t) => {
   const defer = deferrer(t);

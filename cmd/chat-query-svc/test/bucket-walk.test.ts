@@ -13,15 +13,16 @@ function fakeTable(times: number[]) {
   const gen = new Snowflake({ instance: 1, now: () => clock });
   const rows: StoredMessage[] = times.map((at) => {
     clock = at;
-    const id = gen.next();
-    return { id, roomId: 'r', senderId: 'u', senderName: 'U', body: String(at), clientMsgId: 'c', kind: 'message', createdAt: at };
+    const id = gen.next().toString();
+    return { v: 1, id, room_id: 'r', sender_id: 'u', sender_name: 'U', body: String(at), client_msg_id: 'c', kind: 'message', created_at: at };
   });
   const reads: number[] = [];
   const reader: PartitionReader = {
     async read(roomId: string, bucket: number, dir: Direction, bound: bigint, limit: number) {
       reads.push(bucket);
-      const inPart = rows.filter((r) => r.roomId === roomId && bucketOf(r.id, BUCKET) === bucket);
-      const sel = dir === 'older' ? inPart.filter((r) => r.id < bound).sort((a, b) => (a.id > b.id ? -1 : 1)) : inPart.filter((r) => r.id > bound).sort((a, b) => (a.id < b.id ? -1 : 1));
+      const inPart = rows.filter((r) => r.room_id === roomId && bucketOf(BigInt(r.id), BUCKET) === bucket);
+      const id = (r: StoredMessage) => BigInt(r.id);
+      const sel = dir === 'older' ? inPart.filter((r) => id(r) < bound).sort((a, b) => (id(a) > id(b) ? -1 : 1)) : inPart.filter((r) => id(r) > bound).sort((a, b) => (id(a) < id(b) ? -1 : 1));
       return sel.slice(0, limit);
     },
   };
@@ -41,10 +42,10 @@ test('latest page comes from the newest buckets, oldest to newest, with has_more
 
 test('before and after pages cross empty buckets and stop at the room bounds', async () => {
   const t = fakeTable([NOW - 95 * DAY, NOW - 94 * DAY, NOW - 5 * DAY]);
-  const before = await readPage(t.reader, { roomId: 'r', limit: 10, beforeId: t.rows[2]!.id }, bounds(100));
+  const before = await readPage(t.reader, { roomId: 'r', limit: 10, beforeId: BigInt(t.rows[2]!.id) }, bounds(100));
   assert.deepEqual(before.messages.map((m) => m.id), [t.rows[0]!.id, t.rows[1]!.id]);
   assert.equal(before.hasMore, false);
-  const after = await readPage(t.reader, { roomId: 'r', limit: 1, afterId: t.rows[0]!.id }, bounds(100));
+  const after = await readPage(t.reader, { roomId: 'r', limit: 1, afterId: BigInt(t.rows[0]!.id) }, bounds(100));
   assert.deepEqual(after.messages.map((m) => m.id), [t.rows[1]!.id]);
   assert.equal(after.hasMore, true);
   const lowest = bucketOf(BigInt(0), BUCKET);
@@ -69,7 +70,7 @@ test('a room created before the id epoch is walked down to the epoch only', asyn
 test('a fast page stops after the first bucket that fills it', async () => {
   const t = fakeTable(Array.from({ length: 30 }, (_, i) => NOW - 60 * DAY + i * 2 * DAY));
   // The bucket holding now + skew has messages, so one read answers the page.
-  assert.equal(bucketOf(t.rows.at(-1)!.id, BUCKET), Math.floor((NOW + 60_000) / BUCKET));
+  assert.equal(bucketOf(BigInt(t.rows.at(-1)!.id), BUCKET), Math.floor((NOW + 60_000) / BUCKET));
   await readPage(t.reader, { roomId: 'r', limit: 1 }, bounds(365));
   assert.equal(t.reads.length, 1);
 });

@@ -33,7 +33,7 @@ test('idCursors: at most one exclusive snowflake id, empty means absent', () => 
 });
 
 test('latestMessages: a refusal wins over a failed read, and nothing is released without access', async () => {
-  const row: StoredMessage = { id: 5n, roomId: 'r', senderId: 'u', senderName: 'U', body: 'b', clientMsgId: 'c', kind: 'message', createdAt: NOW };
+  const row: StoredMessage = { v: 1, id: '5', room_id: 'r', sender_id: 'u', sender_name: 'U', body: 'b', client_msg_id: 'c', kind: 'message', created_at: NOW };
   const ok: PartitionReader = { read: async (_r, _b, dir) => (dir === 'older' ? [row] : []) };
   const broken: PartitionReader = {
     read: async () => {

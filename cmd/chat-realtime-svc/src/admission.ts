@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { ParleyError, toParleyError } from '@parley/errors';
-import { canonicalUuid } from '@parley/contracts';
+import { canonicalUuid, WS_SUBPROTOCOL } from '@parley/contracts';
 import { parseId } from '@parley/envelope';
 import { extractToken } from '@parley/http';
 import type { Caller, Gatekeeper } from './gatekeeper.js';
@@ -27,8 +27,6 @@ export interface Admitted {
   protocol: string;
 }
 
-/** The subprotocol clients offer next to `parley.token.<token>`, so the answer never echoes a secret. */
-export const PROTOCOL = 'parley.v1';
 
 /**
  * Everything checked before a socket is upgraded, cheapest first: the path and query, the
@@ -57,7 +55,8 @@ export async function admit(info: UpgradeInfo, deps: { gatekeeper: Gatekeeper; l
 
 function chooseProtocol(header: string): string {
   const offered = header.split(',').map((p) => p.trim());
-  return offered.includes(PROTOCOL) ? PROTOCOL : '';
+  // The answer never echoes the token entry, only the protocol itself.
+  return offered.includes(WS_SUBPROTOCOL) ? WS_SUBPROTOCOL : '';
 }
 
 const STATUS_TEXT: Record<number, string> = {

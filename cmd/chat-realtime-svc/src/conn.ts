@@ -7,16 +7,8 @@ import type { MessagePublisher } from './publisher.js';
 import type { RateLimiter } from './rate-limit.js';
 import type { RoomHub } from './room-hub.js';
 import type { RoomRegistry } from './room-registry.js';
-import {
-  CloseCodes,
-  PONG_FRAME,
-  ackFrame,
-  errorFrame,
-  historyFrame,
-  historyUnavailableFrame,
-  parseClientFrame,
-  type ErrorFrameCode,
-} from './protocol.js';
+import { CloseCodes, type ErrorFrameCode } from '@parley/contracts';
+import { PONG_FRAME, ackFrame, errorFrame, historyFrame, historyUnavailableFrame, parseClientFrame } from './protocol.js';
 
 /** uWS copies the own properties of user data into its own object, so the Conn travels inside one. */
 export interface SocketData {

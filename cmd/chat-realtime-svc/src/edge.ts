@@ -7,7 +7,7 @@ import { admit, refusal, type UpgradeInfo } from './admission.js';
 import type { Gatekeeper } from './gatekeeper.js';
 import type { RateLimiter } from './rate-limit.js';
 import { Conn, type ConnLimits, type ConnServices, type SocketData } from './conn.js';
-import { CloseCodes } from './protocol.js';
+import { CloseCodes } from '@parley/contracts';
 import { RoomRegistry } from './room-registry.js';
 
 export interface EdgeOptions {

@@ -1,63 +1,13 @@
-import { containsNul, isBlankText } from '@parley/contracts';
+import { CLIENT_MSG_ID_PATTERN, containsNul, hasLoneSurrogate, isBlankText, type ClientFrame, type ErrorFrameCode } from '@parley/contracts';
 /**
- * The WebSocket protocol of the edge. Every frame is one UTF-8 JSON object with a `type`.
- *
- *   client → server
- *     {"type":"send","client_msg_id":"c-1","body":"hi"}   client_msg_id: [A-Za-z0-9_-]{1,64}, the retry key
- *     {"type":"ping"}                                      answered with {"type":"pong"}
- *
- *   server → client
- *     {"type":"history","room_id":R,"messages":[M…],"has_more":b}   once, oldest to newest
- *     {"type":"history_unavailable","room_id":R,"code":C}         instead of history; live continues
- *     {"type":"message","message":M}                            every live message, in room order
- *     {"type":"ack","client_msg_id":"c-1","id":"<snowflake>"}    after JetStream stored it
- *     {"type":"error","code":C,"message":"…","client_msg_id"?:"c-1","retry_after_ms"?:n}
- *     {"type":"room_deleted","room_id":R}                       then close 4404
- *     {"type":"pong"}
- *
- *   M is the message envelope of @parley/envelope (id, room_id, sender_id, sender_name, body,
- *   client_msg_id, kind, created_at, v), byte for byte as stored in JetStream.
+ * The edge's side of the WebSocket protocol (frames, codes and close codes: @parley/contracts
+ * frames.ts). Inbound frames are parsed by hand into the contract's types, so each fault gets
+ * its own stable error code; outbound frames are written by hand so a live message's stored
+ * bytes are spliced in without re-encoding. test/protocol.test.ts holds both to the schemas.
  */
-export const CloseCodes = {
-  NORMAL: 1000,
-  /** A frame over REALTIME_MAX_FRAME_BYTES (sent by uWebSockets.js itself). */
-  MESSAGE_TOO_BIG: 1009,
-  /** The edge is shutting down: reconnect (to another instance) and resume with last_id. */
-  SERVICE_RESTART: 1012,
-  /** The socket fell too far behind (send buffer over REALTIME_MAX_BACKPRESSURE): reconnect and resume. */
-  SLOW_CONSUMER: 4008,
-  /** Too many rejected frames within a window. Do not reconnect blindly: fix the client. */
-  PROTOCOL_ABUSE: 4400,
-  /** The session was revoked (logout): log in again before reconnecting. */
-  SESSION_ENDED: 4401,
-  /** The member was removed from the room. */
-  MEMBERSHIP_REVOKED: 4403,
-  /** The room was deleted. */
-  ROOM_DELETED: 4404,
-  /** Too many rate-limited sends within a window. Reconnect after a pause. */
-  RATE_ABUSE: 4429,
-} as const;
-
-export const ErrorFrameCodes = [
-  'binary_not_supported',
-  'invalid_json',
-  'invalid_frame',
-  'unknown_type',
-  'invalid_client_msg_id',
-  'body_empty',
-  'body_too_large',
-  'rate_limited',
-  'too_many_in_flight',
-  'unavailable',
-] as const;
-export type ErrorFrameCode = (typeof ErrorFrameCodes)[number];
-
-export type ClientFrame = { type: 'send'; client_msg_id: string; body: string } | { type: 'ping' };
-
 export type ParseResult = { ok: true; frame: ClientFrame } | { ok: false; code: ErrorFrameCode; message: string; client_msg_id?: string };
 
-const CLIENT_MSG_ID = /^[A-Za-z0-9_-]{1,64}$/;
-const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+const CLIENT_MSG_ID = CLIENT_MSG_ID_PATTERN;
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
 
 /**
@@ -97,7 +47,7 @@ function parseSend(obj: Record<string, unknown>, maxBodyBytes: number): ParseRes
   if (typeof body !== 'string') return fail('invalid_frame', 'body must be a string', id);
   if (isBlankText(body)) return fail('body_empty', 'body must have visible text (not only spaces, control or zero-width characters)', id);
   if (containsNul(body)) return fail('invalid_frame', 'body must not contain NUL', id);
-  if (LONE_SURROGATE.test(body)) return fail('invalid_frame', 'body contains a lone surrogate', id);
+  if (hasLoneSurrogate(body)) return fail('invalid_frame', 'body contains a lone surrogate', id);
   const size = Buffer.byteLength(body);
   if (size > maxBodyBytes) return fail('body_too_large', `body is ${size} bytes, limit ${maxBodyBytes}`, id);
   return { ok: true, frame: { type: 'send', client_msg_id: id, body } };

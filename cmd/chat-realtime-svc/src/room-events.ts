@@ -1,26 +1,18 @@
 import type { JetStreamClient } from 'nats';
+import { parseEvent, roomEventSchema, type RoomEvent } from '@parley/contracts';
 import type { Component } from '@parley/lifecycle';
 import type { Logger } from '@parley/log';
 import { StreamFollower } from './stream-follower.js';
 
 /**
- * Follows room-svc's lifecycle events (cmd/room-svc/src/events.ts) so a deletion or a removal
- * ends the live sockets it concerns:
- *
- *   stream   ROOM_EVENTS_STREAM, subject <ROOM_EVENTS_PREFIX>.room.<roomId>.event.<type>
- *   payload  {"v":1,"id","type","room_id","actor_id","occurred_at","data":{...}}
+ * Follows room-svc's lifecycle events (shapes: @parley/contracts events.ts) so a deletion or a
+ * removal ends the live sockets it concerns. Stream ROOM_EVENTS_STREAM.
  *
  * Read with a StreamFollower, from this edge's start on, so an event stored while the edge was
  * cut off from NATS still arrives. room-svc's outbox may publish an event again after the
  * stream's duplicate window; ids seen recently are skipped.
  */
-export interface RoomEvent {
-  id: string;
-  type: string;
-  roomId: string;
-  /** room.member_added / room.member_removed only. */
-  userId?: string;
-}
+export type { RoomEvent } from '@parley/contracts';
 
 export interface RoomEventsOptions {
   js: JetStreamClient;
@@ -58,19 +50,11 @@ export class RoomEvents implements Component {
   }
 
   private handle(data: Uint8Array): void {
-    let raw: { id?: unknown; type?: unknown; room_id?: unknown; data?: { user_id?: unknown } };
-    try {
-      raw = JSON.parse(new TextDecoder().decode(data)) as typeof raw;
-    } catch {
-      return this.o.log.warn('dropped an unreadable room event');
-    }
-    if (typeof raw.id !== 'string' || typeof raw.type !== 'string' || typeof raw.room_id !== 'string') {
-      return this.o.log.warn({ type: String(raw.type) }, 'dropped a malformed room event');
-    }
-    if (this.seen.has(raw.id)) return;
-    this.seen.add(raw.id);
-    const userId = raw.data?.user_id;
-    this.o.onEvent({ id: raw.id, type: raw.type, roomId: raw.room_id, ...(typeof userId === 'string' ? { userId } : {}) });
+    const event = parseEvent(roomEventSchema, data);
+    if (!event) return this.o.log.warn('dropped an unreadable or malformed room event');
+    if (this.seen.has(event.id)) return;
+    this.seen.add(event.id);
+    this.o.onEvent(event);
   }
 }
 

@@ -3,7 +3,8 @@ import type { Logger } from '@parley/log';
 import type { Conn } from './conn.js';
 import { BoundedSet, type RoomEvent } from './room-events.js';
 import type { RoomHubHandlers } from './room-hub.js';
-import { CloseCodes, messageFrame, roomDeletedFrame } from './protocol.js';
+import { CloseCodes } from '@parley/contracts';
+import { messageFrame, roomDeletedFrame } from './protocol.js';
 
 const text = new TextDecoder();
 /** Deletions and removals remembered for sockets admitted just before them. */
@@ -118,16 +119,17 @@ export class RoomRegistry implements RoomHubHandlers {
    * registration instead of slipping past it.
    */
   onRoomEvent(event: RoomEvent): void {
-    const members = [...(this.rooms.get(event.roomId) ?? [])];
+    const roomId = event.room_id;
+    const members = [...(this.rooms.get(roomId) ?? [])];
     if (event.type === 'room.deleted') {
-      this.deletedRooms.add(event.roomId);
-      if (members.length > 0) this.log.info({ roomId: event.roomId, sockets: members.length }, 'room deleted: closing its sockets');
+      this.deletedRooms.add(roomId);
+      if (members.length > 0) this.log.info({ roomId, sockets: members.length }, 'room deleted: closing its sockets');
       for (const c of members) endDeleted(c);
-    } else if (event.type === 'room.member_removed' && event.userId !== undefined) {
-      this.removedMembers.add(memberKey(event.roomId, event.userId));
-      for (const c of members) if (c.userId === event.userId) endRemoved(c);
-    } else if (event.type === 'room.member_added' && event.userId !== undefined) {
-      this.removedMembers.delete(memberKey(event.roomId, event.userId));
+    } else if (event.type === 'room.member_removed') {
+      this.removedMembers.add(memberKey(roomId, event.data.user_id));
+      for (const c of members) if (c.userId === event.data.user_id) endRemoved(c);
+    } else if (event.type === 'room.member_added') {
+      this.removedMembers.delete(memberKey(roomId, event.data.user_id));
     }
   }
 

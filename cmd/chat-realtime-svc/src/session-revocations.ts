@@ -1,4 +1,5 @@
 import type { JetStreamClient } from 'nats';
+import { parseEvent, sessionRevokedEventSchema } from '@parley/contracts';
 import type { Component } from '@parley/lifecycle';
 import type { Logger } from '@parley/log';
 import { StreamFollower } from './stream-follower.js';
@@ -8,7 +9,7 @@ import { StreamFollower } from './stream-follower.js';
  * sockets, which were admitted before it and would otherwise stay open:
  *
  *   stream   SESSION_EVENTS_STREAM, subject <SESSION_EVENTS_PREFIX>.session.revoked
- *   payload  {"v":1,"id","type":"session.revoked","user_id","token_sha256":<64 hex>,"occurred_at"}
+ *   payload  SessionRevokedEvent of @parley/contracts
  *
  * Read with a StreamFollower, from this edge's start on. Handling an event twice is harmless:
  * closing a closed socket does nothing.
@@ -24,8 +25,6 @@ export interface SessionRevocationsOptions {
   log: Logger;
   onRevoked: RevocationHandler;
 }
-
-const TOKEN_HASH = /^[0-9a-f]{64}$/;
 
 export class SessionRevocations implements Component {
   readonly name = 'session-revocations';
@@ -52,15 +51,8 @@ export class SessionRevocations implements Component {
   }
 
   private handle(data: Uint8Array): void {
-    let event: { type?: unknown; token_sha256?: unknown; user_id?: unknown };
-    try {
-      event = JSON.parse(new TextDecoder().decode(data)) as typeof event;
-    } catch {
-      return this.o.log.warn('dropped an unreadable session event');
-    }
-    if (event.type !== 'session.revoked' || typeof event.token_sha256 !== 'string' || !TOKEN_HASH.test(event.token_sha256)) {
-      return this.o.log.warn({ type: String(event.type) }, 'dropped a malformed session event');
-    }
-    this.o.onRevoked(event.token_sha256, typeof event.user_id === 'string' ? event.user_id : '');
+    const event = parseEvent(sessionRevokedEventSchema, data);
+    if (!event) return this.o.log.warn('dropped an unreadable or malformed session event');
+    this.o.onRevoked(event.token_sha256, event.user_id);
   }
 }

@@ -36,7 +36,7 @@ async function natsRelay(defer: ReturnType<typeof Deferrer>) {
   defer(() => new Promise<void>((r) => server.close(() => r())));
   defer(() => sockets.forEach((s) => s.destroy()));
   return {
-    url: `nats://127.0.0.1:${port}`,
+    url: infra.natsUrl.replace(target.host, `127.0.0.1:${port}`),
     cut: () => {
       open = false;
       sockets.forEach((s) => s.destroy());

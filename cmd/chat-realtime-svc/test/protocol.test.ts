@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseClientFrame, messageFrame, historyFrame } from '../src/protocol.js';
-import { Snowflake } from '@parley/envelope';
+import { ackFrame, errorFrame, historyFrame, historyUnavailableFrame, messageFrame, parseClientFrame, PONG_FRAME, roomDeletedFrame } from '../src/protocol.js';
+import { clientFrameSchema, ERROR_FRAME_CODES, serverFrameSchema } from '@parley/contracts';
+import { encodeEnvelope, newMessageEnvelope, Snowflake } from '@parley/envelope';
 import { loadBacklog, mergeById, resumeFloor } from '../src/join.js';
 
 const enc = (s: string) => new TextEncoder().encode(s).buffer as ArrayBuffer;
@@ -32,6 +33,43 @@ test('frames wrap stored envelope bytes without re-serializing them', () => {
   const env = '{"v":1,"id":"5"}';
   assert.deepEqual(JSON.parse(messageFrame(env)), { type: 'message', message: { v: 1, id: '5' } });
   assert.deepEqual(JSON.parse(historyFrame('r', [env, env], true)), { type: 'history', room_id: 'r', messages: [{ v: 1, id: '5' }, { v: 1, id: '5' }], has_more: true });
+});
+
+test('every frame the edge writes is a ServerFrame of the contract', () => {
+  const env = new TextDecoder().decode(encodeEnvelope(newMessageEnvelope(new Snowflake({ instance: 3 }).next(), { room_id: 'r-1', sender_id: 'u-1', sender_name: 'Ada', body: 'hi', client_msg_id: 'c-1' })));
+  const written = [
+    messageFrame(env),
+    historyFrame('r-1', [env, env], false),
+    historyFrame('r-1', [], true),
+    historyUnavailableFrame('r-1', 'DEPENDENCY_UNAVAILABLE'),
+    ackFrame('c-1', '12345'),
+    roomDeletedFrame('r-1'),
+    PONG_FRAME,
+    ...ERROR_FRAME_CODES.map((c) => errorFrame(c, 'why', 'c-1', c === 'rate_limited' ? 1500 : undefined)),
+    errorFrame('invalid_json', 'no client id'),
+  ];
+  for (const f of written) {
+    const parsed = serverFrameSchema.safeParse(JSON.parse(f));
+    assert.ok(parsed.success, `${f}: ${parsed.success ? '' : parsed.error.message}`);
+  }
+});
+
+test('the hand-written frame parser and the contract schema agree on what is a valid client frame', () => {
+  const frames = [
+    '{"type":"send","client_msg_id":"a","body":"hello"}',
+    '{"type":"ping"}',
+    '{"type":"ping","x":1}',
+    '{"type":"send","client_msg_id":"a b","body":"a"}',
+    '{"type":"send","client_msg_id":"a","body":5}',
+    '{"type":"send","client_msg_id":"a","body":"a","x":1}',
+    '{"type":"send","body":"a"}',
+    '{"type":"x"}',
+    '{"client_msg_id":"a","body":"a"}',
+    '[]',
+  ];
+  for (const f of frames) {
+    assert.equal(parseClientFrame(enc(f), false, 4096).ok, clientFrameSchema.safeParse(JSON.parse(f)).success, f);
+  }
 });
 
 test('mergeById dedupes, sorts ascending and drops ids at or before the resume point', () => {

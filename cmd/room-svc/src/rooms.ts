@@ -101,7 +101,7 @@ export class PostgresRoomStore {
     await this.tx(async (c) => {
       await this.lockForOwner(c, roomId, actorId);
       await c.query('UPDATE rooms SET deleted_at = now() WHERE id = $1', [roomId]);
-      await recordEvent(c, this.eventsPrefix, { type: 'room.deleted', roomId, actorId });
+      await recordEvent(c, this.eventsPrefix, { type: 'room.deleted', roomId, actorId, data: {} });
     });
   }
 

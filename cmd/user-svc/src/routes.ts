@@ -90,7 +90,7 @@ async function upgradePasswordHash(req: FastifyRequest, d: UserRoutesDeps, userI
 }
 
 function requestIp(req: FastifyRequest, d: UserRoutesDeps): string {
-  return clientIp(req.socket.remoteAddress ?? req.ip, req.headers['x-forwarded-for'], d.trustedProxies);
+  return clientIp(req.socket.remoteAddress ?? req.ip, req.headers['x-forwarded-for'], d.trustedProxies, req.headers['x-parley-proxy-secret']);
 }
 
 /** Fails open with the limiter (Redis down): registering matters more than throttling during an outage. */

@@ -1,30 +1,20 @@
 import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
+import type { SessionRevokedEvent } from '@parley/contracts';
 
 /**
- * Session events, so edges can end the live sockets of a session that was revoked:
+ * Session events (shape and layout: @parley/contracts events.ts), so edges can end the live
+ * sockets of a session that was revoked:
  *
  *   subject  <SESSION_EVENTS_PREFIX>.session.revoked               (prefix default parley.events)
  *   stream   SESSION_EVENTS_STREAM (default SESSION_EVENTS), subjects <prefix>.session.>,
  *            kept 24 h, duplicate window 2 min (msgID = event id)
- *   payload  {"v":1,"id":<uuid>,"type":"session.revoked","user_id":<uuid>,
- *             "token_sha256":<64 hex>,"occurred_at":<ISO 8601>}
- *
- * The token itself never leaves user-svc: its sha-256 names the session to whoever already holds
- * the token (an edge hashing the token a socket presented) and to nobody else.
  *
  * Events are written to session_outbox in the revoking transaction and published by
  * the OutboxRelay of @parley/outbox: delivery is at least once, and the msgID lets JetStream
  * store each id once inside the duplicate window.
  */
-export interface SessionRevokedEvent {
-  v: 1;
-  id: string;
-  type: 'session.revoked';
-  user_id: string;
-  token_sha256: string;
-  occurred_at: string;
-}
+export type { SessionRevokedEvent };
 
 export const sessionRevokedSubject = (prefix: string) => `${prefix}.session.revoked`;
 

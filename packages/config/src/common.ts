@@ -21,7 +21,7 @@ export const commonFields = {
 };
 
 export const natsFields = {
-  natsUrl: field({ env: 'NATS_URL', schema: types.url(['nats', 'tls']), default: 'nats://127.0.0.1:4222', doc: 'NATS server URL' }),
+  natsUrl: field({ env: 'NATS_URL', schema: types.url(['nats', 'tls']), default: 'nats://127.0.0.1:4222', doc: 'NATS server URL, nats://user:password@host:port', secret: true }),
 };
 
 export const kafkaFields = {

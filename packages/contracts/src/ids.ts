@@ -27,3 +27,27 @@ export function isCanonicalUuid(text: string): boolean {
 
 /** A UUID field at a boundary: any case in, the canonical spelling out. */
 export const uuidText = () => z.string().regex(UUID_ANY_CASE, 'must be a UUID (8-4-4-4-12 hex digits)').transform((s) => s.toLowerCase());
+
+/**
+ * Message ids are 64-bit snowflakes (see @parley/envelope's Snowflake for the bit layout),
+ * always sent as decimal strings: a JSON number cannot carry 2^53 and above exactly.
+ */
+const MESSAGE_ID = /^[1-9][0-9]{0,18}$/;
+const MAX_MESSAGE_ID = (1n << 63n) - 1n;
+
+/** The id as a bigint, or undefined when `text` is not a positive int64 in decimal. */
+export function parseMessageId(text: string): bigint | undefined {
+  if (!MESSAGE_ID.test(text)) return undefined;
+  const id = BigInt(text);
+  return id <= MAX_MESSAGE_ID ? id : undefined;
+}
+
+/** A client's retry key, and the other short tokens of the protocol. */
+export const CLIENT_MSG_ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
+/**
+ * A room id as it appears in subjects, keys and stores: lower case, so one room has one spelling
+ * (rooms are UUIDs; the wider token set keeps test and tool rooms simple).
+ */
+export const ROOM_TOKEN_PATTERN = /^[a-z0-9_-]{1,64}$/;
+/** A user id inside a message: the sender's canonical UUID, or a short token in tests. */
+export const USER_TOKEN_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;

@@ -25,3 +25,17 @@ export function searchForm(s: string): string {
 export function containsNul(s: string): boolean {
   return s.includes('\u0000');
 }
+
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+/** A UTF-16 string that cannot be encoded as UTF-8 (JSON allows it; stores and clients do not). */
+export function hasLoneSurrogate(s: string): boolean {
+  return LONE_SURROGATE.test(s);
+}
+
+const utf8 = new TextEncoder();
+
+/** Bytes of `s` in UTF-8 (works in browsers too, unlike Buffer.byteLength). */
+export function utf8ByteLength(s: string): number {
+  return utf8.encode(s).byteLength;
+}

@@ -1,45 +1,17 @@
-import { z } from 'zod';
-import { containsNul, isBlankText } from '@parley/contracts';
+import { DEFAULT_MAX_BODY_BYTES, ENVELOPE_VERSION, messageSchema, type Message } from '@parley/contracts';
 import { ParleyError, type ErrorCode } from '@parley/errors';
-import { parseId, timeOf } from './snowflake.js';
-import { isValidRoomToken } from './subjects.js';
+import { timeOf } from './snowflake.js';
 
 /**
- * The one message envelope. The same UTF-8 JSON bytes travel as the JetStream message body and
- * as the Kafka record value; every hop decodes them with `decodeEnvelope` and nothing else.
- *
- *   {
- *     "v": 1,                      envelope version; a reader rejects versions it does not know
- *     "id": "1234567890123456789", snowflake, decimal string (int64 does not fit a JS number)
- *     "room_id": "r-42",           [a-z0-9_-]{1,64}: also a NATS subject token and the Kafka key;
- *                                  lower case, so one room has one spelling (rooms are UUIDs)
- *     "sender_id": "u-7",          [A-Za-z0-9_-]{1,64}
- *     "sender_name": "Ada",        display name at send time, 1..128 bytes
- *     "body": "hello",             UTF-8 text, 1..maxBodyBytes bytes (default 4096), visible, no NUL
- *     "client_msg_id": "c-1",      the sender's retry key, [A-Za-z0-9_-]{1,64}
- *     "kind": "message",           message now; edit, delete, reaction are future kinds
- *     "created_at": 1717000000000  epoch ms, always equal to the time inside `id`
- *   }
+ * The codec of the one message shape (its schema and layout: `messageSchema` in
+ * @parley/contracts). The same UTF-8 JSON bytes travel as the JetStream message body and as the
+ * Kafka record value; every hop decodes them with `decodeEnvelope` and nothing else.
  *
  * Decoding is strict: unknown fields, wrong types, invalid UTF-8 and lone surrogates are
  * rejected, so whatever passes can be written to Cassandra and Elasticsearch as is.
  */
-export const ENVELOPE_VERSION = 1;
-export const DEFAULT_MAX_BODY_BYTES = 4096;
-export const MESSAGE_KINDS = ['message'] as const;
-export type MessageKind = (typeof MESSAGE_KINDS)[number];
-
-export interface Envelope {
-  v: typeof ENVELOPE_VERSION;
-  id: string;
-  room_id: string;
-  sender_id: string;
-  sender_name: string;
-  body: string;
-  client_msg_id: string;
-  kind: MessageKind;
-  created_at: number;
-}
+export { DEFAULT_MAX_BODY_BYTES, ENVELOPE_VERSION, MESSAGE_KINDS, type MessageKind } from '@parley/contracts';
+export type Envelope = Message;
 
 /** Stable reason codes: they go into dead-letter headers and dashboards. */
 export type EnvelopeRejection = 'bad_encoding' | 'bad_json' | 'unsupported_version' | 'invalid_field' | 'body_too_large' | 'too_large';
@@ -57,25 +29,8 @@ export interface EnvelopeLimits {
   maxBodyBytes?: number;
 }
 
-const TOKEN = /^[A-Za-z0-9_-]{1,64}$/;
-const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 const encoder = new TextEncoder();
-
-const wellFormed = z.string().refine((s) => !LONE_SURROGATE.test(s), 'contains a lone surrogate');
-const token = z.string().regex(TOKEN, 'must match [A-Za-z0-9_-]{1,64}');
-
-const schema = z.strictObject({
-  v: z.literal(ENVELOPE_VERSION),
-  id: z.string().refine((s) => parseId(s) !== undefined, 'must be a positive int64 as a decimal string'),
-  room_id: z.string().refine(isValidRoomToken, 'must match [a-z0-9_-]{1,64} (a room id in its canonical, lower-case form)'),
-  sender_id: token,
-  sender_name: wellFormed.refine((s) => !isBlankText(s) && !containsNul(s) && Buffer.byteLength(s) <= 128, 'must be 1..128 bytes, visible, without NUL'),
-  body: wellFormed.refine((s) => !isBlankText(s), 'must have visible text').refine((s) => !containsNul(s), 'must not contain NUL'),
-  client_msg_id: token,
-  kind: z.enum(MESSAGE_KINDS),
-  created_at: z.number().int().nonnegative(),
-});
 
 /** Validates a value already in memory (the edge builds envelopes; workers decode them). */
 export function validateEnvelope(value: unknown, limits: EnvelopeLimits = {}): Envelope {
@@ -83,7 +38,7 @@ export function validateEnvelope(value: unknown, limits: EnvelopeLimits = {}): E
   if (typeof value === 'object' && value !== null && 'v' in value && value.v !== ENVELOPE_VERSION) {
     throw new EnvelopeError('unsupported_version', `envelope version ${JSON.stringify(value.v)} is not supported (want ${ENVELOPE_VERSION})`);
   }
-  const parsed = schema.safeParse(value);
+  const parsed = messageSchema.safeParse(value);
   if (!parsed.success) {
     const msg = parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
     throw new EnvelopeError('invalid_field', msg, 'VALIDATION_FAILED');

@@ -1,3 +1,4 @@
+import { parseMessageId } from '@parley/contracts';
 /**
  * Time-ordered 64-bit message ids (snowflake layout), carried as BigInt in code and as decimal
  * strings in JSON (a JS number loses precision past 2^53).
@@ -19,7 +20,6 @@ export const SEQUENCE_BITS = 12;
 export const MAX_INSTANCE = (1 << INSTANCE_BITS) - 1;
 const MAX_SEQUENCE = (1 << SEQUENCE_BITS) - 1;
 const TIME_SHIFT = BigInt(INSTANCE_BITS + SEQUENCE_BITS);
-const MAX_ID = (1n << 63n) - 1n;
 
 /** Discord's bucket width: ten days of one room fit comfortably in one CQL partition. */
 export const DEFAULT_BUCKET_MS = 10 * 24 * 60 * 60 * 1000;
@@ -85,11 +85,5 @@ export function firstIdAt(ms: number): bigint {
   return BigInt(Math.max(0, ms - SNOWFLAKE_EPOCH_MS)) << TIME_SHIFT;
 }
 
-const DECIMAL = /^[1-9][0-9]{0,18}$/;
-
-/** Parses the JSON form of an id. Returns undefined for anything that is not a positive int64. */
-export function parseId(s: string): bigint | undefined {
-  if (!DECIMAL.test(s)) return undefined;
-  const id = BigInt(s);
-  return id <= MAX_ID ? id : undefined;
-}
+/** A message id from its decimal text (the rule lives in @parley/contracts). */
+export const parseId = parseMessageId;

@@ -1,3 +1,4 @@
+import { ROOM_TOKEN_PATTERN } from '@parley/contracts';
 import { DiscardPolicy, RetentionPolicy, StorageType, nanos, type JetStreamManager, type StreamConfig } from 'nats';
 import { ParleyError } from '@parley/errors';
 
@@ -15,8 +16,7 @@ import { ParleyError } from '@parley/errors';
 export const DEFAULT_SUBJECT_PREFIX = 'chat';
 export const DEFAULT_STREAM_NAME = 'CHAT_MESSAGES';
 
-/** Lower case only: a room has one spelling (rooms are UUIDs, see @parley/contracts ids). */
-const ROOM_TOKEN = /^[a-z0-9_-]{1,64}$/;
+const ROOM_TOKEN = ROOM_TOKEN_PATTERN;
 const PREFIX = /^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/;
 
 /** A room id is spliced into a subject: `.`, `*`, `>` or whitespace would change its meaning. */

@@ -1,10 +1,11 @@
+import { WS_TOKEN_PROTOCOL_PREFIX } from '@parley/contracts';
 /**
  * Where a session token may travel. Browsers cannot set headers on a WebSocket, so the edge
  * also accepts the cookie and a `Sec-WebSocket-Protocol` entry; REST uses only the first two.
  * A query parameter is the last resort (it ends up in access logs) and only read when given.
  */
 export const SESSION_COOKIE = 'parley_session';
-export const TOKEN_PROTOCOL_PREFIX = 'parley.token.';
+export const TOKEN_PROTOCOL_PREFIX = WS_TOKEN_PROTOCOL_PREFIX;
 export const TOKEN_QUERY_PARAM = 'access_token';
 
 export type TokenSource = 'authorization' | 'cookie' | 'protocol' | 'query';

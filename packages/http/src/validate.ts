@@ -1,3 +1,4 @@
+import { hasLoneSurrogate } from '@parley/contracts';
 import { z } from 'zod';
 import { ParleyError } from '@parley/errors';
 
@@ -18,9 +19,8 @@ export function parseInput<T>(schema: z.ZodType<T>, value: unknown, where: strin
 const FORBIDDEN_IN_NAMES = /[\p{Cc}\u2028\u2029\u202A-\u202E\u2066-\u2069]/u;
 
 // String.prototype.isWellFormed is ES2024; Node 20 has it but our lib target does not.
-const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 export function isWellFormed(s: string): boolean {
-  return !LONE_SURROGATE.test(s);
+  return !hasLoneSurrogate(s);
 }
 
 /**

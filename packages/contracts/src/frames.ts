@@ -1,0 +1,115 @@
+import { z } from 'zod';
+import { clientMsgIdText, messageIdText, messageSchema } from './message.js';
+
+/**
+ * The WebSocket protocol of the edge (`/v1/rooms/{roomId}/ws`, subprotocol `parley.v1`). Every
+ * frame is one UTF-8 JSON text frame holding an object with a `type`.
+ *
+ *   client → server
+ *     {"type":"send","client_msg_id":"c-1","body":"hi"}   acknowledged by `ack`, or `error` with the same client_msg_id
+ *     {"type":"ping"}                                      answered with {"type":"pong"}
+ *
+ *   server → client
+ *     {"type":"history","room_id":R,"messages":[M…],"has_more":b}   once, oldest to newest
+ *     {"type":"history_unavailable","room_id":R,"code":C}         instead of history; live continues
+ *     {"type":"message","message":M}                            every live message, in room order
+ *     {"type":"ack","client_msg_id":"c-1","id":"<snowflake>"}    after JetStream stored it
+ *     {"type":"error","code":C,"message":"…","client_msg_id"?:"c-1","retry_after_ms"?:n}
+ *     {"type":"room_deleted","room_id":R}                       then close 4404
+ *     {"type":"pong"}
+ *
+ * M is the message of ./message.ts. The edge writes frames by hand for speed (a live message is
+ * spliced into its frame without re-encoding); tests hold what it writes to these schemas.
+ */
+
+export const sendFrameSchema = z.strictObject({ type: z.literal('send'), client_msg_id: clientMsgIdText, body: z.string() }).meta({ id: 'SendFrame' });
+export const pingFrameSchema = z.strictObject({ type: z.literal('ping') }).meta({ id: 'PingFrame' });
+export const clientFrameSchema = z.discriminatedUnion('type', [sendFrameSchema, pingFrameSchema]).meta({ id: 'ClientFrame' });
+export type SendFrame = z.infer<typeof sendFrameSchema>;
+export type ClientFrame = z.infer<typeof clientFrameSchema>;
+/** The `type` values a client may send, in one place. */
+export const CLIENT_FRAME_TYPES = ['send', 'ping'] as const satisfies ReadonlyArray<ClientFrame['type']>;
+
+/** Stable `code` values of the `error` frame; clients switch on these, never on `message`. */
+export const ERROR_FRAME_CODES = [
+  'binary_not_supported',
+  'invalid_json',
+  'invalid_frame',
+  'unknown_type',
+  'invalid_client_msg_id',
+  'body_empty',
+  'body_too_large',
+  'rate_limited',
+  'too_many_in_flight',
+  'unavailable',
+] as const;
+export type ErrorFrameCode = (typeof ERROR_FRAME_CODES)[number];
+
+export const historyFrameSchema = z
+  .strictObject({ type: z.literal('history'), room_id: z.string(), messages: z.array(messageSchema), has_more: z.boolean() })
+  .meta({ id: 'HistoryFrame', description: 'Sent once after the upgrade: what the room holds before live messages, oldest to newest.' });
+export const historyUnavailableFrameSchema = z
+  .strictObject({ type: z.literal('history_unavailable'), room_id: z.string(), code: z.string() })
+  .meta({ id: 'HistoryUnavailableFrame', description: 'History could not be read; live messages still follow.' });
+export const messageFrameSchema = z.strictObject({ type: z.literal('message'), message: messageSchema }).meta({ id: 'MessageFrame' });
+export const ackFrameSchema = z.strictObject({ type: z.literal('ack'), client_msg_id: clientMsgIdText, id: messageIdText }).meta({ id: 'AckFrame' });
+export const errorFrameSchema = z
+  .strictObject({
+    type: z.literal('error'),
+    code: z.enum(ERROR_FRAME_CODES),
+    message: z.string(),
+    client_msg_id: clientMsgIdText.optional(),
+    retry_after_ms: z.number().int().nonnegative().optional(),
+  })
+  .meta({ id: 'ErrorFrame' });
+export const roomDeletedFrameSchema = z.strictObject({ type: z.literal('room_deleted'), room_id: z.string() }).meta({ id: 'RoomDeletedFrame' });
+export const pongFrameSchema = z.strictObject({ type: z.literal('pong') }).meta({ id: 'PongFrame' });
+export const serverFrameSchema = z
+  .discriminatedUnion('type', [historyFrameSchema, historyUnavailableFrameSchema, messageFrameSchema, ackFrameSchema, errorFrameSchema, roomDeletedFrameSchema, pongFrameSchema])
+  .meta({ id: 'ServerFrame' });
+export type ServerFrame = z.infer<typeof serverFrameSchema>;
+export type HistoryFrame = z.infer<typeof historyFrameSchema>;
+export type ErrorFrame = z.infer<typeof errorFrameSchema>;
+export const SERVER_FRAME_TYPES = ['history', 'history_unavailable', 'message', 'ack', 'error', 'room_deleted', 'pong'] as const satisfies ReadonlyArray<ServerFrame['type']>;
+
+/**
+ * Close codes the edge ends a socket with, and what a client should do about each. 1006 (no
+ * close frame) also happens: uWebSockets.js drops a connection that sent an oversize or
+ * invalid-UTF-8 frame without a close frame, and so does a network failure.
+ */
+export const CloseCodes = {
+  NORMAL: 1000,
+  /** A frame over REALTIME_MAX_FRAME_BYTES: uWebSockets.js drops the connection (clients see 1006). */
+  MESSAGE_TOO_BIG: 1009,
+  /** The edge is shutting down: reconnect (to another instance) and resume with last_id. */
+  SERVICE_RESTART: 1012,
+  /** The socket fell too far behind (send buffer over REALTIME_MAX_BACKPRESSURE): reconnect and resume. */
+  SLOW_CONSUMER: 4008,
+  /** Too many rejected frames within a window. Do not reconnect blindly: fix the client. */
+  PROTOCOL_ABUSE: 4400,
+  /** The session was revoked (logout) or expired: log in again before reconnecting. */
+  SESSION_ENDED: 4401,
+  /** The member was removed from the room. */
+  MEMBERSHIP_REVOKED: 4403,
+  /** The room was deleted. */
+  ROOM_DELETED: 4404,
+  /** Too many rate-limited sends within a window. Reconnect after a pause. */
+  RATE_ABUSE: 4429,
+} as const;
+export type CloseCode = (typeof CloseCodes)[keyof typeof CloseCodes];
+
+/** What a client does after each close: the SDK and the web page follow this table. */
+export const CLOSE_ADVICE: Record<number, 'resume' | 'stop' | 'login' | 'pause_then_resume'> = {
+  [CloseCodes.NORMAL]: 'stop',
+  [CloseCodes.SERVICE_RESTART]: 'resume',
+  [CloseCodes.SLOW_CONSUMER]: 'resume',
+  [CloseCodes.PROTOCOL_ABUSE]: 'stop',
+  [CloseCodes.SESSION_ENDED]: 'login',
+  [CloseCodes.MEMBERSHIP_REVOKED]: 'stop',
+  [CloseCodes.ROOM_DELETED]: 'stop',
+  [CloseCodes.RATE_ABUSE]: 'pause_then_resume',
+};
+
+/** The subprotocol clients offer next to `parley.token.<token>`. */
+export const WS_SUBPROTOCOL = 'parley.v1';
+export const WS_TOKEN_PROTOCOL_PREFIX = 'parley.token.';
