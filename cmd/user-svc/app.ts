@@ -64,7 +64,9 @@ export const userService: ServiceDefinition<typeof userConfigSpec> = {
 
     // PostgreSQL must answer before we serve; Redis and NATS are optional (we degrade without them).
     runner.add(component('postgres', () => pg.health(), () => pg.close()));
-    runner.add(component('redis', () => undefined, () => redis.close()));
+    // Redis is optional (limits fail open, sessions fall back to PostgreSQL), but a start that
+    // does not wait for the connection would let the first requests skip their limits.
+    runner.add(component('redis', () => redis.health().catch((err: unknown) => redisLog.down(err)), () => redis.close()));
     // Revocations wait in session_outbox while NATS is away; the relay never blocks a logout.
     runner.add(relay);
     runner.add(httpComponent('http', app, config.httpHost, config.httpPort));
