@@ -46,7 +46,7 @@ proto: install ## regenerate packages/proto/src/gen from the .proto files (offli
 # start-<svc>: run one service in the foreground (as the seed's Makefile does).
 $(addprefix start-,$(SERVICES)): start-%: install
 	@test -f cmd/$*/main.ts || { echo "$* is not built yet (no cmd/$*/main.ts)"; exit 2; }
-	@$(TSX) cmd/$*/main.ts
+	@scripts/services.sh run $*
 
 up: install infra-up migrate ## install, start infrastructure, migrate, start every service in the background
 	@scripts/services.sh start $(SERVICES)

@@ -740,12 +740,27 @@ up_jvm() { # srv... : download all, launch all, then wait for all in parallel
 
 # ------------------------------------------------------------------------ commands
 
+# The project's database on whichever PostgreSQL answers (one reused from the machine too):
+# the services and tests use DATABASE_URL's default, postgres://postgres@127.0.0.1/parley.
+ensure_database() {
+  local q="SELECT 1 FROM pg_database WHERE datname='parley'"
+  if psql -h 127.0.0.1 -p "$PG_PORT" -U postgres -d postgres -Atqc "$q" 2>/dev/null | grep -q 1; then return 0; fi
+  if psql -h 127.0.0.1 -p "$PG_PORT" -U postgres -d postgres -qc 'CREATE DATABASE parley' >/dev/null 2>&1; then
+    say "postgres: created database parley"
+  elif [[ $EUID -eq 0 ]] && command -v runuser >/dev/null && runuser -u postgres -- createdb -p "$PG_PORT" parley 2>/dev/null; then
+    say "postgres: created database parley"
+  else
+    say "postgres: could not create database parley (create it, or set DATABASE_URL)"
+  fi
+}
+
 cmd_up() {
   local t0 srv jvm=()
   t0=$(now)
   for srv in "$@"; do
     case $srv in
-      postgres | redis | nats) up_native "$srv" ;;
+      postgres) up_native postgres && ensure_database ;;
+      redis | nats) up_native "$srv" ;;
       *) jvm+=("$srv") ;;
     esac
   done

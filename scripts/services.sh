@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs Parley's services in the background for `make up`:
-#   scripts/services.sh start|stop|status|logs [svc ...]
+#   scripts/services.sh start|stop|status|logs [svc ...] | run <svc>
 # Each service logs JSON to .run/logs/<svc>.log; its pid is in .run/<svc>.pid. A start moves
 # the previous log to <svc>.log.1 (and .1 to .2, .2 to .3): the log that says why a service
 # died survives its restart. A service is ready when it logs "service ready" (see
@@ -108,6 +108,10 @@ stop_one() {
 }
 
 case $cmd in
+  run) # one service in the foreground with the environment `start` gives it (make start-<svc>)
+    [[ ${#svcs[@]} -eq 1 && -f cmd/${svcs[0]}/main.ts ]] || { echo "usage: $0 run <svc>" >&2; exit 2; }
+    service_env "${svcs[0]}"
+    exec node --import tsx "cmd/${svcs[0]}/main.ts" ;;
   start) proxy_secret >/dev/null; for s in "${svcs[@]}"; do start_one "$s"; done ;;
   stop) for ((i = ${#svcs[@]} - 1; i >= 0; i--)); do stop_one "${svcs[$i]}"; done ;;
   status)
@@ -119,5 +123,5 @@ case $cmd in
   logs) files=(); for s in "${svcs[@]}"; do [[ -f $RUN_DIR/logs/$s.log ]] && files+=("$RUN_DIR/logs/$s.log"); done
     [[ ${#files[@]} -gt 0 ]] || { echo "no logs yet"; exit 0; }
     exec tail -n 50 -F "${files[@]}" ;;
-  *) echo "usage: $0 start|stop|status|logs [svc ...]" >&2; exit 2 ;;
+  *) echo "usage: $0 start|stop|status|logs [svc ...] | run <svc>" >&2; exit 2 ;;
 esac
