@@ -52,7 +52,7 @@ export const realtimeConfigSpec = {
   }),
   historyLimit: field({ env: 'REALTIME_HISTORY_LIMIT', schema: types.int(1, 500), default: '50', doc: 'messages in the history frame on join' }),
   maxBodyBytes: field({ env: 'MESSAGE_MAX_BODY_BYTES', schema: types.int(1, 60_000), default: String(DEFAULT_MAX_BODY_BYTES), doc: 'largest accepted message body, UTF-8 bytes' }),
-  maxFrameBytes: field({ env: 'REALTIME_MAX_FRAME_BYTES', schema: types.int(1024, 1_048_576), default: '16384', doc: 'largest inbound frame; bigger ones close the socket (1009)' }),
+  maxFrameBytes: field({ env: 'REALTIME_MAX_FRAME_BYTES', schema: types.int(1024, 1_048_576), default: '16384', doc: 'largest inbound frame; uWebSockets.js drops a socket that sends a bigger one (clients see 1006)' }),
   maxBackpressure: field({ env: 'REALTIME_MAX_BACKPRESSURE', schema: types.int(4096, 64 * 1024 * 1024), default: '1048576', doc: 'bytes queued for one socket before it is closed with 4008' }),
   idleTimeoutSeconds: field({ env: 'REALTIME_IDLE_TIMEOUT_S', schema: types.int(8, 960), default: '60', doc: 'close a socket silent this long; pings are sent automatically before that' }),
   sendsPerUser: field({ env: 'REALTIME_SENDS_PER_USER', schema: types.int(1, 1_000_000), default: '30', doc: 'sends per user per rate window (all edges, Redis)' }),
