@@ -17,7 +17,8 @@ import type cassandra from 'cassandra-driver';
 import type { JetStreamClient } from 'nats';
 import { parseConfig, natsFields, kafkaFields, cassandraFields, elasticFields } from '@parley/config';
 import { connectNats, createCassandra, createElastic, createKafka } from '@parley/clients';
-import { Snowflake, bucketOf, ensureMessageStream, firstIdAt, encodeEnvelope, newMessageEnvelope, publishMsgId, roomSubject, type Envelope } from '@parley/envelope';
+import { Snowflake, bucketOf, firstIdAt, encodeEnvelope, newMessageEnvelope, type Envelope } from '@parley/envelope';
+import { ensureMessageStream, publishMsgId, roomSubject } from '@parley/nats';
 import { migrateCassandra, elasticNames, removeElasticTemplates } from '@parley/migrate';
 import { ensureTopics } from '@parley/pipeline';
 

@@ -1,6 +1,6 @@
 import { field, types, natsFields, kafkaFields } from '@parley/config';
 import { createKafka } from '@parley/clients';
-import { DEFAULT_STREAM_NAME, DEFAULT_SUBJECT_PREFIX } from '@parley/envelope';
+import { DEFAULT_STREAM_NAME, DEFAULT_SUBJECT_PREFIX } from '@parley/nats';
 import { component } from '@parley/lifecycle';
 import { ensureTopics, pipelineFields } from '@parley/pipeline';
 import type { ServiceDefinition } from '@parley/service';

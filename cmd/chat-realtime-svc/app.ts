@@ -1,6 +1,6 @@
 import { hostname } from 'node:os';
 import { connectNats, createRedis, type ClientHandle, type NatsClients } from '@parley/clients';
-import { ensureMessageStream, InstanceLease } from '@parley/envelope';
+import { ensureMessageStream, InstanceLease } from '@parley/nats';
 import { ParleyError } from '@parley/errors';
 import { requireProxySecret } from '@parley/http';
 import { component } from '@parley/lifecycle';

@@ -1,17 +1,8 @@
 import { AckPolicy, DeliverPolicy, nanos, type ConsumerMessages, type JsMsg } from 'nats';
 import type { Kafka, Message, Producer } from 'kafkajs';
 import { connectNats, type ClientHandle, type NatsClients } from '@parley/clients';
-import {
-  deadLetterRecord,
-  decodeEnvelope,
-  ensureMessageStream,
-  envelopeRecord,
-  rejectionReason,
-  roomOfSubject,
-  roomSubjectWildcard,
-  type DeadLetter,
-  type Envelope,
-} from '@parley/envelope';
+import { deadLetterRecord, decodeEnvelope, envelopeRecord, rejectionReason, type DeadLetter, type Envelope } from '@parley/envelope';
+import { ensureMessageStream, roomOfSubject, roomSubjectWildcard } from '@parley/nats';
 import { ParleyError, toParleyError } from '@parley/errors';
 import type { Component } from '@parley/lifecycle';
 import type { Logger } from '@parley/log';

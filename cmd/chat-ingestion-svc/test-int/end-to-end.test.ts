@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { connectNats, createElastic } from '@parley/clients';
-import { bucketOf, roomSubject } from '@parley/envelope';
+import { bucketOf } from '@parley/envelope';
+import { roomSubject } from '@parley/nats';
 import { elasticNames, removeElasticTemplates } from '@parley/migrate';
 import { infra, deferrer, eventually } from '@parley/test-support';
 import {

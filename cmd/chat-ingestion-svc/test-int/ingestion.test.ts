@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { connectNats } from '@parley/clients';
-import { decodeEnvelope, encodeEnvelope, roomSubject, type Envelope } from '@parley/envelope';
+import { decodeEnvelope, encodeEnvelope, type Envelope } from '@parley/envelope';
+import { roomSubject } from '@parley/nats';
 import { infra, deferrer, eventually } from '@parley/test-support';
 import { pipelineNames, pipelineEnv, runService, createTopics, collectTopic, makeEnvelopes, publishAll, headerString } from '../../../packages/pipeline/test-int/fixtures.js';
 import { ingestionService } from '../app.js';

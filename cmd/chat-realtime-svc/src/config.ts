@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import { field, types, natsFields, redisFields } from '@parley/config';
 import { proxySecretSchema, trustedProxiesSchema } from '@parley/http';
-import { DEFAULT_LEASE_BUCKET, DEFAULT_MAX_BODY_BYTES, DEFAULT_STREAM_NAME, DEFAULT_SUBJECT_PREFIX } from '@parley/envelope';
+import { DEFAULT_MAX_BODY_BYTES } from '@parley/envelope';
+import { DEFAULT_LEASE_BUCKET, DEFAULT_STREAM_NAME, DEFAULT_SUBJECT_PREFIX } from '@parley/nats';
 
 /** user-svc's documented revocation bound (USER_SESSION_CACHE_TTL_MS default); our cache stays within it. */
 export const MAX_AUTH_CACHE_TTL_MS = 30_000;

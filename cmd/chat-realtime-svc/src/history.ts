@@ -2,7 +2,8 @@ import { credentials, Metadata } from '@grpc/grpc-js';
 import { DeliverPolicy, type JetStreamClient, type JetStreamManager } from 'nats';
 import { ParleyError } from '@parley/errors';
 import { chatV1, fromGrpcError } from '@parley/proto';
-import { decodeEnvelope, encodeEnvelope, parseId, roomSubject, validateEnvelope, type Envelope } from '@parley/envelope';
+import { decodeEnvelope, encodeEnvelope, parseId, validateEnvelope, type Envelope } from '@parley/envelope';
+import { roomSubject } from '@parley/nats';
 
 /** One message ready for a frame: its id for merging, its canonical JSON for sending. */
 export interface Backlogged {

@@ -1,6 +1,7 @@
 import type { JetStreamClient, JetStreamManager } from 'nats';
 import { ParleyError } from '@parley/errors';
-import { decodeEnvelope, encodeEnvelope, newMessageEnvelope, publishMsgId, roomSubject } from '@parley/envelope';
+import { decodeEnvelope, encodeEnvelope, newMessageEnvelope } from '@parley/envelope';
+import { publishMsgId, roomSubject } from '@parley/nats';
 
 export interface OutgoingMessage {
   roomId: string;

@@ -2,7 +2,7 @@ import type { JetStreamClient } from 'nats';
 import { parseEvent, roomEventSchema, type RoomEvent } from '@parley/contracts';
 import type { Component } from '@parley/lifecycle';
 import type { Logger } from '@parley/log';
-import { StreamFollower } from './stream-follower.js';
+import { roomEventSubjects, StreamFollower } from '@parley/nats';
 
 /**
  * Follows room-svc's lifecycle events (shapes: @parley/contracts events.ts) so a deletion or a
@@ -34,7 +34,7 @@ export class RoomEvents implements Component {
       name: 'room events',
       js: o.js,
       stream: o.stream,
-      filterSubjects: `${o.prefix}.room.*.event.>`,
+      filterSubjects: roomEventSubjects(o.prefix).filter,
       log: o.log,
       degraded: 'deleted rooms and removed members keep their live sockets',
       onEvent: (data) => this.handle(data),

@@ -1,5 +1,5 @@
 import { DeliverPolicy, type ConsumerMessages, type JetStreamClient } from 'nats';
-import { roomSubject } from '@parley/envelope';
+import { roomSubject } from '@parley/nats';
 
 /**
  * One NATS consumer per room per edge, however many local members, reference counted by the

@@ -2,7 +2,7 @@ import type { JetStreamClient } from 'nats';
 import { parseEvent, sessionRevokedEventSchema } from '@parley/contracts';
 import type { Component } from '@parley/lifecycle';
 import type { Logger } from '@parley/log';
-import { StreamFollower } from './stream-follower.js';
+import { sessionRevokedSubject, StreamFollower } from '@parley/nats';
 
 /**
  * Follows user-svc's session events (see docs/identity.md) so a logout ends the session's live
@@ -35,7 +35,7 @@ export class SessionRevocations implements Component {
       name: 'session revocations',
       js: o.js,
       stream: o.stream,
-      filterSubjects: `${o.prefix}.session.revoked`,
+      filterSubjects: sessionRevokedSubject(o.prefix),
       log: o.log,
       degraded: 'live sockets outlive logouts',
       onEvent: (data) => this.handle(data),

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
 import type { RoomEvent, RoomEventType } from '@parley/contracts';
+import { roomEventSubject, roomEventSubjects } from '@parley/nats';
 
 export type { RoomEvent, RoomEventType };
 
@@ -9,13 +10,14 @@ export type { RoomEvent, RoomEventType };
  * so they never reach the chat message stream (chat.room.<roomId>.msg). The msgID is the event
  * id, so JetStream drops a repeat inside its duplicate window.
  */
+/** The subject of one event (layout in @parley/nats subjects.ts). */
 export function eventSubject(prefix: string, roomId: string, type: RoomEventType): string {
-  return `${prefix}.room.${roomId}.event.${type}`;
+  return roomEventSubject(prefix, roomId, type);
 }
 
 /** Every subject the events stream captures. */
 export function eventStreamSubjects(prefix: string): string[] {
-  return [`${prefix}.room.>`];
+  return roomEventSubjects(prefix).stream;
 }
 
 /** Writes the event into the outbox on the caller's transaction: it commits or rolls back with the change. */

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
 import type { SessionRevokedEvent } from '@parley/contracts';
+import { sessionEventStreamSubjects, sessionRevokedSubject } from '@parley/nats';
 
 /**
  * Session events (shape and layout: @parley/contracts events.ts), so edges can end the live
@@ -16,10 +17,10 @@ import type { SessionRevokedEvent } from '@parley/contracts';
  */
 export type { SessionRevokedEvent };
 
-export const sessionRevokedSubject = (prefix: string) => `${prefix}.session.revoked`;
+export { sessionRevokedSubject };
 
 /** Every subject the session events stream captures. */
-export const sessionStreamSubjects = (prefix: string) => [`${prefix}.session.>`];
+export const sessionStreamSubjects = sessionEventStreamSubjects;
 
 /** Writes the event into the outbox on the caller's transaction: it commits or rolls back with the revocation. */
 export async function recordSessionRevoked(tx: pg.PoolClient, prefix: string, userId: string, tokenHash: Buffer): Promise<SessionRevokedEvent> {

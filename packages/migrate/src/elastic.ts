@@ -82,7 +82,7 @@ export async function installElasticTemplates(
     await client.indices.create({ index: names.firstIndex, aliases: { [names.alias]: { is_write_index: true } } });
   } catch (err) {
     // Two installers racing: the loser sees resource_already_exists, which is the state we want.
-    if (!String((err as Error).message).includes('resource_already_exists')) throw err;
+    if ((err as { meta?: { body?: { error?: { type?: string } } } }).meta?.body?.error?.type !== 'resource_already_exists_exception') throw err;
   }
   return { createdIndex: true, names };
 }

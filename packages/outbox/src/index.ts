@@ -1,7 +1,7 @@
 import type pg from 'pg';
-import { DiscardPolicy, RetentionPolicy, StorageType, nanos, type JetStreamManager } from 'nats';
 import { connectNats, type ClientHandle, type NatsClients } from '@parley/clients';
 import { sleep, type Component } from '@parley/lifecycle';
+import { ensureStream, eventStreamConfig } from '@parley/nats';
 import type { Logger } from '@parley/log';
 
 /**
@@ -105,7 +105,7 @@ export class OutboxRelay implements Component {
         if (type === 'reconnect') this.connected = true;
       },
     });
-    await ensureStream(this.nats.client.jsm, this.o.stream);
+    await ensureStream(this.nats.client.jsm, eventStreamConfig(this.o.stream));
     this.connected = true;
     this.o.log.info({ stream: this.o.stream.name }, `${this.name}: connected to NATS`);
     return this.nats.client;
@@ -146,30 +146,6 @@ export class OutboxRelay implements Component {
       throw err;
     } finally {
       c.release();
-    }
-  }
-}
-
-/** Creates the stream when missing; an existing one is left as its operator configured it. */
-async function ensureStream(jsm: JetStreamManager, s: OutboxStream): Promise<void> {
-  try {
-    await jsm.streams.info(s.name);
-  } catch (err) {
-    if (!/stream not found/i.test((err as Error).message)) throw err;
-    try {
-      await jsm.streams.add({
-        name: s.name,
-        subjects: s.subjects,
-        retention: RetentionPolicy.Limits,
-        storage: StorageType.File,
-        discard: DiscardPolicy.Old,
-        max_age: nanos(s.maxAgeMs ?? 0),
-        duplicate_window: nanos(s.duplicateWindowMs),
-        num_replicas: 1,
-      });
-    } catch (addErr) {
-      // Another instance created it first.
-      if (!/already in use/i.test((addErr as Error).message)) throw addErr;
     }
   }
 }

@@ -2,7 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { connectNats } from '@parley/clients';
 import { infra, uniqueName, deferrer, eventually } from '@parley/test-support';
-import { InstanceLease, instanceOf } from '../src/index.js';
+import { instanceOf } from '@parley/envelope';
+import { InstanceLease } from '../src/index.js';
 
 test('two leasers get different numbers; released and expired numbers are reused', async (t) => {
   const defer = deferrer(t);

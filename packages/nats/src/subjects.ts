@@ -1,5 +1,4 @@
 import { ROOM_TOKEN_PATTERN } from '@parley/contracts';
-import { DiscardPolicy, RetentionPolicy, StorageType, nanos, type JetStreamManager, type StreamConfig } from 'nats';
 import { ParleyError } from '@parley/errors';
 
 /**
@@ -56,50 +55,30 @@ export function publishMsgId(roomId: string, senderId: string, clientMsgId: stri
   return `${roomId}:${senderId}:${clientMsgId}`;
 }
 
-export interface MessageStreamOptions {
-  name?: string;
-  prefix?: string;
-  /** How long the stream keeps messages: the longest outage the pipeline can catch up from. */
-  maxAgeMs?: number;
-  maxBytes?: number;
-  duplicateWindowMs?: number;
-}
-
-export const DEFAULT_STREAM_MAX_AGE_MS = 7 * 24 * 3600 * 1000;
-export const DEFAULT_STREAM_MAX_BYTES = 8 * 1024 ** 3;
-export const DEFAULT_DUPLICATE_WINDOW_MS = 2 * 60 * 1000;
-
 /**
- * Limits retention with discard=new: when the stream is full the edge's publish fails (the
- * sender is told to retry) instead of the oldest, maybe not yet ingested, message vanishing.
+ * Room lifecycle events of room-svc (payloads: @parley/contracts events.ts):
+ *   <prefix>.room.<roomId>.event.<type>      e.g. parley.events.room.9f…e1.event.room.deleted
  */
-export function messageStreamConfig(opts: MessageStreamOptions = {}): Partial<StreamConfig> & { name: string; subjects: string[] } {
-  return {
-    name: opts.name ?? DEFAULT_STREAM_NAME,
-    subjects: [roomSubjectWildcard(opts.prefix)],
-    retention: RetentionPolicy.Limits,
-    storage: StorageType.File,
-    discard: DiscardPolicy.New,
-    max_age: nanos(opts.maxAgeMs ?? DEFAULT_STREAM_MAX_AGE_MS),
-    max_bytes: opts.maxBytes ?? DEFAULT_STREAM_MAX_BYTES,
-    max_msg_size: 64 * 1024,
-    duplicate_window: nanos(opts.duplicateWindowMs ?? DEFAULT_DUPLICATE_WINDOW_MS),
-    num_replicas: 1,
-  };
+export const DEFAULT_EVENTS_PREFIX = 'parley.events';
+
+export function roomEventSubject(prefix: string, roomId: string, type: string): string {
+  checkPrefix(prefix);
+  return `${prefix}.room.${roomId}.event.${type}`;
 }
 
-/** Creates the stream or brings an existing one to `config`. Safe for several callers at once. */
-export async function ensureMessageStream(jsm: JetStreamManager, opts: MessageStreamOptions = {}): Promise<void> {
-  const cfg = messageStreamConfig(opts);
-  try {
-    await jsm.streams.info(cfg.name);
-  } catch {
-    try {
-      await jsm.streams.add(cfg);
-      return;
-    } catch (err) {
-      if (!/already in use/i.test((err as Error).message)) throw err;
-    }
-  }
-  await jsm.streams.update(cfg.name, cfg);
+/** What an events stream captures, and what a follower of every room's events filters on. */
+export function roomEventSubjects(prefix: string): { stream: string[]; filter: string } {
+  checkPrefix(prefix);
+  return { stream: [`${prefix}.room.>`], filter: `${prefix}.room.*.event.>` };
+}
+
+/** Session events of user-svc: <prefix>.session.revoked. */
+export function sessionRevokedSubject(prefix: string): string {
+  checkPrefix(prefix);
+  return `${prefix}.session.revoked`;
+}
+
+export function sessionEventStreamSubjects(prefix: string): string[] {
+  checkPrefix(prefix);
+  return [`${prefix}.session.>`];
 }

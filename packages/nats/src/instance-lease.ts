@@ -1,7 +1,7 @@
 import type { JetStreamClient, KV } from 'nats';
 import { ParleyError } from '@parley/errors';
 import type { Component } from '@parley/lifecycle';
-import { MAX_INSTANCE, Snowflake } from './snowflake.js';
+import { MAX_INSTANCE, Snowflake } from '@parley/envelope';
 
 /**
  * Hands out snowflake instance numbers so no two running generators share one.
