@@ -1,4 +1,5 @@
 import { credentials, Metadata } from '@grpc/grpc-js';
+import { BinaryReader } from '@bufbuild/protobuf/wire';
 import { DeliverPolicy, type JetStreamClient, type JetStreamManager } from 'nats';
 import { ParleyError } from '@parley/errors';
 import { chatV1, fromGrpcError } from '@parley/proto';
@@ -30,46 +31,145 @@ export function toBacklogged(env: Envelope): Backlogged {
 }
 
 /**
+ * Entries kept by each memo (history rows, stream messages): twenty rooms' pages of 50, about
+ * 1 KB an entry (the source bytes, the JSON and the bookkeeping), so 1 MB each at the most.
+ */
+export const DEFAULT_MEMO_ENTRIES = 1000;
+
+const MISS: unique symbol = Symbol('miss');
+
+/**
+ * What converting a message's encoded bytes gave (undefined: not a valid envelope, left out),
+ * for bytes that repeat: every join of a room reads the same history rows and stream messages,
+ * and decoding, validating and encoding them again was most of the garbage a join made. A hit
+ * needs the same key and the same bytes, and conversion is a pure function of the bytes, so a
+ * hit gives what converting again would. Bounded; the oldest entry goes first (a Map keeps
+ * insertion order; hits do not reorder it, so a hit allocates nothing).
+ */
+export class ByteMemo {
+  private readonly entries = new Map<number, { bytes: Buffer; item: Backlogged | undefined }>();
+
+  constructor(private readonly max: number = DEFAULT_MEMO_ENTRIES) {}
+
+  /** The entry under `key` if it was converted from exactly `bytes[start, end)`. */
+  lookup(key: number, bytes: Uint8Array, start: number, end: number): Backlogged | undefined | typeof MISS {
+    const e = this.entries.get(key);
+    return e !== undefined && e.bytes.length === end - start && e.bytes.compare(bytes, start, end) === 0 ? e.item : MISS;
+  }
+
+  remember(key: number, bytes: Uint8Array, start: number, end: number, item: Backlogged | undefined): void {
+    if (!this.entries.has(key) && this.entries.size >= this.max) this.entries.delete(this.entries.keys().next().value!);
+    // A copy: the source is a view of a larger buffer (a NATS read, a gRPC frame) that must not stay pinned.
+    const copy = Buffer.alloc(end - start);
+    copy.set(bytes.subarray(start, end));
+    this.entries.set(key, { bytes: copy, item });
+  }
+
+  get size(): number {
+    return this.entries.size;
+  }
+}
+
+/**
  * chat-query-svc over gRPC, on behalf of the joining user (their token goes along, so the query
  * service enforces membership itself). Rows that do not form a valid envelope are skipped rather
  * than failing the whole join.
  */
 export class GrpcHistorySource implements HistorySource {
   private readonly client: chatV1.ChatQueryServiceClient;
+  private readonly decodePage: (buf: Buffer) => HistoryPage;
 
   constructor(
     address: string,
     private readonly timeoutMs: number,
-    private readonly maxBodyBytes: number,
+    maxBodyBytes: number,
+    memoEntries: number = DEFAULT_MEMO_ENTRIES,
   ) {
     this.client = new chatV1.ChatQueryServiceClient(address, credentials.createInsecure());
+    // Keyed by a hash of each row's bytes.
+    const rows = new ByteMemo(memoEntries);
+    this.decodePage = (buf) => decodeListResponse(buf, rows, maxBodyBytes);
   }
 
   async list(roomId: string, token: string, opts: { limit: number; afterId?: bigint }): Promise<HistoryPage> {
     const md = new Metadata();
     md.set('authorization', `Bearer ${token}`);
     const req = { roomId, limit: opts.limit, beforeId: '', afterId: opts.afterId === undefined ? '' : opts.afterId.toString() };
-    const res = await new Promise<chatV1.ListMessagesResponse>((resolve, reject) => {
-      this.client.listMessages(req, md, { deadline: Date.now() + this.timeoutMs }, (err, r) => (err ? reject(fromGrpcError(err, 'chat-query-svc')) : resolve(r!)));
+    // The generated method with the generated request encoder, but a response decoder that
+    // converts rows as it meets them and skips the ones it converted before.
+    return new Promise<HistoryPage>((resolve, reject) => {
+      this.client.makeUnaryRequest(LIST.path, LIST.requestSerialize, this.decodePage, req, md, { deadline: Date.now() + this.timeoutMs }, (err, r) =>
+        err ? reject(fromGrpcError(err, 'chat-query-svc')) : resolve(r!),
+      );
     });
-    const messages: Backlogged[] = [];
-    for (const m of res.messages) {
-      try {
-        const env = validateEnvelope(
-          { v: 1, id: m.id, room_id: m.roomId, sender_id: m.senderId, sender_name: m.senderName, body: m.body, client_msg_id: m.clientMsgId, kind: m.kind, created_at: Number(m.createdAt) },
-          { maxBodyBytes: this.maxBodyBytes },
-        );
-        messages.push(toBacklogged(env));
-      } catch {
-        // A row we cannot represent is left out; the rest of the history still helps.
-      }
-    }
-    return { messages, hasMore: res.hasMore };
   }
 
   close(): void {
     this.client.close();
   }
+}
+
+const LIST = chatV1.ChatQueryServiceService.listMessages;
+
+/**
+ * parley.chat.v1.ListMessagesResponse, read the way the generated decoder reads it (unknown
+ * fields skipped, an end-group or zero tag ends the message), the rows converted on the way:
+ *
+ *   1: repeated ChatMessage messages   tag 10, length-delimited; decoded by ChatMessage.decode
+ *   2: bool has_more                   tag 16, varint
+ *
+ * A row seen before (same bytes) is not decoded again. Malformed bytes throw as in the
+ * generated decoder, which grpc-js reports as a failed call.
+ */
+export function decodeListResponse(buf: Uint8Array, rows: ByteMemo, maxBodyBytes: number): HistoryPage {
+  const reader = new BinaryReader(buf);
+  const messages: Backlogged[] = [];
+  let hasMore = false;
+  while (reader.pos < reader.len) {
+    const tag = reader.uint32();
+    if (tag === 10) {
+      const len = reader.uint32();
+      const start = reader.pos;
+      const end = start + len;
+      const key = end <= reader.len ? hashBytes(buf, start, end) : 0;
+      let item = end <= reader.len ? rows.lookup(key, buf, start, end) : MISS;
+      if (item === MISS) {
+        item = rowToBacklogged(chatV1.ChatMessage.decode(reader, len), maxBodyBytes);
+        rows.remember(key, buf, start, end, item);
+      } else {
+        reader.pos = end;
+      }
+      if (item !== undefined) messages.push(item);
+      continue;
+    }
+    if (tag === 16) {
+      hasMore = reader.bool();
+      continue;
+    }
+    if ((tag & 7) === 4 || tag === 0) break;
+    reader.skip(tag & 7);
+  }
+  return { messages, hasMore };
+}
+
+/** A row that does not form a valid envelope is left out; the rest of the history still helps. */
+function rowToBacklogged(m: chatV1.ChatMessage, maxBodyBytes: number): Backlogged | undefined {
+  try {
+    const env = validateEnvelope(
+      { v: 1, id: m.id, room_id: m.roomId, sender_id: m.senderId, sender_name: m.senderName, body: m.body, client_msg_id: m.clientMsgId, kind: m.kind, created_at: Number(m.createdAt) },
+      { maxBodyBytes },
+    );
+    return toBacklogged(env);
+  } catch {
+    return undefined;
+  }
+}
+
+/** FNV-1a (32 bits): only a memo key, so a collision costs a conversion, never a wrong row. */
+function hashBytes(b: Uint8Array, start: number, end: number): number {
+  let h = 0x811c9dc5;
+  for (let i = start; i < end; i++) h = Math.imul(h ^ b[i]!, 0x01000193);
+  return h >>> 0;
 }
 
 /** What one read of the stream tail gave. */
@@ -102,18 +202,29 @@ const SCAN_FACTOR = 20;
 
 /** The message stream as the RecentSource: direct get for the newest, an ordered consumer for the rest. */
 export class JetStreamRecentSource implements RecentSource {
+  /**
+   * Keyed by stream sequence; a hit needs the same bytes too (a stream deleted and created
+   * again numbers its messages from 1 again).
+   */
+  private readonly messages: ByteMemo;
+
   constructor(
     private readonly js: JetStreamClient,
     private readonly jsm: JetStreamManager,
     private readonly stream: string,
     private readonly prefix: string,
     private readonly maxBodyBytes: number,
-  ) {}
+    memoEntries: number = DEFAULT_MEMO_ENTRIES,
+  ) {
+    this.messages = new ByteMemo(memoEntries);
+  }
 
   async newestId(roomId: string): Promise<bigint | undefined> {
     try {
       const m = await this.jsm.streams.getMessage(this.stream, { last_by_subj: roomSubject(roomId, this.prefix) });
-      return parseId(decodeEnvelope(m.data, { maxBodyBytes: this.maxBodyBytes }).id);
+      const item = this.convert(m.seq, m.data);
+      // Decoded again only to throw the decoder's own error, as without the memo.
+      return item === undefined ? parseId(decodeEnvelope(m.data, { maxBodyBytes: this.maxBodyBytes }).id) : item.id;
     } catch (err) {
       if (/no message found|not found/i.test((err as Error).message)) return undefined;
       throw err;
@@ -137,13 +248,8 @@ export class JetStreamRecentSource implements RecentSource {
         for await (const m of batch) {
           got += 1;
           scanned += 1;
-          let env: Envelope;
-          try {
-            env = decodeEnvelope(m.data, { maxBodyBytes: this.maxBodyBytes });
-          } catch {
-            continue;
-          }
-          const item = toBacklogged(env);
+          const item = this.convert(m.seq, m.data);
+          if (item === undefined) continue;
           if (stop(item.id)) return done();
           out.push(item);
           // A sliding window: the newest `max` before live frames begin are the ones that count.
@@ -159,5 +265,19 @@ export class JetStreamRecentSource implements RecentSource {
     } finally {
       await consumer.delete().catch(() => undefined);
     }
+  }
+
+  /** A message that is not a valid envelope is left out of the tail (undefined). */
+  private convert(seq: number, data: Uint8Array): Backlogged | undefined {
+    const hit = this.messages.lookup(seq, data, 0, data.length);
+    if (hit !== MISS) return hit;
+    let item: Backlogged | undefined;
+    try {
+      item = toBacklogged(decodeEnvelope(data, { maxBodyBytes: this.maxBodyBytes }));
+    } catch {
+      item = undefined;
+    }
+    this.messages.remember(seq, data, 0, data.length, item);
+    return item;
   }
 }
