@@ -1,13 +1,14 @@
-import { field, types, kafkaFields, cassandraFields } from '@parley/config';
+import { field, types, kafkaFields, opsFields, cassandraFields } from '@parley/config';
 import { createCassandra, createKafka } from '@parley/clients';
 import { component } from '@parley/lifecycle';
 import { KafkaDeadLetterSink, SinkWorker, pipelineFields } from '@parley/pipeline';
-import type { ServiceDefinition } from '@parley/service';
+import { addOpsServer, type ServiceDefinition } from '@parley/service';
 import { CassandraMessageSink } from './src/cassandra-message-sink.js';
 
 export const spec = {
   ...kafkaFields,
   ...pipelineFields,
+  ...opsFields,
   ...cassandraFields,
   groupId: field({ env: 'KAFKA_GROUP_ID', schema: types.string(200), default: 'chat-command-cql', doc: 'consumer group' }),
   maxBatch: field({ env: 'CQL_MAX_BATCH', schema: types.int(1, 10_000), default: '256', doc: 'records written concurrently before committing' }),
@@ -20,6 +21,8 @@ export const cqlCommandService: ServiceDefinition<typeof spec> = {
   build({ config, log, runner }) {
     const kafka = createKafka({ brokers: config.kafkaBrokers, clientId: 'chat-command-cql-svc' });
     const cql = createCassandra({ contactPoints: config.cassandraContactPoints, localDataCenter: config.cassandraLocalDc });
+    addOpsServer(runner, { ...config, log, checks: [{ name: 'kafka', check: () => kafka.health() }, { name: 'cassandra', check: () => cql.health() }] });
+    runner.add(component('kafka-admin', () => undefined, () => kafka.close()));
     const producer = kafka.client.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
     runner.add(component('cassandra', () => cql.client.connect(), () => cql.close()));
     runner.add(component('dlq-producer', () => producer.connect(), () => producer.disconnect()));

@@ -1,14 +1,15 @@
-import { field, types, kafkaFields, elasticFields } from '@parley/config';
+import { field, types, kafkaFields, opsFields, elasticFields } from '@parley/config';
 import { createElastic, createKafka } from '@parley/clients';
 import { component } from '@parley/lifecycle';
 import { elasticNames, installElasticTemplates } from '@parley/migrate';
 import { KafkaDeadLetterSink, SinkWorker, pipelineFields } from '@parley/pipeline';
-import type { ServiceDefinition } from '@parley/service';
+import { addOpsServer, type ServiceDefinition } from '@parley/service';
 import { ElasticMessageSink } from './src/elastic-message-sink.js';
 
 export const spec = {
   ...kafkaFields,
   ...pipelineFields,
+  ...opsFields,
   ...elasticFields,
   groupId: field({ env: 'KAFKA_GROUP_ID', schema: types.string(200), default: 'chat-command-elastic', doc: 'consumer group' }),
   bulkMaxDocs: field({ env: 'ELASTIC_BULK_MAX_DOCS', schema: types.int(1, 50_000), default: '1000', doc: 'documents per bulk request (batch by count)' }),
@@ -24,6 +25,8 @@ export const elasticCommandService: ServiceDefinition<typeof spec> = {
   build({ config, log, runner }) {
     const kafka = createKafka({ brokers: config.kafkaBrokers, clientId: 'chat-command-elastic-svc' });
     const es = createElastic({ url: config.elasticsearchUrl });
+    addOpsServer(runner, { ...config, log, checks: [{ name: 'kafka', check: () => kafka.health() }, { name: 'elasticsearch', check: () => es.health() }] });
+    runner.add(component('kafka-admin', () => undefined, () => kafka.close()));
     const producer = kafka.client.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
     runner.add(component('elasticsearch', () => installElasticTemplates(es.client, config.elasticsearchIndexPrefix).then(() => undefined), () => es.close()));
     runner.add(component('dlq-producer', () => producer.connect(), () => producer.disconnect()));

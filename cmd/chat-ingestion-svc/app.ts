@@ -1,15 +1,16 @@
-import { field, types, natsFields, kafkaFields } from '@parley/config';
+import { field, types, natsFields, kafkaFields, opsFields } from '@parley/config';
 import { createKafka } from '@parley/clients';
 import { DEFAULT_STREAM_NAME, DEFAULT_SUBJECT_PREFIX } from '@parley/nats';
 import { component } from '@parley/lifecycle';
 import { ensureTopics, pipelineFields } from '@parley/pipeline';
-import type { ServiceDefinition } from '@parley/service';
+import { addOpsServer, type ServiceDefinition } from '@parley/service';
 import { IngestionWorker } from './src/ingestion-worker.js';
 
 export const spec = {
   ...natsFields,
   ...kafkaFields,
   ...pipelineFields,
+  ...opsFields,
   stream: field({ env: 'NATS_STREAM', schema: types.string(64), default: DEFAULT_STREAM_NAME, doc: 'JetStream stream holding the room message subjects' }),
   subjectPrefix: field({ env: 'NATS_SUBJECT_PREFIX', schema: types.string(64), default: DEFAULT_SUBJECT_PREFIX, doc: 'first token of the room subjects (<prefix>.room.<id>.msg)' }),
   durable: field({ env: 'INGESTION_DURABLE', schema: types.string(64), default: 'chat-ingestion', doc: 'durable consumer name, shared by all ingestion instances' }),
@@ -24,6 +25,15 @@ export const ingestionService: ServiceDefinition<typeof spec> = {
   spec,
   build({ config, log, runner }) {
     const kafka = createKafka({ brokers: config.kafkaBrokers, clientId: 'chat-ingestion-svc' });
+    const worker = new IngestionWorker({
+      ...config,
+      kafka: kafka.client,
+      service: 'chat-ingestion-svc',
+      log: log.child({ component: 'ingestion' }),
+      onFatal: (err) => runner.fail('ingestion', err),
+    });
+    addOpsServer(runner, { ...config, log, checks: [{ name: 'nats', check: () => worker.natsHealth() }, { name: 'kafka', check: () => kafka.health() }] });
+    runner.add(component('kafka-admin', () => undefined, () => kafka.close()));
     runner.add(
       component('kafka-topics', async () => {
         const admin = kafka.client.admin();
@@ -35,14 +45,6 @@ export const ingestionService: ServiceDefinition<typeof spec> = {
         }
       }, () => undefined),
     );
-    runner.add(
-      new IngestionWorker({
-        ...config,
-        kafka: kafka.client,
-        service: 'chat-ingestion-svc',
-        log: log.child({ component: 'ingestion' }),
-        onFatal: (err) => runner.fail('ingestion', err),
-      }),
-    );
+    runner.add(worker);
   },
 };

@@ -1,5 +1,5 @@
 import { hostname } from 'node:os';
-import { connectNats, createRedis, type ClientHandle, type NatsClients } from '@parley/clients';
+import { connectNats, createRedis } from '@parley/clients';
 import { ensureMessageStream, InstanceLease } from '@parley/nats';
 import { ParleyError } from '@parley/errors';
 import { requireProxySecret } from '@parley/http';
@@ -7,10 +7,10 @@ import { component } from '@parley/lifecycle';
 import type { Logger } from '@parley/log';
 import type { ServiceDefinition } from '@parley/service';
 import { realtimeConfigSpec } from './src/config.js';
-import { RealtimeEdge } from './src/edge.js';
+import { assertNativeUws, RealtimeEdge } from './src/edge.js';
 import { GrpcGatekeeper } from './src/gatekeeper.js';
 import { GrpcHistorySource, JetStreamRecentSource } from './src/history.js';
-import { JetStreamMessagePublisher, type MessagePublisher } from './src/publisher.js';
+import { JetStreamMessagePublisher } from './src/publisher.js';
 import { RedisRateLimiter } from './src/rate-limit.js';
 import { RoomEvents } from './src/room-events.js';
 import { RoomHub } from './src/room-hub.js';
@@ -27,10 +27,7 @@ export const realtimeService: ServiceDefinition<typeof realtimeConfigSpec> = {
   name: 'chat-realtime-svc',
   spec: realtimeConfigSpec,
   build({ config, log, runner }) {
-    let nats: ClientHandle<NatsClients> | undefined;
-    let lease: InstanceLease | undefined;
-    let edge: RealtimeEdge | undefined;
-    let publisher: MessagePublisher | undefined;
+    assertNativeUws();
     const redis = createRedis({ url: config.redisUrl, keyPrefix: config.redisKeyPrefix, onError: throttled(log, 'redis error (rate limits fail open)') });
     const gatekeeper = new GrpcGatekeeper({ userAddr: config.userSvcGrpc, roomAddr: config.roomSvcGrpc, cacheTtlMs: config.authCacheTtlMs, timeoutMs: config.grpcTimeoutMs });
     const history = new GrpcHistorySource(config.querySvcGrpc, config.grpcTimeoutMs, config.maxBodyBytes);
@@ -41,56 +38,54 @@ export const realtimeService: ServiceDefinition<typeof realtimeConfigSpec> = {
       throttled(log, 'rate limiter failing open'),
     );
     const registry = new RoomRegistry(log.child({ component: 'rooms' }), config.maxBodyBytes);
+    // Live frames published while NATS was away never reached this edge: every socket resumes.
+    const resumeAll = () => registry.closeAll(CloseCodes.SERVICE_RESTART, 'nats reconnected: reconnect and resume');
 
-    runner.add(
-      component(
-        'nats',
-        async () => {
-          let wasDisconnected = false;
-          nats = await connectNats({
-            url: config.natsUrl,
-            name: `chat-realtime-svc:${hostname()}:${process.pid}`,
-            // Every send is a JetStream request; capturing a stack trace for each was a top item in the edge's CPU profile.
-            noAsyncTraces: true,
-            onStatus: (type) => {
-              if (type === 'disconnect') wasDisconnected = true;
-              // Live frames published while we were away never reached us: every socket resumes.
-              if (type === 'reconnect' && wasDisconnected) {
-                wasDisconnected = false;
-                log.warn('nats reconnected: asking every socket to resume');
-                edge?.resetAll('nats reconnected: reconnect and resume');
-              }
-            },
-          });
-          await ensureMessageStream(nats.client.jsm, { name: config.stream, prefix: config.subjectPrefix });
-        },
-        () => nats?.close(),
-      ),
+    const nats = runner.provide(
+      'nats',
+      async () => {
+        let wasDisconnected = false;
+        const handle = await connectNats({
+          url: config.natsUrl,
+          name: `chat-realtime-svc:${hostname()}:${process.pid}`,
+          // Every send is a JetStream request; capturing a stack trace for each was a top item in the edge's CPU profile.
+          noAsyncTraces: true,
+          onStatus: (type) => {
+            if (type === 'disconnect') wasDisconnected = true;
+            if (type === 'reconnect' && wasDisconnected) {
+              wasDisconnected = false;
+              log.warn('nats reconnected: asking every socket to resume');
+              resumeAll();
+            }
+          },
+        });
+        await ensureMessageStream(handle.client.jsm, { name: config.stream, prefix: config.subjectPrefix });
+        return handle;
+      },
+      (handle) => handle.close(),
     );
     // Redis is optional: without it rate limits fail open, so a failing check only warns.
     runner.add(component('redis', () => redis.health().catch((err: unknown) => log.warn({ err }, 'redis unavailable at start')), () => redis.close()));
-    runner.add(
-      component(
-        'instance-lease',
-        async (signal) => {
-          const js = nats!.client.js;
-          lease = new InstanceLease({ js, bucket: config.leaseBucket, holder: `chat-realtime-svc ${hostname()} pid ${process.pid}`, onLost: (err) => runner.fail('instance-lease', err) });
-          await lease.start(signal);
-          const ids = lease.snowflake();
-          const { jsm } = nats!.client;
-          publisher = new JetStreamMessagePublisher({ js, jsm, stream: config.stream, prefix: config.subjectPrefix, maxBodyBytes: config.maxBodyBytes, nextId: () => ids.next(), timeoutMs: config.grpcTimeoutMs });
-        },
-        () => lease?.stop(),
-      ),
+    const ids = runner.provide(
+      'instance-lease',
+      async (signal) => {
+        const { js, jsm } = nats.value.client;
+        const lease = new InstanceLease({ js, bucket: config.leaseBucket, holder: `chat-realtime-svc ${hostname()} pid ${process.pid}`, onLost: (err) => runner.fail('instance-lease', err) });
+        await lease.start(signal);
+        const generator = lease.snowflake();
+        const publisher = new JetStreamMessagePublisher({ js, jsm, stream: config.stream, prefix: config.subjectPrefix, maxBodyBytes: config.maxBodyBytes, nextId: () => generator.next(), timeoutMs: config.grpcTimeoutMs });
+        return { lease, publisher };
+      },
+      ({ lease }) => lease.stop(),
     );
     runner.add(component('grpc-clients', () => undefined, () => { gatekeeper.close(); history.close(); }));
-    runner.add({
-      name: 'websocket',
-      start: async () => {
-        const { js, jsm } = nats!.client;
+    runner.provide(
+      'websocket',
+      async () => {
+        const { js, jsm } = nats.value.client;
         const hub = new RoomHub(js, config.stream, config.subjectPrefix, registry);
         const recent = new JetStreamRecentSource(js, jsm, config.stream, config.subjectPrefix, config.maxBodyBytes);
-        edge = new RealtimeEdge({
+        const edge = new RealtimeEdge({
           host: config.host,
           port: config.port,
           maxFrameBytes: config.maxFrameBytes,
@@ -111,54 +106,56 @@ export const realtimeService: ServiceDefinition<typeof realtimeConfigSpec> = {
           services: {
             hub,
             limiter,
-            publisher: () => publisher ?? failNoPublisher(),
+            publisher: () => ids.current?.publisher ?? failNoPublisher(),
             backlog: { history, recent, lookbackMs: RECENT_LOOKBACK_MS, maxRecent: MAX_RECENT_ON_JOIN, onRecentError: (err) => log.warn({ err }, 'stream tail unavailable on join') },
           },
+          // Not ready without NATS (no sends, no fanout) or without a valid lease (no ids).
+          readiness: [
+            { name: 'nats', check: () => nats.value.health() },
+            { name: 'instance-lease', check: async () => void ids.value.lease.instance },
+            { name: 'redis', check: () => redis.health(), critical: false },
+          ],
           log: log.child({ component: 'websocket' }),
         });
         await edge.start();
+        return edge;
       },
-      stop: async (signal) => edge?.stop(signal),
-    });
-    let revocations: SessionRevocations | undefined;
-    const revocationLog = log.child({ component: 'session-revocations' });
-    runner.add(
-      component(
-        'session-revocations',
-        () => {
-          revocations = new SessionRevocations({
-            js: nats!.client.js,
-            stream: config.sessionEventsStream,
-            prefix: config.sessionEventsPrefix,
-            log: revocationLog,
-            onRevoked: (tokenHash, userId) => {
-              gatekeeper.markRevoked(tokenHash);
-              const closed = registry.closeSession(tokenHash, CloseCodes.SESSION_ENDED, 'session ended');
-              if (closed > 0) revocationLog.info({ userId, sockets: closed }, 'session revoked: closed its sockets');
-            },
-          });
-          return revocations.start();
-        },
-        () => revocations?.stop(),
-      ),
+      (edge, signal) => edge.stop(signal),
     );
-    let roomEvents: RoomEvents | undefined;
-    runner.add(
-      component(
-        'room-events',
-        () => {
-          const events = new RoomEvents({
-            js: nats!.client.js,
-            stream: config.eventsStream,
-            prefix: config.eventsPrefix,
-            log: log.child({ component: 'room-events' }),
-            onEvent: (e) => registry.onRoomEvent(e),
-          });
-          roomEvents = events;
-          return events.start();
-        },
-        () => roomEvents?.stop(),
-      ),
+    const revocationLog = log.child({ component: 'session-revocations' });
+    runner.provide(
+      'session-revocations',
+      async () => {
+        const revocations = new SessionRevocations({
+          js: nats.value.client.js,
+          stream: config.sessionEventsStream,
+          prefix: config.sessionEventsPrefix,
+          log: revocationLog,
+          onRevoked: (tokenHash, userId) => {
+            gatekeeper.markRevoked(tokenHash);
+            const closed = registry.closeSession(tokenHash, CloseCodes.SESSION_ENDED, 'session ended');
+            if (closed > 0) revocationLog.info({ userId, sockets: closed }, 'session revoked: closed its sockets');
+          },
+        });
+        await revocations.start();
+        return revocations;
+      },
+      (revocations) => revocations.stop(),
+    );
+    runner.provide(
+      'room-events',
+      async () => {
+        const events = new RoomEvents({
+          js: nats.value.client.js,
+          stream: config.eventsStream,
+          prefix: config.eventsPrefix,
+          log: log.child({ component: 'room-events' }),
+          onEvent: (e) => registry.onRoomEvent(e),
+        });
+        await events.start();
+        return events;
+      },
+      (events) => events.stop(),
     );
   },
 };

@@ -84,6 +84,12 @@ export class IngestionWorker implements Component {
     this.reading = this.readLoop();
   }
 
+  /** Readiness: the JetStream connection answers (the durable is read through it). */
+  async natsHealth(): Promise<void> {
+    if (!this.nats) throw new Error('not connected yet');
+    await this.nats.health();
+  }
+
   async stop(signal: AbortSignal): Promise<void> {
     this.stopping.abort(new ParleyError('SHUTTING_DOWN', 'ingestion stopping'));
     this.messages?.stop();

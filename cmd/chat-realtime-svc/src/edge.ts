@@ -1,13 +1,13 @@
 import uWS from 'uWebSockets.js';
 import { ParleyError } from '@parley/errors';
 import { clientIp, type TrustedProxies } from '@parley/http';
-import type { Component } from '@parley/lifecycle';
 import type { Logger } from '@parley/log';
 import { admit, refusal, type UpgradeInfo } from './admission.js';
 import type { Gatekeeper } from './gatekeeper.js';
 import type { RateLimiter } from './rate-limit.js';
 import { Conn, type ConnLimits, type ConnServices, type SocketData } from './conn.js';
-import { CloseCodes } from '@parley/contracts';
+import { CloseCodes, websocketProtocolSchema } from '@parley/contracts';
+import { checkReadiness, type Component, type HealthCheck } from '@parley/lifecycle';
 import { RoomRegistry } from './room-registry.js';
 
 export interface EdgeOptions {
@@ -23,7 +23,23 @@ export interface EdgeOptions {
   limiter: RateLimiter;
   services: Omit<ConnServices, 'registry'>;
   registry: RoomRegistry;
+  /** What /readyz checks besides the edge itself (NATS, the instance lease). */
+  readiness: readonly HealthCheck[];
   log: Logger;
+}
+
+/**
+ * uWebSockets.js falls back to a JavaScript emulation when its native binding does not load
+ * for this platform and Node ABI; that emulation ignores maxBackpressure and maxPayloadLength,
+ * so the edge's memory bounds would silently stop holding. Refuse to run on it instead.
+ */
+export function assertNativeUws(): void {
+  if (!/\[native code\]/.test(Function.prototype.toString.call(uWS.App))) {
+    throw new ParleyError(
+      'CONFIG_INVALID',
+      `uWebSockets.js loaded its JavaScript fallback, not the native binding (platform ${process.platform}-${process.arch}, Node ABI ${process.versions.modules}); the edge needs the native binding`,
+    );
+  }
 }
 
 const WS_PATH = '/v1/rooms/:roomId/ws';
@@ -60,7 +76,19 @@ export class RealtimeEdge implements Component {
       close: (ws) => ws.getUserData().conn.onClose(),
     });
     this.app.get('/healthz', (res) => json(res, '200 OK', { status: 'ok' }));
-    this.app.get('/readyz', (res) => json(res, this.closing ? '503 Service Unavailable' : '200 OK', { status: this.closing ? 'unavailable' : 'ready' }));
+    this.app.get('/readyz', (res) => {
+      const aborted = { value: false };
+      res.onAborted(() => (aborted.value = true));
+      void checkReadiness(opts.readiness).then((r) => {
+        if (aborted.value) return;
+        const ready = r.ready && !this.closing;
+        json(res, ready ? '200 OK' : '503 Service Unavailable', { status: ready ? 'ready' : 'unavailable', checks: r.checks });
+      });
+    });
+    const protocol = JSON.stringify(websocketProtocolSchema());
+    this.app.get('/v1/protocol.schema.json', (res) => {
+      res.cork(() => res.writeStatus('200 OK').writeHeader('content-type', 'application/schema+json').end(protocol));
+    });
     // For operators and the benchmark: how many sockets, rooms and NATS subscriptions, and memory.
     // `?gc=1` collects first, only when the process runs with --expose-gc: it separates garbage
     // not yet collected from what the sockets hold. RSS stays the honest measure either way.

@@ -1,6 +1,6 @@
 import http from 'node:http';
 import type { Duplex } from 'node:stream';
-import type { Component } from '@parley/lifecycle';
+import { checkReadiness, type Component } from '@parley/lifecycle';
 import type { Logger } from '@parley/log';
 import { matchRoute, proxyHttp, refuseUpgrade, sendError, tunnelUpgrade, type Forwarding, type Route } from './proxy.js';
 import { StaticFiles } from './static-files.js';
@@ -85,6 +85,7 @@ export class WebGateway implements Component {
       res.writeHead(200, { 'content-type': 'application/json' }).end('{"status":"ok"}');
       return;
     }
+    if (url === '/readyz') return this.readyz(res);
     const target = matchRoute(this.opts.routes, url);
     if (target) {
       proxyHttp(req, res, { upstream: target.route.upstream, path: target.path }, this.opts.forwarding, this.agent, this.opts.upstreamTimeoutMs, (err) => this.failed(target.route, err));
@@ -97,6 +98,21 @@ export class WebGateway implements Component {
       this.opts.log.error({ err, url }, 'static file failed');
       sendError(res, 'INTERNAL', 'internal error');
     }
+  }
+
+  /** Ready when every upstream answers its own /healthz: the page is useless without them. */
+  private async readyz(res: http.ServerResponse): Promise<void> {
+    const upstreams = [...this.opts.routes, this.opts.websocket];
+    const r = await checkReadiness(
+      upstreams.map((route) => ({
+        name: route.prefix,
+        check: async () => {
+          const answer = await fetch(new URL('/healthz', route.upstream), { signal: AbortSignal.timeout(2000) });
+          if (!answer.ok) throw new Error(`healthz answered ${answer.status}`);
+        },
+      })),
+    );
+    res.writeHead(r.ready ? 200 : 503, { 'content-type': 'application/json', 'cache-control': 'no-store' }).end(JSON.stringify({ status: r.ready ? 'ready' : 'unavailable', checks: r.checks }));
   }
 
   private upgrade(req: http.IncomingMessage, socket: Duplex, head: Buffer): void {

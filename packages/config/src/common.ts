@@ -52,3 +52,13 @@ export const postgresFields = {
 export const redisFields = {
   redisUrl: field({ env: 'REDIS_URL', schema: types.url(['redis', 'rediss']), default: 'redis://127.0.0.1:6379/0', doc: 'Redis URL', secret: true }),
 };
+
+/**
+ * The operations port of a pipeline worker (GET /healthz, /readyz). The default 0 takes a free
+ * port and logs it, so several workers (tests, one host) never collide; `make up` and the
+ * compose file give each worker a fixed one for probes and scrapers.
+ */
+export const opsFields = {
+  opsHost: field({ env: 'OPS_HOST', schema: types.string(255), default: '127.0.0.1', doc: 'interface of the ops endpoints' }),
+  opsPort: field({ env: 'OPS_PORT', schema: types.port(), default: '0', doc: 'port of GET /healthz and /readyz (0: any free port, logged)' }),
+};

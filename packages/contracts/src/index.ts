@@ -9,3 +9,4 @@ export * from './message.js';
 export * from './frames.js';
 export * from './events.js';
 export * from './rest.js';
+export { websocketProtocolSchema } from './protocol-schema.js';

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Runner, component, sleep } from '../src/index.js';
+import { Runner, checkReadiness, component, sleep } from '../src/index.js';
 
 function recorder() {
   const log: string[] = [];
@@ -66,4 +66,40 @@ test('sleep can be aborted', async () => {
   const p = sleep(10_000, ac.signal);
   ac.abort(new Error('cancelled'));
   await assert.rejects(p, /cancelled/);
+});
+
+test('provide hands a started product to later components and takes it back on stop', async () => {
+  const runner = new Runner();
+  const stopped: string[] = [];
+  const conn = runner.provide('conn', async () => ({ id: 7 }), async (c) => void stopped.push(`conn ${c.id}`));
+  assert.throws(() => conn.value, /conn is not running/);
+  const user = runner.provide('user', async () => `uses ${conn.value.id}`, async (u) => void stopped.push(u));
+  await runner.start();
+  assert.equal(user.value, 'uses 7');
+  await runner.stop();
+  assert.deepEqual(stopped, ['uses 7', 'conn 7'], 'reverse order, each with its own product');
+  assert.equal(conn.current, undefined);
+});
+
+test('fail() stops within the configured stop timeout, not a built-in one', async () => {
+  const runner = new Runner({ stopTimeoutMs: 200 });
+  let aborted = -1;
+  const t0 = Date.now();
+  runner.add(component('stuck', () => undefined, (signal) => new Promise<void>((resolve) => signal.addEventListener('abort', () => ((aborted = Date.now() - t0), resolve()), { once: true }))));
+  await runner.start();
+  // AbortSignal.timeout does not keep the loop alive on its own; a real process has its servers.
+  const alive = setInterval(() => undefined, 1000);
+  runner.fail('stuck', new Error('boom'));
+  await runner.wait();
+  clearInterval(alive);
+  assert.ok(aborted >= 150 && aborted < 2000, `stop signal aborted after ${aborted} ms`);
+  assert.equal(runner.isStopping, true);
+});
+
+test('checkReadiness: a failing critical check makes it unready, a non-critical one does not, a hung one times out', async () => {
+  const ok = { name: 'a', check: async () => undefined };
+  const soft = { name: 'b', check: async () => Promise.reject(new Error('down')), critical: false };
+  const hung = { name: 'c', check: () => new Promise<void>(() => undefined) };
+  assert.deepEqual(await checkReadiness([ok, soft]), { ready: true, checks: { a: 'ok', b: 'failing: down' } });
+  assert.deepEqual(await checkReadiness([ok, hung], 50), { ready: false, checks: { a: 'ok', c: 'failing: no answer within 50 ms' } });
 });

@@ -1,5 +1,6 @@
 import { parseConfig, ConfigError, commonFields, type ConfigSpec, type ConfigOf, type Env } from '@parley/config';
-import { Runner } from '@parley/lifecycle';
+import { Runner, type HealthCheck } from '@parley/lifecycle';
+import { OpsServer } from './ops-server.js';
 import { createLogger, type Logger } from '@parley/log';
 
 /** Exit codes a supervisor can act on. */
@@ -40,6 +41,7 @@ export async function startService<S extends ConfigSpec>(def: ServiceDefinition<
   const log = createLogger({ service: def.name, level: common.logLevel });
   let exitCode: number = EXIT.OK;
   const runner = new Runner({
+    stopTimeoutMs: common.shutdownTimeoutMs,
     onStarted: (name, ms) => log.info({ component: name, ms }, 'component started'),
     onStopped: (name, ms) => log.info({ component: name, ms }, 'component stopped'),
     onStopError: (name, err) => {
@@ -62,11 +64,25 @@ export async function startService<S extends ConfigSpec>(def: ServiceDefinition<
   return {
     shutdown: (reason) => {
       log.info({ reason }, 'shutting down');
-      void runner.stop(common.shutdownTimeoutMs);
+      void runner.stop();
     },
     done: runner.wait().then(() => {
       log.info({ exitCode }, 'service stopped');
       return exitCode;
     }),
   };
+}
+
+
+export { OpsServer, type OpsServerOptions } from './ops-server.js';
+
+/**
+ * Gives a process without an HTTP API its /healthz and /readyz (see OpsServer). Call it first
+ * in `build`: the ops port then starts before everything and stops after everything, and
+ * answers "unavailable" while the rest starts or drains.
+ */
+export function addOpsServer(runner: Runner, opts: { opsHost: string; opsPort: number; log: Logger; checks: readonly HealthCheck[] }): OpsServer {
+  const ops = new OpsServer({ host: opts.opsHost, port: opts.opsPort, log: opts.log.child({ component: 'ops' }), checks: () => opts.checks, isStopping: () => runner.isStopping });
+  runner.add(ops);
+  return ops;
 }

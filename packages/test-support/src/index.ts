@@ -90,3 +90,4 @@ export function deferrer(t: HasAfter): (fn: () => unknown) => void {
     stack.push(fn);
   };
 }
+export { startPrivateNats } from './private-nats.js';
