@@ -54,6 +54,10 @@ service_env() {
     user-svc) export USER_TRUSTED_PROXIES=${USER_TRUSTED_PROXIES-127.0.0.1,::1} USER_PROXY_SECRET=$secret ;;
     chat-realtime-svc) export REALTIME_TRUSTED_PROXIES=${REALTIME_TRUSTED_PROXIES-127.0.0.1,::1} REALTIME_PROXY_SECRET=$secret ;;
     web-gateway) export WEB_PROXY_SECRET=$secret ;;
+    # The workers have no API port: their /healthz and /readyz live on an ops port.
+    chat-ingestion-svc) export OPS_PORT=${INGESTION_OPS_PORT:-8005} ;;
+    chat-command-cql-svc) export OPS_PORT=${CQL_OPS_PORT:-8006} ;;
+    chat-command-elastic-svc) export OPS_PORT=${ELASTIC_OPS_PORT:-8007} ;;
   esac
 }
 
