@@ -1,0 +1,28 @@
+/**
+ * @parley/client: what a chat client needs of Parley, in browsers and in Node 20. A typed REST
+ * client (users, sessions, rooms, messages, search) and RoomSocket, one room's self-healing
+ * WebSocket. Shapes come from @parley/contracts; this package defines no wire format of its own.
+ */
+export type { Message, LatestPage, SearchPage, FoundMessage, ErrorFrame, ErrorFrameCode } from '@parley/contracts';
+export type { User, Session, Room, RoomRole, RoomVisibility, Member } from './answers.js';
+export { ApiError, CLIENT_ERROR_CODES, SendError, type SendRefusal } from './errors.js';
+export { RestClient, DEFAULT_ENDPOINTS, DEFAULT_REST_TIMEOUT_MS, gatewayEndpoints, type RestClientOptions, type RestEndpoints, type LatestOptions, type PageOptions, type FetchLike } from './rest-client.js';
+export {
+  RoomSocket,
+  checkBody,
+  newClientMsgId,
+  DEFAULT_HEARTBEAT_MS,
+  type RoomSocketOptions,
+  type RoomSocketEvents,
+  type ConnectionState,
+  type StateEvent,
+  type HistoryEvent,
+  type Refusal,
+} from './room-socket.js';
+export { refusalFromRest } from './refusal.js';
+export type { PendingSend, PendingState, SendQueueOptions } from './send-queue.js';
+export type { BackoffOptions } from './backoff.js';
+export type { EndReason } from './close-decision.js';
+export type { WebSocketConstructor, WebSocketLike } from './web-socket.js';
+export { compareIds } from './message-ids.js';
+export { parseHighlight, unescapeHtml, type HighlightPiece } from './highlight.js';

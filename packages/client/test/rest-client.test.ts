@@ -1,0 +1,80 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { ApiError, RestClient, gatewayEndpoints, type FetchLike } from '../src/index.js';
+
+interface Seen {
+  url: string;
+  init: RequestInit;
+}
+
+function fake(answer: (url: string) => Response): { fetch: FetchLike; seen: Seen[] } {
+  const seen: Seen[] = [];
+  return { seen, fetch: async (url, init) => (seen.push({ url, init }), answer(url)) };
+}
+const json = (status: number, body: unknown, headers: Record<string, string> = {}) => new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json', ...headers } });
+const endpoints = { users: 'http://u', rooms: 'http://r', query: 'http://q' };
+const user = { id: 'a1', username: 'ada', display_name: 'Ada' };
+
+test('login keeps the token and later calls send it as a bearer', async () => {
+  const f = fake((url) => (url.endsWith('/v1/sessions') ? json(201, { token: 't0k', expires_at: '2030-01-01T00:00:00.000Z', user }) : json(200, { user })));
+  const rest = new RestClient({ endpoints, fetch: f.fetch });
+  assert.equal((await rest.login('ada', 'pw pw pw pw')).user.username, 'ada');
+  assert.equal(rest.token, 't0k');
+  await rest.me();
+  assert.equal((f.seen[1]!.init.headers as Record<string, string>)['authorization'], 'Bearer t0k');
+  assert.equal(f.seen[1]!.url, 'http://u/v1/me');
+});
+
+test('cookie mode sends no token and asks the browser for same-origin credentials', async () => {
+  const f = fake(() => json(201, { token: 'secret', expires_at: 'x', user }));
+  const rest = new RestClient({ endpoints: gatewayEndpoints(), auth: 'cookie', fetch: f.fetch });
+  await rest.login('ada', 'pw pw pw pw');
+  assert.equal(rest.token, undefined, 'a page keeps no token');
+  assert.equal(f.seen[0]!.url, '/api/users/v1/sessions');
+  assert.equal(f.seen[0]!.init.credentials, 'same-origin');
+});
+
+test('errors carry status, code, message and the wait the service asked for', async () => {
+  const rest = new RestClient({
+    endpoints,
+    fetch: fake(() => json(429, { error: { code: 'RATE_LIMITED', message: 'too many login attempts', details: { retryAfterSeconds: 7 } } })).fetch,
+  });
+  const err = await rest.login('ada', 'pw pw pw pw').catch((e: unknown) => e);
+  assert.ok(err instanceof ApiError);
+  assert.deepEqual([err.status, err.code, err.message, err.retryAfterMs, err.canRetry], [429, 'RATE_LIMITED', 'too many login attempts', 7000, true]);
+  const header = new RestClient({ endpoints, fetch: fake(() => json(503, { error: { code: 'DEPENDENCY_UNAVAILABLE', message: 'x' } }, { 'retry-after': '1' })).fetch });
+  assert.equal(((await header.me().catch((e: unknown) => e)) as ApiError).retryAfterMs, 1000);
+  const html = new RestClient({ endpoints, fetch: fake(() => new Response('<h1>bad gateway</h1>', { status: 502 })).fetch });
+  assert.deepEqual(await html.me().catch((e: ApiError) => [e.status, e.code]), [502, 'HTTP_ERROR']);
+});
+
+test('no answer at all is status 0, NETWORK, retryable', async () => {
+  const rest = new RestClient({
+    endpoints,
+    fetch: async () => {
+      throw new TypeError('fetch failed');
+    },
+  });
+  const err = (await rest.me().catch((e: unknown) => e)) as ApiError;
+  assert.deepEqual([err.status, err.code, err.canRetry], [0, 'NETWORK', true]);
+});
+
+test('message pages are read with the contracts schemas and paged by id or cursor', async () => {
+  const m = { v: 1, id: '12', room_id: 'r1', sender_id: 'a1', sender_name: 'Ada', body: 'hi', client_msg_id: 'c1', kind: 'message', created_at: 5 };
+  const f = fake((url) => (url.includes('/latest') ? json(200, { messages: [m], has_more: true }) : json(200, { messages: [{ ...m, highlights: ['<mark>hi</mark>'] }], next_cursor: null })));
+  const rest = new RestClient({ endpoints, token: 't', fetch: f.fetch });
+  assert.equal((await rest.latest('R1', { beforeId: '99', limit: 50 })).has_more, true);
+  assert.equal(f.seen[0]!.url, 'http://q/v1/rooms/R1/messages/latest?limit=50&before_id=99');
+  assert.deepEqual((await rest.search('R1', 'hi there', { cursor: 'abc' })).messages[0]?.highlights, ['<mark>hi</mark>']);
+  assert.equal(f.seen[1]!.url, 'http://q/v1/rooms/R1/search?q=hi+there&cursor=abc');
+  const broken = new RestClient({ endpoints, fetch: fake(() => json(200, { messages: [{ id: 1 }], has_more: false })).fetch });
+  assert.equal(((await broken.latest('r').catch((e: unknown) => e)) as ApiError).code, 'INVALID_ANSWER');
+});
+
+test('ensureMember joins only when the caller has no role', async () => {
+  const room = { id: 'r1', name: 'lobby', visibility: 'public', owner_id: 'o', created_at: 'x' };
+  const f = fake((url) => (url.endsWith('/join') ? json(200, { role: 'member' }) : json(200, { room })));
+  const rest = new RestClient({ endpoints, token: 't', fetch: f.fetch });
+  assert.equal((await rest.ensureMember('r1')).role, 'member');
+  assert.deepEqual(f.seen.map((s) => `${s.init.method} ${s.url}`), ['GET http://r/v1/rooms/r1', 'POST http://r/v1/rooms/r1/join']);
+});

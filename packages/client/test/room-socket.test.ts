@@ -1,0 +1,306 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { Message } from '@parley/contracts';
+import { RoomSocket, type RoomSocketEvents, type RoomSocketOptions, type WebSocketLike } from '../src/index.js';
+
+/** A socket the test plays the edge for: it sees what the client sends and answers by hand. */
+class FakeSocket implements WebSocketLike {
+  static all: FakeSocket[] = [];
+  readyState = 0;
+  onopen: ((ev: never) => void) | null = null;
+  onmessage: ((ev: never) => void) | null = null;
+  onclose: ((ev: never) => void) | null = null;
+  onerror: ((ev: never) => void) | null = null;
+  readonly sent: Array<Record<string, unknown>> = [];
+  closedByClient: number | undefined;
+
+  constructor(
+    readonly url: string,
+    readonly protocols: string[],
+    readonly options?: { headers: Record<string, string> },
+  ) {
+    FakeSocket.all.push(this);
+  }
+
+  send(data: string): void {
+    this.sent.push(JSON.parse(data) as Record<string, unknown>);
+  }
+
+  close(code?: number): void {
+    this.closedByClient = code;
+    this.readyState = 3;
+  }
+
+  open(): void {
+    this.readyState = 1;
+    (this.onopen as ((ev: unknown) => void) | null)?.({});
+  }
+
+  frame(f: object): void {
+    (this.onmessage as ((ev: { data: unknown }) => void) | null)?.({ data: JSON.stringify(f) });
+  }
+
+  /** The edge (or the network) ends it. */
+  drop(code: number): void {
+    this.readyState = 3;
+    (this.onclose as ((ev: { code: number; reason: string }) => void) | null)?.({ code, reason: '' });
+  }
+
+  sends(): Array<Record<string, unknown>> {
+    return this.sent.filter((f) => f['type'] === 'send');
+  }
+}
+
+const ROOM = '0b6f3c1e-7a2d-4c8e-9f10-2a3b4c5d6e7f';
+const SELF = 'u-self';
+const msg = (id: number, over: Partial<Message> = {}): Message => ({
+  v: 1,
+  id: String(id),
+  room_id: ROOM,
+  sender_id: 'u-other',
+  sender_name: 'Other',
+  body: `message ${id}`,
+  client_msg_id: `x${id}`,
+  kind: 'message',
+  created_at: 1_717_000_000_000 + id,
+  ...over,
+});
+const history = (ids: number[], hasMore = false) => ({ type: 'history', room_id: ROOM, messages: ids.map((i) => msg(i)), has_more: hasMore });
+const tick = (ms = 5) => new Promise((r) => setTimeout(r, ms));
+
+function setup(over: Partial<RoomSocketOptions> = {}) {
+  FakeSocket.all = [];
+  let n = 0;
+  const socket = new RoomSocket({
+    roomId: ROOM,
+    url: 'ws://edge',
+    token: 'tok',
+    WebSocket: FakeSocket,
+    selfId: SELF,
+    backoff: { initialMs: 1, maxMs: 4, jitter: 0 },
+    ratePauseMs: 30,
+    heartbeatMs: 0,
+    newClientMsgId: () => `c${n++}`,
+    ...over,
+  });
+  const events: Array<[keyof RoomSocketEvents, unknown]> = [];
+  for (const type of ['state', 'history', 'history_unavailable', 'message', 'ack', 'pending', 'rate_limited', 'error', 'room_deleted', 'invalid_frame', 'closed'] as const) {
+    socket.on(type, (v) => events.push([type, v]));
+  }
+  const of = <K extends keyof RoomSocketEvents>(type: K) => events.filter((e) => e[0] === type).map((e) => e[1] as RoomSocketEvents[K]);
+  const last = () => FakeSocket.all.at(-1)!;
+  const live = (frame: object = history([])) => {
+    last().open();
+    last().frame(frame);
+  };
+  return { socket, of, last, live };
+}
+
+test('the token travels as a subprotocol by default, or as a header', () => {
+  const a = setup();
+  a.socket.start();
+  assert.equal(a.last().url, `ws://edge/v1/rooms/${ROOM}/ws`);
+  assert.deepEqual(a.last().protocols, ['parley.v1', 'parley.token.tok']);
+  assert.equal(a.last().options, undefined);
+  a.socket.stop();
+  const b = setup({ tokenVia: 'header', url: 'wss://gw/ws/' });
+  b.socket.start();
+  assert.deepEqual(b.last().protocols, ['parley.v1']);
+  assert.deepEqual(b.last().options, { headers: { authorization: 'Bearer tok' } });
+  assert.equal(b.last().url, `wss://gw/ws/v1/rooms/${ROOM}/ws`);
+  b.socket.stop();
+  const c = setup({ token: undefined });
+  c.socket.start();
+  assert.deepEqual(c.last().protocols, ['parley.v1'], 'cookie auth: nothing but the subprotocol');
+  c.socket.stop();
+});
+
+test('after 1012 it resumes from the newest id received and delivers each message once', async () => {
+  const { socket, of, last, live } = setup();
+  socket.start();
+  live(history([1, 2]));
+  last().frame({ type: 'message', message: msg(3) });
+  last().frame({ type: 'message', message: msg(3) });
+  last().drop(1012);
+  assert.equal(socket.state, 'reconnecting');
+  await tick();
+  assert.equal(FakeSocket.all.length, 2);
+  assert.equal(last().url, `ws://edge/v1/rooms/${ROOM}/ws?last_id=3`);
+  live(history([2, 3, 4, 5]));
+  last().frame({ type: 'message', message: msg(5) });
+  last().frame({ type: 'message', message: msg(6) });
+  const histories = of('history');
+  assert.deepEqual(histories.map((h) => [h.messages.map((m) => m.id), h.resumed, h.gap]), [[['1', '2'], false, false], [['4', '5'], true, false]]);
+  assert.deepEqual(of('message').map((m) => m.id), ['3', '6']);
+  assert.equal(socket.lastId, '6');
+  assert.deepEqual(of('state').map((s) => s.state), ['connecting', 'live', 'reconnecting', 'reconnecting', 'live']);
+  socket.stop();
+});
+
+test('acks never move the resume point; only messages from the room do', async () => {
+  const { socket, last, live } = setup();
+  socket.start();
+  live(history([10]));
+  socket.send('hi');
+  last().frame({ type: 'ack', client_msg_id: 'c0', id: '99' });
+  last().drop(1006);
+  await tick();
+  assert.match(last().url, /last_id=10$/);
+  socket.stop();
+});
+
+test('unacknowledged sends go out again after a reconnect with the same client_msg_id, in order', async () => {
+  const { socket, of, last, live } = setup();
+  socket.start();
+  assert.equal(socket.send('before live'), 'c0');
+  assert.deepEqual(last().sends(), [], 'nothing is sent before the history frame');
+  live();
+  socket.send('second');
+  assert.deepEqual(last().sends().map((f) => f['client_msg_id']), ['c0', 'c1']);
+  last().frame({ type: 'ack', client_msg_id: 'c0', id: '20' });
+  last().drop(1012);
+  assert.deepEqual(socket.pending.map((p) => [p.clientMsgId, p.state]), [['c1', 'queued']]);
+  await tick();
+  live();
+  assert.deepEqual(last().sends(), [{ type: 'send', client_msg_id: 'c1', body: 'second' }]);
+  last().frame({ type: 'ack', client_msg_id: 'c1', id: '21' });
+  last().frame({ type: 'ack', client_msg_id: 'c1', id: '21' });
+  assert.deepEqual(of('ack'), [{ clientMsgId: 'c0', id: '20', body: 'before live' }, { clientMsgId: 'c1', id: '21', body: 'second' }]);
+  assert.equal(socket.pending.length, 0);
+  socket.stop();
+});
+
+test('its own message in the room settles a send whose ack was lost', async () => {
+  const { socket, of, last, live } = setup();
+  socket.start();
+  live();
+  socket.send('mine');
+  last().drop(1006);
+  await tick();
+  live(history([30]));
+  last().frame({ type: 'message', message: msg(31, { sender_id: SELF, client_msg_id: 'c0', body: 'mine' }) });
+  assert.deepEqual(of('ack'), [{ clientMsgId: 'c0', id: '31', body: 'mine' }]);
+  assert.deepEqual(last().sends().map((f) => f['client_msg_id']), ['c0'], 'sent once on reconnect, settled by the echo');
+  socket.stop();
+});
+
+test('4401 stops for good and asks for a login; pending sends fail', async () => {
+  const { socket, of, last, live } = setup();
+  socket.start();
+  live();
+  socket.send('lost');
+  last().drop(4401);
+  await tick(20);
+  assert.equal(FakeSocket.all.length, 1, 'no reconnect');
+  assert.deepEqual(of('closed'), [{ advice: 'login', reason: 'session_ended', code: 4401 }]);
+  assert.deepEqual(of('pending').at(-1), { clientMsgId: 'c0', body: 'lost', state: 'failed', reason: 'session_ended' });
+  assert.equal(socket.state, 'closed');
+  assert.throws(() => socket.send('more'), /closed/);
+});
+
+test('room_deleted then 4404 ends it; 4403 and 4400 end it too', async () => {
+  for (const [code, reason] of [[4404, 'deleted'], [4403, 'removed'], [4400, 'protocol']] as const) {
+    const { socket, of, last, live } = setup();
+    socket.start();
+    live();
+    if (code === 4404) last().frame({ type: 'room_deleted', room_id: ROOM });
+    last().drop(code);
+    await tick();
+    assert.equal(FakeSocket.all.length, 1);
+    assert.deepEqual(of('closed'), [{ advice: 'stop', reason, code }]);
+    if (code === 4404) assert.deepEqual(of('room_deleted'), [{ roomId: ROOM }]);
+  }
+});
+
+test('4429 waits the rate pause before reconnecting', async () => {
+  const { socket, of, last, live } = setup();
+  socket.start();
+  live();
+  last().drop(4429);
+  assert.equal(of('state').at(-1)?.inMs, 30);
+  await tick(10);
+  assert.equal(FakeSocket.all.length, 1);
+  await tick(40);
+  assert.equal(FakeSocket.all.length, 2);
+  socket.stop();
+});
+
+test('a refused handshake is explained before retrying: lasting refusals end it, others retry', async () => {
+  const room = { gone: false };
+  const { socket, of, last } = setup({ explainRefusal: async () => (room.gone ? { advice: 'stop', reason: 'deleted' } : undefined) });
+  socket.start();
+  last().drop(1006);
+  await tick(10);
+  assert.equal(FakeSocket.all.length, 2, 'a passing refusal (429, 503) is retried');
+  room.gone = true;
+  last().drop(1006);
+  await tick(10);
+  assert.equal(FakeSocket.all.length, 2);
+  assert.deepEqual(of('closed'), [{ advice: 'stop', reason: 'deleted', code: 1006 }]);
+});
+
+test('a resume that missed more than a page delivers the newest page whole, marked as a gap', async () => {
+  const { socket, of, last, live } = setup();
+  socket.start();
+  live(history([1, 2, 3]));
+  last().drop(1012);
+  await tick();
+  live(history([3, 50, 51], true));
+  const h = of('history').at(-1)!;
+  assert.deepEqual([h.messages.map((m) => m.id), h.gap, h.resumed], [['3', '50', '51'], true, true]);
+  socket.stop();
+});
+
+test('a rate limit holds every send until retry_after_ms, then resends the same id', async () => {
+  const { socket, of, last, live } = setup();
+  socket.start();
+  live();
+  socket.send('a');
+  socket.send('b');
+  last().frame({ type: 'error', code: 'rate_limited', message: 'slow down', client_msg_id: 'c0', retry_after_ms: 20 });
+  last().frame({ type: 'error', code: 'rate_limited', message: 'slow down', client_msg_id: 'c1', retry_after_ms: 20 });
+  assert.equal(of('rate_limited').length, 1, 'one limit, one notice');
+  assert.deepEqual(socket.pending.map((p) => p.state), ['retrying', 'retrying']);
+  assert.equal(of('error')[0]?.code, 'rate_limited');
+  await tick(40);
+  assert.deepEqual(last().sends().map((f) => f['client_msg_id']), ['c0', 'c1', 'c0'], 'one at a time while limited');
+  last().frame({ type: 'ack', client_msg_id: 'c0', id: '40' });
+  assert.deepEqual(last().sends().map((f) => f['client_msg_id']), ['c0', 'c1', 'c0', 'c1']);
+  socket.send('c');
+  assert.equal(last().sends().length, 5, 'the limit ended with the first stored send');
+  last().frame({ type: 'error', code: 'body_too_large', message: 'too big', client_msg_id: 'c1' });
+  assert.deepEqual(socket.pending.map((p) => p.clientMsgId), ['c2']);
+  assert.equal(of('pending').at(-1)?.state, 'failed');
+  socket.stop();
+});
+
+test('frames that are not of the contracts shape are reported and skipped', () => {
+  const { socket, of, last, live } = setup();
+  socket.start();
+  live();
+  (last().onmessage as ((ev: { data: unknown }) => void) | null)?.({ data: 'not json' });
+  last().frame({ type: 'message', message: { id: 'nope' } });
+  last().frame({ type: 'surprise' });
+  assert.deepEqual(of('invalid_frame').map((f) => f.problem.length > 0), [true, true, true]);
+  assert.equal(of('message').length, 0);
+  socket.stop();
+});
+
+test('bodies the edge would refuse are refused before the wire', () => {
+  const { socket } = setup();
+  assert.throws(() => socket.send(' \u200b '), { name: 'SendError', code: 'body_empty' });
+  assert.throws(() => socket.send('é'.repeat(2049)), { name: 'SendError', code: 'body_too_large' });
+});
+
+test('a live socket that stays silent for two heartbeats is given up and resumed', async () => {
+  const { socket, last, live } = setup({ heartbeatMs: 15 });
+  socket.start();
+  live(history([7]));
+  await tick(25);
+  assert.deepEqual(last().sent.filter((f) => f['type'] === 'ping').length >= 1, true);
+  await tick(40);
+  assert.ok(FakeSocket.all.length >= 2, 'reconnected');
+  assert.equal(FakeSocket.all[0]!.closedByClient, 1000);
+  assert.match(last().url, /last_id=7$/);
+  socket.stop();
+});
