@@ -1,7 +1,6 @@
-import { readFileSync } from 'node:fs';
 import { createPostgres, createRedis } from '@parley/clients';
 import { component } from '@parley/lifecycle';
-import { buildHttpApp, httpComponent, requireProxySecret } from '@parley/http';
+import { buildHttpApp, httpComponent, requireProxySecret, type OpenApiInfo } from '@parley/http';
 import { grpcComponent } from '@parley/proto';
 import type { ServiceDefinition } from '@parley/service';
 import type { Logger } from '@parley/log';
@@ -15,7 +14,13 @@ import { sessionStreamSubjects } from './src/session-events.js';
 import { registerUserRoutes } from './src/routes.js';
 import { userGrpcService } from './src/grpc.js';
 
-export const userOpenApi: unknown = JSON.parse(readFileSync(new URL('./openapi.json', import.meta.url), 'utf8'));
+/** The introduction of the generated API document; the routes describe themselves (src/routes.ts). */
+export const userApiInfo: OpenApiInfo = {
+  title: 'Parley user-svc',
+  description:
+    'Accounts and sessions. Errors always have the shape `{"error":{"code","message","details"?}}`. ' +
+    'A session token travels as `Authorization: Bearer <token>` or the `parley_session` cookie.',
+};
 
 export const userService: ServiceDefinition<typeof userConfigSpec> = {
   name: 'user-svc',
@@ -42,7 +47,7 @@ export const userService: ServiceDefinition<typeof userConfigSpec> = {
     const app = buildHttpApp({
       log,
       bodyLimit: config.bodyLimit,
-      openapi: userOpenApi,
+      openapi: userApiInfo,
       healthChecks: [
         { name: 'postgres', check: () => pg.health() },
         { name: 'redis', check: () => redis.health(), critical: false },
@@ -81,7 +86,7 @@ function redisStateLogger(log: Logger): { down: (err: unknown) => void; up: () =
     down: (err) => {
       if (!healthy) return;
       healthy = false;
-      log.warn({ err: (err as Error).message }, 'redis unavailable: sessions fall back to postgres, login limits fail open');
+      log.warn({ err }, 'redis unavailable: sessions fall back to postgres, login limits fail open');
     },
     up: () => {
       if (healthy) return;

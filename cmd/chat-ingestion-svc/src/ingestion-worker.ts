@@ -6,7 +6,7 @@ import { ensureMessageStream, roomOfSubject, roomSubjectWildcard } from '@parley
 import { ParleyError, toParleyError } from '@parley/errors';
 import type { Component } from '@parley/lifecycle';
 import type { Logger } from '@parley/log';
-import { Backoff } from '@parley/pipeline';
+import { Backoff } from '@parley/lifecycle';
 
 export interface IngestionOptions {
   natsUrl: string;

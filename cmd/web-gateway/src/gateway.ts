@@ -140,6 +140,6 @@ export class WebGateway implements Component {
     const now = Date.now();
     if (now - this.lastFailureLog < FAILURE_LOG_EVERY_MS) return;
     this.lastFailureLog = now;
-    this.opts.log.warn({ upstream: route.upstream.origin, prefix: route.prefix, err: err.message }, 'upstream unavailable');
+    this.opts.log.warn({ upstream: route.upstream.origin, prefix: route.prefix, err }, 'upstream unavailable');
   }
 }

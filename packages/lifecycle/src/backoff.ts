@@ -1,4 +1,4 @@
-import { sleep } from '@parley/lifecycle';
+import { sleep } from './index.js';
 
 export interface BackoffOptions {
   initialMs?: number;

@@ -1,5 +1,5 @@
 import { DeliverPolicy, type ConsumerMessages, type JetStreamClient } from 'nats';
-import { sleep, type Component } from '@parley/lifecycle';
+import { Backoff, type Component } from '@parley/lifecycle';
 import type { Logger } from '@parley/log';
 
 /**
@@ -48,7 +48,7 @@ export class StreamFollower implements Component {
   }
 
   private async run(): Promise<void> {
-    let backoff = 100;
+    const backoff = new Backoff({ initialMs: 100, maxMs: MAX_BACKOFF_MS });
     let failing = false;
     while (!this.stopping.signal.aborted) {
       try {
@@ -57,7 +57,7 @@ export class StreamFollower implements Component {
         this.iter = await consumer.consume({ max_messages: 256 });
         if (failing) this.o.log.info({ stream: this.o.stream }, `${this.o.name}: following again`);
         failing = false;
-        backoff = 100;
+        backoff.reset();
         for await (const m of this.iter) {
           this.lastSeq = m.seq;
           this.o.onEvent(m.data);
@@ -66,10 +66,9 @@ export class StreamFollower implements Component {
       } catch (err) {
         if (this.stopping.signal.aborted) return;
         // One warning per outage: the stream may simply not exist until its owner has started.
-        if (!failing) this.o.log.warn({ err: (err as Error).message, stream: this.o.stream }, `${this.o.name} unavailable: ${this.o.degraded} until this recovers`);
+        if (!failing) this.o.log.warn({ err, stream: this.o.stream }, `${this.o.name} unavailable: ${this.o.degraded} until this recovers`);
         failing = true;
-        await sleep(backoff, this.stopping.signal).catch(() => undefined);
-        backoff = Math.min(backoff * 2, MAX_BACKOFF_MS);
+        await backoff.wait(this.stopping.signal).catch(() => undefined);
       }
     }
   }

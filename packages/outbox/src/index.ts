@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import { connectNats, type ClientHandle, type NatsClients } from '@parley/clients';
-import { sleep, type Component } from '@parley/lifecycle';
+import { Backoff, sleep, type Component } from '@parley/lifecycle';
 import { ensureStream, eventStreamConfig } from '@parley/nats';
 import type { Logger } from '@parley/log';
 
@@ -78,19 +78,19 @@ export class OutboxRelay implements Component {
   }
 
   private async run(): Promise<void> {
-    let backoff = this.o.pollMs;
+    const backoff = new Backoff({ initialMs: this.o.pollMs, maxMs: this.o.maxBackoffMs });
     while (!this.stopping.signal.aborted) {
       try {
         const clients = await this.connect();
         const sent = await this.publishBatch(clients);
-        backoff = this.o.pollMs;
+        backoff.reset();
         if (sent === this.o.batch) continue;
         await sleep(this.o.pollMs, this.stopping.signal);
       } catch (err) {
         if (this.stopping.signal.aborted) break;
-        this.o.log.warn({ err: (err as Error).message, retryInMs: backoff }, `${this.name}: publishing failed; will retry`);
-        await sleep(backoff, this.stopping.signal).catch(() => undefined);
-        backoff = Math.min(backoff * 2, this.o.maxBackoffMs);
+        const retryInMs = backoff.nextDelayMs();
+        this.o.log.warn({ err, retryInMs }, `${this.name}: publishing failed; will retry`);
+        await sleep(retryInMs, this.stopping.signal).catch(() => undefined);
       }
     }
   }

@@ -1,7 +1,7 @@
 import type { Producer } from 'kafkajs';
 import { deadLetterRecord, type DeadLetter } from '@parley/envelope';
 import type { Logger } from '@parley/log';
-import { Backoff } from './backoff.js';
+import { Backoff } from '@parley/lifecycle';
 
 /** Where a worker puts what it can never process, with the reason. */
 export interface DeadLetterSink {

@@ -1,4 +1,3 @@
-export * from './backoff.js';
 export * from './dead-letters.js';
 export * from './message-sink.js';
 export * from './sink-worker.js';

@@ -3,7 +3,7 @@ import { decodeEnvelope, EnvelopeError, rejectionReason, type DeadLetter, type E
 import { toParleyError, ParleyError } from '@parley/errors';
 import type { Component } from '@parley/lifecycle';
 import type { Logger } from '@parley/log';
-import { Backoff } from './backoff.js';
+import { Backoff } from '@parley/lifecycle';
 import type { DeadLetterSink } from './dead-letters.js';
 import type { MessageSink } from './message-sink.js';
 
