@@ -1,8 +1,7 @@
-import { readFileSync } from 'node:fs';
 import { createCassandra, createElastic } from '@parley/clients';
 import { DEFAULT_BUCKET_MS } from '@parley/envelope';
 import { ParleyError } from '@parley/errors';
-import { buildHttpApp, httpComponent } from '@parley/http';
+import { buildHttpApp, httpComponent, type OpenApiInfo } from '@parley/http';
 import { component } from '@parley/lifecycle';
 import { elasticNames } from '@parley/migrate';
 import { grpcComponent } from '@parley/proto';
@@ -15,7 +14,15 @@ import { queryGrpcService } from './src/grpc.js';
 import { latestMessages } from './src/latest-messages.js';
 import { registerLatestRoute, registerQueryRoutes } from './src/routes.js';
 
-export const queryOpenApi: unknown = JSON.parse(readFileSync(new URL('./openapi.json', import.meta.url), 'utf8'));
+/** The introduction of the generated API document; the routes describe themselves (src/routes.ts). */
+export const queryApiInfo: OpenApiInfo = {
+  title: 'Parley chat-query-svc',
+  description:
+    "History and search of a room's messages (from Elasticsearch), and pages by message id (from Cassandra). " +
+    'Every route needs a session token (`Authorization: Bearer` or the `parley_session` cookie) and membership of the room: ' +
+    '401 without a valid session, 403 for a non-member, 404 for an unknown room, 400 for malformed input. ' +
+    'Errors: `{"error":{"code","message","details"?}}`. Message ids are snowflake ids as decimal strings.',
+};
 
 /**
  * chat-query-svc: the latest messages of a room from Cassandra over gRPC (for the realtime
@@ -40,7 +47,7 @@ export const queryService: ServiceDefinition<typeof queryConfigSpec> = {
     const app = buildHttpApp({
       log,
       bodyLimit: config.bodyLimit,
-      openapi: queryOpenApi,
+      openapi: queryApiInfo,
       healthChecks: [
         { name: 'cassandra', check: () => cql.health() },
         { name: 'elasticsearch', check: () => es.health() },

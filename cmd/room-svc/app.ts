@@ -1,7 +1,6 @@
-import { readFileSync } from 'node:fs';
 import { createPostgres } from '@parley/clients';
 import { component } from '@parley/lifecycle';
-import { buildHttpApp, httpComponent } from '@parley/http';
+import { buildHttpApp, httpComponent, type OpenApiInfo } from '@parley/http';
 import { grpcComponent } from '@parley/proto';
 import type { ServiceDefinition } from '@parley/service';
 import { roomConfigSpec } from './src/config.js';
@@ -13,7 +12,13 @@ import { registerRoomRoutes } from './src/routes.js';
 import { roomGrpcService } from './src/grpc.js';
 import { GrpcUserDirectory } from './src/user-directory.js';
 
-export const roomOpenApi: unknown = JSON.parse(readFileSync(new URL('./openapi.json', import.meta.url), 'utf8'));
+/** The introduction of the generated API document; the routes describe themselves (src/routes.ts). */
+export const roomApiInfo: OpenApiInfo = {
+  title: 'Parley room-svc',
+  description:
+    'Rooms and memberships. Every route needs a session token (`Authorization: Bearer` or the `parley_session` cookie), validated with user-svc. ' +
+    'Errors: `{"error":{"code","message","details"?}}`. Owners rename, delete, add and remove members; the owner cannot leave.',
+};
 
 export const roomService: ServiceDefinition<typeof roomConfigSpec> = {
   name: 'room-svc',
@@ -37,7 +42,7 @@ export const roomService: ServiceDefinition<typeof roomConfigSpec> = {
     const app = buildHttpApp({
       log,
       bodyLimit: config.bodyLimit,
-      openapi: roomOpenApi,
+      openapi: roomApiInfo,
       healthChecks: [
         { name: 'postgres', check: () => pg.health() },
         // Without NATS, rooms still work and events wait in the outbox.

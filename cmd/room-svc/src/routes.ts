@@ -1,21 +1,28 @@
 import { z } from 'zod';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { ParleyError } from '@parley/errors';
-import { parseInput, nameText, extractToken } from '@parley/http';
-import { uuidText } from '@parley/contracts';
+import { bodyErrors, errorAnswers, extractToken, jsonAnswer, nameText, noContent, registerRoutes, sessionSecurity, type ZodApp } from '@parley/http';
+import { memberSchema, ROOM_ROLES, ROOM_VISIBILITIES, roomSchema, uuidText } from '@parley/contracts';
 import { ownerOnly, type PostgresRoomStore, type Room, type Role } from './rooms.js';
 import type { SessionValidator, Caller } from '@parley/access';
 import type { UserDirectory } from './user-directory.js';
 
 const roomName = nameText(1, 100);
-const CreateBody = z.strictObject({ name: roomName, visibility: z.enum(['public', 'private']).default('private') });
+const roomId = uuidText().meta({ format: 'uuid', description: 'room id, in any letter case' });
+const CreateBody = z.strictObject({ name: roomName, visibility: z.enum(ROOM_VISIBILITIES).default('private') });
 const RenameBody = z.strictObject({ name: roomName });
-const RoomParams = z.strictObject({ roomId: uuidText() });
-const MemberParams = z.strictObject({ roomId: uuidText(), userId: uuidText() });
+const RoomParams = z.strictObject({ roomId });
+const MemberParams = z.strictObject({ roomId, userId: uuidText().meta({ format: 'uuid', description: 'user id, in any letter case' }) });
 const ListQuery = z.strictObject({
-  scope: z.enum(['mine', 'public']).default('mine'),
+  scope: z.enum(['mine', 'public']).default('mine').meta({ description: 'the rooms the caller belongs to, or all public rooms' }),
   limit: z.coerce.number().int().min(1).max(200).default(50),
 });
+
+const roomAnswer = z.object({ room: roomSchema });
+const roomListAnswer = z.object({ rooms: z.array(roomSchema) });
+const joinAnswer = z.object({ role: z.enum(ROOM_ROLES).meta({ description: "the caller's role after joining (an owner stays owner)" }) });
+const memberListAnswer = z.object({ members: z.array(memberSchema) });
+const memberAnswer = z.object({ member: memberSchema.pick({ user_id: true, role: true }) });
 
 export const roomJson = (r: Room, role?: Role) => ({
   id: r.id,
@@ -26,85 +33,207 @@ export const roomJson = (r: Room, role?: Role) => ({
   ...(role ? { role } : {}),
 });
 
+/** The rooms and memberships REST API; every route needs a session, checked before anything else. */
 export function registerRoomRoutes(app: FastifyInstance, rooms: PostgresRoomStore, sessions: SessionValidator, users: UserDirectory): void {
-  const caller = async (req: FastifyRequest): Promise<Caller> => {
+  registerRoutes(app, (routes) => roomRoutes(routes, rooms, sessions, users));
+}
+
+function roomRoutes(app: ZodApp, rooms: PostgresRoomStore, sessions: SessionValidator, users: UserDirectory): void {
+  // Authenticate before looking at anything else, so an anonymous caller learns nothing: the
+  // session is checked in preValidation, which fastify runs before the route's schemas.
+  const callers = new WeakMap<FastifyRequest, Caller>();
+  const authenticate = async (req: FastifyRequest): Promise<void> => {
     const found = extractToken({ authorization: req.headers.authorization, cookie: req.headers.cookie });
     if (!found) throw new ParleyError('UNAUTHENTICATED', 'missing session token');
-    return sessions.validate(found.token);
+    callers.set(req, await sessions.validate(found.token));
   };
-  // Authenticate before looking at anything else, so an anonymous caller learns nothing.
-  const withRoom = async (req: FastifyRequest) => {
-    const me = await caller(req);
-    const { roomId } = parseInput(RoomParams, req.params, 'path');
-    return { me, roomId };
+  const caller = (req: FastifyRequest): Caller => {
+    const me = callers.get(req);
+    if (!me) throw new ParleyError('INTERNAL', `${req.method} ${req.routeOptions.url ?? ''} has no authentication step`);
+    return me;
   };
+  const guarded = { preValidation: authenticate };
+  const security = sessionSecurity;
 
-  app.post('/v1/rooms', async (req, reply) => {
-    const me = await caller(req);
-    const body = parseInput(CreateBody, req.body, 'body');
-    const room = await rooms.create(me.id, body.name, body.visibility);
-    return reply.code(201).send({ room: roomJson(room, 'owner') });
-  });
+  app.post(
+    '/v1/rooms',
+    {
+      ...guarded,
+      schema: {
+        summary: 'Create a room (the caller becomes its owner)',
+        security,
+        body: CreateBody,
+        response: { 201: jsonAnswer('created', roomAnswer), ...errorAnswers(...bodyErrors, 'UNAUTHENTICATED', 'DEPENDENCY_UNAVAILABLE') },
+      },
+    },
+    async (req, reply) => {
+      const room = await rooms.create(caller(req).id, req.body.name, req.body.visibility);
+      return reply.code(201).send({ room: roomJson(room, 'owner') });
+    },
+  );
 
-  app.get('/v1/rooms', async (req) => {
-    const me = await caller(req);
-    const q = parseInput(ListQuery, req.query, 'query');
-    if (q.scope === 'public') return { rooms: (await rooms.listPublic(q.limit)).map((r) => roomJson(r)) };
-    return { rooms: (await rooms.listMine(me.id, q.limit)).map((r) => roomJson(r, r.role)) };
-  });
+  app.get(
+    '/v1/rooms',
+    {
+      ...guarded,
+      schema: {
+        summary: 'List my rooms (scope=mine) or public rooms (scope=public)',
+        security,
+        querystring: ListQuery,
+        response: { 200: jsonAnswer('rooms; `role` is present on rooms the caller belongs to', roomListAnswer), ...errorAnswers('VALIDATION_FAILED', 'UNAUTHENTICATED', 'DEPENDENCY_UNAVAILABLE') },
+      },
+    },
+    async (req) => {
+      const me = caller(req);
+      const q = req.query;
+      if (q.scope === 'public') return { rooms: (await rooms.listPublic(q.limit)).map((r) => roomJson(r)) };
+      return { rooms: (await rooms.listMine(me.id, q.limit)).map((r) => roomJson(r, r.role)) };
+    },
+  );
 
-  app.get('/v1/rooms/:roomId', async (req) => {
-    const { me, roomId } = await withRoom(req);
-    const { room, role } = await rooms.access(roomId, me.id);
-    if (room.visibility === 'private' && !role) throw new ParleyError('FORBIDDEN', 'not a member of this room');
-    return { room: roomJson(room, role) };
-  });
+  app.get(
+    '/v1/rooms/:roomId',
+    {
+      ...guarded,
+      schema: {
+        summary: 'Get a room (a private one: members only)',
+        security,
+        params: RoomParams,
+        response: { 200: jsonAnswer('the room', roomAnswer), ...errorAnswers('VALIDATION_FAILED', 'UNAUTHENTICATED', 'FORBIDDEN', 'NOT_FOUND', 'DEPENDENCY_UNAVAILABLE') },
+      },
+    },
+    async (req) => {
+      const { room, role } = await rooms.access(req.params.roomId, caller(req).id);
+      if (room.visibility === 'private' && !role) throw new ParleyError('FORBIDDEN', 'not a member of this room');
+      return { room: roomJson(room, role) };
+    },
+  );
 
-  app.patch('/v1/rooms/:roomId', async (req) => {
-    const { me, roomId } = await withRoom(req);
-    const body = parseInput(RenameBody, req.body, 'body');
-    return { room: roomJson(await rooms.rename(roomId, me.id, body.name), 'owner') };
-  });
+  app.patch(
+    '/v1/rooms/:roomId',
+    {
+      ...guarded,
+      schema: {
+        summary: 'Rename (owner only)',
+        security,
+        params: RoomParams,
+        body: RenameBody,
+        response: { 200: jsonAnswer('renamed', roomAnswer), ...errorAnswers(...bodyErrors, 'UNAUTHENTICATED', 'FORBIDDEN', 'NOT_FOUND', 'DEPENDENCY_UNAVAILABLE') },
+      },
+    },
+    async (req) => ({ room: roomJson(await rooms.rename(req.params.roomId, caller(req).id, req.body.name), 'owner') }),
+  );
 
-  app.delete('/v1/rooms/:roomId', async (req, reply) => {
-    const { me, roomId } = await withRoom(req);
-    await rooms.delete(roomId, me.id);
-    return reply.code(204).send();
-  });
+  app.delete(
+    '/v1/rooms/:roomId',
+    {
+      ...guarded,
+      schema: {
+        summary: 'Delete (owner only); announces room.deleted',
+        security,
+        params: RoomParams,
+        response: { 204: noContent('deleted'), ...errorAnswers('VALIDATION_FAILED', 'UNAUTHENTICATED', 'FORBIDDEN', 'NOT_FOUND', 'DEPENDENCY_UNAVAILABLE') },
+      },
+    },
+    async (req, reply) => {
+      await rooms.delete(req.params.roomId, caller(req).id);
+      return reply.code(204).send();
+    },
+  );
 
-  app.post('/v1/rooms/:roomId/join', async (req) => {
-    const { me, roomId } = await withRoom(req);
-    return { role: await rooms.join(roomId, me.id) };
-  });
+  app.post(
+    '/v1/rooms/:roomId/join',
+    {
+      ...guarded,
+      schema: {
+        summary: 'Join a public room (idempotent)',
+        security,
+        params: RoomParams,
+        response: { 200: jsonAnswer('joined', joinAnswer), ...errorAnswers('VALIDATION_FAILED', 'UNAUTHENTICATED', 'FORBIDDEN', 'NOT_FOUND', 'DEPENDENCY_UNAVAILABLE') },
+      },
+    },
+    async (req) => ({ role: await rooms.join(req.params.roomId, caller(req).id) }),
+  );
 
-  app.post('/v1/rooms/:roomId/leave', async (req, reply) => {
-    const { me, roomId } = await withRoom(req);
-    await rooms.leave(roomId, me.id);
-    return reply.code(204).send();
-  });
+  app.post(
+    '/v1/rooms/:roomId/leave',
+    {
+      ...guarded,
+      schema: {
+        summary: 'Leave a room (the owner cannot: 409)',
+        security,
+        params: RoomParams,
+        response: { 204: noContent('left'), ...errorAnswers('VALIDATION_FAILED', 'UNAUTHENTICATED', 'FORBIDDEN', 'NOT_FOUND', 'CONFLICT', 'DEPENDENCY_UNAVAILABLE') },
+      },
+    },
+    async (req, reply) => {
+      await rooms.leave(req.params.roomId, caller(req).id);
+      return reply.code(204).send();
+    },
+  );
 
-  app.get('/v1/rooms/:roomId/members', async (req) => {
-    const { me, roomId } = await withRoom(req);
-    const { role } = await rooms.access(roomId, me.id);
-    if (!role) throw new ParleyError('FORBIDDEN', 'not a member of this room');
-    const members = await rooms.members(roomId);
-    return { members: members.map((m) => ({ user_id: m.userId, role: m.role, joined_at: m.joinedAt.toISOString() })) };
-  });
+  app.get(
+    '/v1/rooms/:roomId/members',
+    {
+      ...guarded,
+      schema: {
+        summary: 'List members (members only)',
+        security,
+        params: RoomParams,
+        response: { 200: jsonAnswer('the members, the owner first', memberListAnswer), ...errorAnswers('VALIDATION_FAILED', 'UNAUTHENTICATED', 'FORBIDDEN', 'NOT_FOUND', 'DEPENDENCY_UNAVAILABLE') },
+      },
+    },
+    async (req) => {
+      const { roomId } = req.params;
+      const { role } = await rooms.access(roomId, caller(req).id);
+      if (!role) throw new ParleyError('FORBIDDEN', 'not a member of this room');
+      const members = await rooms.members(roomId);
+      return { members: members.map((m) => ({ user_id: m.userId, role: m.role, joined_at: m.joinedAt.toISOString() })) };
+    },
+  );
 
-  app.put('/v1/rooms/:roomId/members/:userId', async (req, reply) => {
-    const me = await caller(req);
-    const { roomId, userId } = parseInput(MemberParams, req.params, 'path');
-    // Owner first, so only the owner learns whether a user id exists; addMember checks it again under the room lock.
-    if ((await rooms.access(roomId, me.id)).role !== 'owner') throw ownerOnly();
-    await users.requireUser(userId);
-    const added = await rooms.addMember(roomId, me.id, userId);
-    return reply.code(added ? 201 : 200).send({ member: { user_id: userId, role: 'member' } });
-  });
+  app.put(
+    '/v1/rooms/:roomId/members/:userId',
+    {
+      ...guarded,
+      schema: {
+        summary: 'Add a member (owner only; idempotent)',
+        description: '404 when the room or the user is unknown; 503 when user-svc cannot say whether the user exists.',
+        security,
+        params: MemberParams,
+        response: {
+          201: jsonAnswer('added', memberAnswer),
+          200: jsonAnswer('already a member', memberAnswer),
+          ...errorAnswers('VALIDATION_FAILED', 'UNAUTHENTICATED', 'FORBIDDEN', 'NOT_FOUND', 'DEPENDENCY_UNAVAILABLE'),
+        },
+      },
+    },
+    async (req, reply) => {
+      const me = caller(req);
+      const { roomId, userId } = req.params;
+      // Owner first, so only the owner learns whether a user id exists; addMember checks it again under the room lock.
+      if ((await rooms.access(roomId, me.id)).role !== 'owner') throw ownerOnly();
+      await users.requireUser(userId);
+      const added = await rooms.addMember(roomId, me.id, userId);
+      return reply.code(added ? 201 : 200).send({ member: { user_id: userId, role: 'member' } });
+    },
+  );
 
-  app.delete('/v1/rooms/:roomId/members/:userId', async (req, reply) => {
-    const me = await caller(req);
-    const { roomId, userId } = parseInput(MemberParams, req.params, 'path');
-    await rooms.removeMember(roomId, me.id, userId);
-    return reply.code(204).send();
-  });
+  app.delete(
+    '/v1/rooms/:roomId/members/:userId',
+    {
+      ...guarded,
+      schema: {
+        summary: 'Remove a member (owner only; the owner cannot be removed: 409)',
+        security,
+        params: MemberParams,
+        response: { 204: noContent('removed'), ...errorAnswers('VALIDATION_FAILED', 'UNAUTHENTICATED', 'FORBIDDEN', 'NOT_FOUND', 'CONFLICT', 'DEPENDENCY_UNAVAILABLE') },
+      },
+    },
+    async (req, reply) => {
+      const { roomId, userId } = req.params;
+      await rooms.removeMember(roomId, caller(req).id, userId);
+      return reply.code(204).send();
+    },
+  );
 }

@@ -23,3 +23,55 @@ export type FoundMessage = z.infer<typeof foundMessageSchema>;
 /** `/messages` (history) and `/search`: newest or oldest first, continued with `cursor`. */
 export const searchPageSchema = z.object({ messages: z.array(foundMessageSchema), next_cursor: z.string().nullable() }).meta({ id: 'SearchPage' });
 export type SearchPage = z.infer<typeof searchPageSchema>;
+
+/*
+ * Accounts, sessions and rooms, as user-svc and room-svc answer them and as the CLI, the SDK
+ * and the web page read them. Ids are UUIDs in their one canonical spelling (see ids.ts) and
+ * times are RFC 3339 in UTC with milliseconds (`Date.prototype.toISOString`).
+ */
+const canonicalUuidText = z
+  .string()
+  .regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/, 'must be a UUID in lower case')
+  .meta({ format: 'uuid' });
+const instantText = z.string().meta({ format: 'date-time' });
+
+export const userSchema = z
+  .object({
+    id: canonicalUuidText,
+    username: z.string().meta({ description: 'unique regardless of case' }),
+    display_name: z.string(),
+    created_at: instantText.optional().meta({ description: 'present when the account was just created' }),
+  })
+  .meta({ id: 'User' });
+export type User = z.infer<typeof userSchema>;
+
+/** `POST /v1/sessions`. The same token is also set as the HttpOnly `parley_session` cookie. */
+export const sessionSchema = z
+  .object({
+    token: z.string().meta({ description: '43 base64url characters; send it as `Authorization: Bearer <token>`' }),
+    expires_at: instantText,
+    user: userSchema,
+  })
+  .meta({ id: 'Session' });
+export type Session = z.infer<typeof sessionSchema>;
+
+export const ROOM_VISIBILITIES = ['public', 'private'] as const;
+export type RoomVisibility = (typeof ROOM_VISIBILITIES)[number];
+export const ROOM_ROLES = ['owner', 'member'] as const;
+export type RoomRole = (typeof ROOM_ROLES)[number];
+
+export const roomSchema = z
+  .object({
+    id: canonicalUuidText,
+    name: z.string(),
+    visibility: z.enum(ROOM_VISIBILITIES),
+    owner_id: canonicalUuidText,
+    created_at: instantText,
+    role: z.enum(ROOM_ROLES).optional().meta({ description: "the caller's role; absent when the caller is not a member (a public room seen from outside)" }),
+  })
+  .meta({ id: 'Room' });
+export type Room = z.infer<typeof roomSchema>;
+
+/** `GET /v1/rooms/{roomId}/members`: one entry per member, the owner first. */
+export const memberSchema = z.object({ user_id: canonicalUuidText, role: z.enum(ROOM_ROLES), joined_at: instantText }).meta({ id: 'Member' });
+export type Member = z.infer<typeof memberSchema>;

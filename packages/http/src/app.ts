@@ -1,6 +1,11 @@
-import { fastify, LogController, type FastifyInstance, type FastifyError } from 'fastify';
+import { fastify, LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type RawReplyDefaultExpression, type RawRequestDefaultExpression, type RawServerDefault } from 'fastify';
+import { serializerCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { errorBodySchema } from '@parley/contracts';
 import { ParleyError, isParleyError, isUnreachable } from '@parley/errors';
 import type { Logger } from '@parley/log';
+import { jsonAnswer, registerOpenApi, type OpenApiInfo } from './openapi.js';
+import { zodValidatorCompiler } from './validate.js';
 
 export interface HealthCheck {
   name: string;
@@ -14,9 +19,16 @@ export interface HttpAppOptions {
   /** Largest accepted request body in bytes; beyond it the answer is 413. */
   bodyLimit: number;
   healthChecks?: HealthCheck[];
-  /** Served as-is at GET /openapi.json. */
-  openapi?: unknown;
+  /**
+   * Title and introduction of the service's API document, generated from its route schemas
+   * and served at GET /openapi.json, with a browsable page at /docs. Without it, neither.
+   */
+  openapi?: OpenApiInfo;
 }
+
+/** A fastify instance whose routes take zod schemas (fastify-type-provider-zod). */
+export type ZodApp = FastifyInstance<RawServerDefault, RawRequestDefaultExpression, RawReplyDefaultExpression, FastifyBaseLogger, ZodTypeProvider>;
+type HealthRouteOptions = Pick<HttpAppOptions, 'healthChecks' | 'openapi'>;
 
 const closingApps = new WeakSet<FastifyInstance>();
 
@@ -27,10 +39,23 @@ export function markClosing(app: FastifyInstance): void {
 
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
 
+const healthSchema = z.object({ status: z.literal('ok') });
+const readinessSchema = z.object({
+  status: z.enum(['ready', 'unavailable']),
+  checks: z.record(z.string(), z.string()).meta({ description: '`ok` or `failing: <reason>` per check' }),
+});
+const documentSchema = z.looseObject({ openapi: z.string(), info: z.looseObject({}), paths: z.looseObject({}) });
+
 /**
  * The fastify app every REST service starts from: one JSON error shape, request child
  * loggers, health endpoints and a JSON parser that refuses invalid UTF-8 instead of silently
  * replacing it. Routes are added by the caller; nothing listens until httpComponent starts it.
+ *
+ * Routes declare zod schemas (see openapi.ts): the validator checks input with parseInput's
+ * wording, and the serializer checks each answer against the schema of its status before
+ * sending it (an answer that does not match is logged and becomes a 500, never a silent
+ * change of the contract). Callers add their routes inside `app.register` so that the
+ * document generator, registered here first, sees them.
  */
 export function buildHttpApp(opts: HttpAppOptions): FastifyInstance {
   const app = fastify({
@@ -41,6 +66,9 @@ export function buildHttpApp(opts: HttpAppOptions): FastifyInstance {
     return503OnClosing: true,
     requestTimeout: 30_000,
   }) as unknown as FastifyInstance;
+  app.setValidatorCompiler(zodValidatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  if (opts.openapi !== undefined) registerOpenApi(app, opts.openapi);
 
   app.removeContentTypeParser(['application/json']);
   app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (_req, body, done) => {
@@ -80,25 +108,60 @@ export function buildHttpApp(opts: HttpAppOptions): FastifyInstance {
     void reply.code(pe.httpStatus).send(pe.toJSON());
   });
 
-  app.get('/healthz', async () => ({ status: 'ok' }));
-  app.get('/readyz', async (_req, reply) => {
-    const results: Record<string, string> = {};
-    let ready = !closingApps.has(app);
-    await Promise.all(
-      (opts.healthChecks ?? []).map(async (h) => {
-        try {
-          await h.check();
-          results[h.name] = 'ok';
-        } catch (err) {
-          results[h.name] = `failing: ${(err as Error).message}`;
-          if (h.critical !== false) ready = false;
-        }
-      }),
-    );
-    return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'unavailable', checks: results });
-  });
-  if (opts.openapi !== undefined) app.get('/openapi.json', async () => opts.openapi);
+  registerRoutes(app, (routes) => healthRoutes(routes, app, opts));
   return app;
+}
+
+/**
+ * Adds routes with zod schemas in a plugin of their own: the document generator sees them
+ * (it is registered first), and they share the app's error handler, parsers and hooks.
+ */
+export function registerRoutes(app: FastifyInstance, add: (routes: ZodApp) => void): void {
+  void app.register(async (scope) => add(scope.withTypeProvider<ZodTypeProvider>()));
+}
+
+/** Liveness, readiness and the API document, documented like every other route. */
+function healthRoutes(r: ZodApp, app: FastifyInstance, opts: HealthRouteOptions): void {
+  const checks = (opts.healthChecks ?? []).map((h) => (h.critical === false ? `${h.name} (reported, not required)` : h.name));
+  r.get('/healthz', { schema: { summary: 'Liveness', response: { 200: jsonAnswer('the process answers', healthSchema) } } }, async () => ({ status: 'ok' as const }));
+  r.get(
+    '/readyz',
+    {
+      schema: {
+        summary: 'Readiness',
+        description: checks.length > 0 ? `Ready when these answer: ${checks.join(', ')}.` : 'Ready unless shutting down.',
+        response: {
+          200: jsonAnswer('ready', readinessSchema),
+          503: jsonAnswer('not ready (a required check fails), or `SHUTTING_DOWN`', z.union([readinessSchema, errorBodySchema])),
+        },
+      },
+    },
+    async (_req, reply) => {
+      const results: Record<string, string> = {};
+      let ready = !closingApps.has(app);
+      await Promise.all(
+        (opts.healthChecks ?? []).map(async (h) => {
+          try {
+            await h.check();
+            results[h.name] = 'ok';
+          } catch (err) {
+            results[h.name] = `failing: ${(err as Error).message}`;
+            if (h.critical !== false) ready = false;
+          }
+        }),
+      );
+      return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'unavailable', checks: results });
+    },
+  );
+  if (opts.openapi !== undefined) {
+    r.get('/openapi.json', { schema: { summary: 'This document', response: { 200: jsonAnswer('OpenAPI 3.0 document, generated from the routes', documentSchema) } } }, async () => openApiDocument(app));
+  }
+}
+
+/** The generated document (built once, on its first request, after every route is known). */
+export function openApiDocument(app: FastifyInstance): z.output<typeof documentSchema> {
+  // The generator types the document as any OpenAPI or Swagger version; ours is 3.0.
+  return app.swagger() as unknown as z.output<typeof documentSchema>;
 }
 
 /**

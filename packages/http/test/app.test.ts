@@ -6,7 +6,7 @@ import { silentLogger } from '@parley/log';
 import { buildHttpApp, markClosing, parseInput, nameText } from '../src/index.js';
 
 function app(checks: Array<{ name: string; check: () => Promise<void>; critical?: boolean }> = []) {
-  const a = buildHttpApp({ log: silentLogger(), bodyLimit: 64, healthChecks: checks, openapi: { openapi: '3.0.3' } });
+  const a = buildHttpApp({ log: silentLogger(), bodyLimit: 64, healthChecks: checks, openapi: { title: 'test', description: 'a test app' } });
   a.post('/echo', async (req) => parseInput(z.strictObject({ name: nameText(1, 5) }), req.body, 'body'));
   a.get('/boom', async () => {
     throw new Error('secret detail from the database');
