@@ -4,20 +4,19 @@
  * --query-url (PARLEY_QUERY_URL), --ws-url (PARLEY_WS_URL), --token (PARLEY_TOKEN).
  */
 import { parseArgs } from 'node:util';
-import { ParleyApi } from './src/api.js';
+import { DEFAULT_ENDPOINTS, RestClient } from '@parley/client';
 import { Repl } from './src/repl.js';
 
 const env = process.env;
 const { values } = parseArgs({
   options: {
-    'user-url': { type: 'string', default: env['PARLEY_USER_URL'] ?? 'http://127.0.0.1:8001' },
-    'room-url': { type: 'string', default: env['PARLEY_ROOM_URL'] ?? 'http://127.0.0.1:8002' },
-    'query-url': { type: 'string', default: env['PARLEY_QUERY_URL'] ?? 'http://127.0.0.1:8004' },
+    'user-url': { type: 'string', default: env['PARLEY_USER_URL'] ?? DEFAULT_ENDPOINTS.users },
+    'room-url': { type: 'string', default: env['PARLEY_ROOM_URL'] ?? DEFAULT_ENDPOINTS.rooms },
+    'query-url': { type: 'string', default: env['PARLEY_QUERY_URL'] ?? DEFAULT_ENDPOINTS.query },
     'ws-url': { type: 'string', default: env['PARLEY_WS_URL'] ?? 'ws://127.0.0.1:8003' },
     token: { type: 'string', default: env['PARLEY_TOKEN'] },
   },
 });
-const api = new ParleyApi({ user: values['user-url']!, room: values['room-url']!, query: values['query-url']!, ws: values['ws-url']! });
-api.token = values.token;
-await new Repl(api, process.stdin, process.stdout).run();
+const rest = new RestClient({ endpoints: { users: values['user-url'], rooms: values['room-url'], query: values['query-url'] }, token: values.token });
+await new Repl(rest, values['ws-url'], process.stdin, process.stdout).run();
 process.exit(0);

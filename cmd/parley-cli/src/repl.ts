@@ -1,5 +1,5 @@
 import { createInterface, type Interface } from 'node:readline';
-import { ApiError, ParleyApi, type Message } from './api.js';
+import { ApiError, SendError, type Message, type RestClient, type User } from '@parley/client';
 import { RoomSession } from './room-session.js';
 
 const HELP = `commands:
@@ -20,10 +20,11 @@ export class Repl {
   /** Piped input (a script driving the client) gets plain lines: no prompt, no cursor codes. */
   private readonly tty: boolean;
   private room: RoomSession | undefined;
-  private me: string | undefined;
+  private me: User | undefined;
 
   constructor(
-    private readonly api: ParleyApi,
+    private readonly api: RestClient,
+    private readonly wsUrl: string,
     input: NodeJS.ReadableStream,
     private readonly output: NodeJS.WritableStream,
   ) {
@@ -33,7 +34,7 @@ export class Repl {
 
   /** Resolves when the user quits or input ends. */
   async run(): Promise<void> {
-    if (this.api.token) this.me = (await this.api.me()).username;
+    if (this.api.token) this.me = await this.api.me();
     this.print(`parley: type /help for commands${this.api.token ? '' : '; start with /register or /login'}`);
     this.prompt();
     return new Promise((resolve) => {
@@ -42,7 +43,7 @@ export class Repl {
       this.rl.on('line', (line) => {
         chain = chain.then(() => this.handle(line.trim())).then(() => this.prompt());
       });
-      this.rl.on('close', () => void chain.then(() => this.room?.close()).then(resolve));
+      this.rl.on('close', () => void chain.then(() => this.room?.drain(5000)).then(() => this.room?.close()).then(resolve));
     });
   }
 
@@ -53,7 +54,8 @@ export class Repl {
     try {
       await this.command(cmd!, args, line.slice(cmd!.length).trim());
     } catch (err) {
-      this.print(err instanceof ApiError ? `! ${err.message}` : `! ${(err as Error).message}`);
+      if (!(err instanceof ApiError)) return this.print(`! ${(err as Error).message}`);
+      this.print(`! ${err.code}: ${err.message}${err.status ? ` (HTTP ${err.status})` : ''}`);
     }
   }
 
@@ -64,12 +66,12 @@ export class Repl {
       case '/register':
       case '/login': {
         if (args.length !== 2) return this.print(`usage: ${cmd} <username> <password>`);
-        const s = cmd === '/register' ? await this.api.register(args[0]!, args[1]!) : await this.api.login(args[0]!, args[1]!);
-        this.me = s.user.username;
-        return this.print(`logged in as ${s.user.username} (${s.user.id})`);
+        if (cmd === '/register') await this.api.register(args[0]!, args[1]!);
+        this.me = (await this.api.login(args[0]!, args[1]!)).user;
+        return this.print(`logged in as ${this.me.username} (${this.me.id})`);
       }
       case '/rooms': {
-        const rooms = await this.api.rooms(args[0] === 'public' ? 'public' : 'mine');
+        const rooms = await this.api.listRooms(args[0] === 'public' ? 'public' : 'mine');
         if (rooms.length === 0) return this.print('no rooms');
         for (const r of rooms) this.print(`  ${r.id}  ${r.name}  (${r.visibility}${r.role ? `, ${r.role}` : ''})`);
         return;
@@ -92,12 +94,12 @@ export class Repl {
         this.room = undefined;
         return this.print('left the live view');
       case '/history': {
-        const m = await this.api.history(this.requireRoom(), Number(args[0] ?? 20));
-        return m.forEach((x) => this.show(x));
+        const page = await this.api.history(this.requireRoom(), { limit: Number(args[0] ?? 20), order: 'newest' });
+        return page.messages.reverse().forEach((x) => this.show(x));
       }
       case '/search': {
         if (!rest) return this.print('usage: /search <words>');
-        const found = await this.api.search(this.requireRoom(), rest);
+        const found = (await this.api.search(this.requireRoom(), rest, { limit: 20 })).messages;
         this.print(`${found.length} found`);
         return found.forEach((x) => this.show(x));
       }
@@ -109,9 +111,10 @@ export class Repl {
   }
 
   private async enter(roomId: string, name: string): Promise<void> {
-    if (!this.api.token) throw new Error('log in first');
+    if (!this.api.token || !this.me) throw new Error('log in first');
     this.room?.close();
-    const session = new RoomSession(this.api.endpoints.ws, this.api.token, roomId, {
+    this.room = undefined;
+    const session = new RoomSession(this.api, this.wsUrl, roomId, this.me.id, {
       history: (msgs, more, resumed) => {
         if (resumed) this.print(`-- back in ${name}${msgs.length ? `, ${msgs.length} missed meanwhile${more ? ' (more via /history)' : ''}` : ''} --`);
         else this.print(`-- ${name}: ${msgs.length} earlier message(s)${more ? ', older ones via /history' : ''} --`);
@@ -127,7 +130,12 @@ export class Repl {
 
   private say(text: string): void {
     if (!this.room) return this.print('not in a room: /create or /join first');
-    this.room.send(text);
+    try {
+      this.room.send(text);
+    } catch (err) {
+      if (!(err instanceof SendError)) throw err;
+      this.print(`! not sent: ${err.message}`);
+    }
   }
 
   private requireRoom(): string {
@@ -137,7 +145,7 @@ export class Repl {
 
   private show(m: Message): void {
     const time = new Date(m.created_at).toLocaleTimeString();
-    const who = m.sender_name === this.me ? `${m.sender_name} (you)` : m.sender_name;
+    const who = m.sender_id === this.me?.id ? `${m.sender_name} (you)` : m.sender_name;
     this.print(`[${time}] ${who}: ${m.body}`);
   }
 
@@ -150,7 +158,7 @@ export class Repl {
 
   private prompt(keep = false): void {
     if (!this.tty) return;
-    this.rl.setPrompt(this.room ? `${this.me ?? ''}> ` : 'parley> ');
+    this.rl.setPrompt(this.room ? `${this.me?.username ?? ''}> ` : 'parley> ');
     this.rl.prompt(keep);
   }
 }

@@ -1,0 +1,76 @@
+/**
+ * The terminal client as a person drives it (lines in, lines out), against user-svc, room-svc
+ * and an edge (the realtime test stack). The edge restarts on its port mid-chat: the client
+ * resumes and shows every message once.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { PassThrough } from 'node:stream';
+import { RestClient } from '@parley/client';
+import { deferrer, eventually, uniqueName } from '@parley/test-support';
+import { startStack } from '../../chat-realtime-svc/test-int/harness.js';
+import { Repl } from '../src/repl.js';
+
+function terminal(rest: RestClient, wsUrl: string) {
+  const input = new PassThrough();
+  const output = new PassThrough();
+  let text = '';
+  output.on('data', (c: Buffer) => (text += String(c)));
+  const done = new Repl(rest, wsUrl, input, output).run();
+  return {
+    type: (line: string) => void input.write(`${line}\n`),
+    screen: () => text,
+    /** Waits for a line matching `re` and returns its match. */
+    waitFor: (re: RegExp, timeoutMs = 15_000) =>
+      eventually(async () => re.exec(text), timeoutMs, 20).catch((err: Error) => {
+        throw new Error(`${err.message}: ${re} not on screen:\n${text}`);
+      }),
+    quit: async () => {
+      input.end();
+      await done;
+    },
+  };
+}
+
+test('two terminals chat, and an edge restart loses and repeats nothing', { timeout: 90_000 }, async (t) => {
+  const defer = deferrer(t);
+  const stack = await startStack(defer);
+  const edge = await stack.startEdge();
+  const endpoints = { users: stack.users.http, rooms: stack.rooms.http, query: 'http://127.0.0.1:9' };
+  const [a, b] = [terminal(new RestClient({ endpoints }), edge.url), terminal(new RestClient({ endpoints }), edge.url)];
+  defer(() => a.quit());
+  defer(() => b.quit());
+  const [alice, bob] = [uniqueName('alice').slice(0, 30), uniqueName('bob').slice(0, 30)];
+
+  a.type(`/register ${alice} correct-horse-battery`);
+  await a.waitFor(/logged in as alice/);
+  a.type('/create lobby');
+  const roomId = (await a.waitFor(/created lobby: ([0-9a-f-]{36})/))[1]!;
+  await a.waitFor(/-- live --/);
+  b.type(`/register ${bob} correct-horse-battery`);
+  await b.waitFor(/logged in as bob/);
+  b.type(`/join ${roomId}`);
+  await b.waitFor(/-- live --/);
+
+  a.type('hello from the terminal');
+  await b.waitFor(/\] alice_\S+: hello from the terminal/);
+  await a.waitFor(/\] alice_\S+ \(you\): hello from the terminal/);
+
+  await edge.stop();
+  await a.waitFor(/connection lost \(1012\); reconnecting/);
+  a.type('written while the edge was away');
+  await a.waitFor(/not connected; the message is sent after reconnecting/);
+  await stack.startEdge({ REALTIME_PORT: String(edge.port) });
+  await b.waitFor(/\] alice_\S+: written while the edge was away/, 30_000);
+  await a.waitFor(/-- back in lobby/);
+  a.type('and after it');
+  await b.waitFor(/alice_\S+: and after it/);
+
+  const lines = (screen: string, body: string) => screen.split('\n').filter((l) => l.endsWith(`: ${body}`)).length;
+  for (const body of ['hello from the terminal', 'written while the edge was away', 'and after it']) {
+    assert.equal(lines(b.screen(), body), 1, `bob sees "${body}" once`);
+    assert.equal(lines(a.screen(), body), 1, `alice sees "${body}" once`);
+  }
+  b.type('/rooms');
+  await b.waitFor(new RegExp(`${roomId}  lobby  \\(public, member\\)`));
+});
