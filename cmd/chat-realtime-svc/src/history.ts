@@ -4,7 +4,7 @@ import { DeliverPolicy, type JetStreamClient, type JetStreamManager } from 'nats
 import { ParleyError } from '@parley/errors';
 import { chatV1, fromGrpcError } from '@parley/proto';
 import { decodeEnvelope, encodeEnvelope, parseId, validateEnvelope, type Envelope } from '@parley/envelope';
-import { roomSubject } from '@parley/nats';
+import { JS_NO_MESSAGE_FOUND, jsApiErrorCode, roomSubject } from '@parley/nats';
 
 /** One message ready for a frame: its id for merging, its canonical JSON for sending. */
 export interface Backlogged {
@@ -226,7 +226,7 @@ export class JetStreamRecentSource implements RecentSource {
       // Decoded again only to throw the decoder's own error, as without the memo.
       return item === undefined ? parseId(decodeEnvelope(m.data, { maxBodyBytes: this.maxBodyBytes }).id) : item.id;
     } catch (err) {
-      if (/no message found|not found/i.test((err as Error).message)) return undefined;
+      if (jsApiErrorCode(err) === JS_NO_MESSAGE_FOUND) return undefined;
       throw err;
     }
   }

@@ -2,6 +2,7 @@ import type { JetStreamClient, KV } from 'nats';
 import { ParleyError } from '@parley/errors';
 import type { Component } from '@parley/lifecycle';
 import { MAX_INSTANCE, Snowflake } from '@parley/envelope';
+import { jsApiErrorCode, JS_WRONG_LAST_SEQUENCE } from './errors.js';
 
 /**
  * Hands out snowflake instance numbers so no two running generators share one.
@@ -116,7 +117,7 @@ function key(n: number): string {
   return `instance.${n}`;
 }
 
+/** Someone else holds the key: the server's "wrong last sequence" (create and update alike). */
 function isTaken(err: unknown): boolean {
-  const msg = (err as Error).message ?? '';
-  return /wrong last sequence|key exists|already exists/i.test(msg);
+  return jsApiErrorCode(err) === JS_WRONG_LAST_SEQUENCE;
 }
