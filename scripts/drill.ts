@@ -17,7 +17,7 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { writeFileSync } from 'node:fs';
-import { elasticNames } from '@parley/migrate';
+import { elasticNames } from '@parley/clients';
 import { call, newUser } from '../cmd/user-svc/test-int/harness.js';
 import { startSystem, type System } from '../e2e/system.js';
 import { LoadClient, newStats, type LoadStats } from '../e2e/chat-load.js';

@@ -1,7 +1,7 @@
 import { field, types, kafkaFields, opsFields, elasticFields } from '@parley/config';
-import { createElastic, createKafka } from '@parley/clients';
+import { createElastic, createKafka, elasticNames } from '@parley/clients';
 import { component } from '@parley/lifecycle';
-import { elasticNames, installElasticTemplates } from '@parley/migrate';
+import { installElasticTemplates } from '@parley/migrate';
 import { KafkaDeadLetterSink, SinkWorker, pipelineFields } from '@parley/pipeline';
 import { addOpsServer, type ServiceDefinition } from '@parley/service';
 import { ElasticMessageSink } from './src/elastic-message-sink.js';

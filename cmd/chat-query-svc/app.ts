@@ -1,9 +1,8 @@
-import { createCassandra, createElastic } from '@parley/clients';
+import { createCassandra, createElastic, elasticNames } from '@parley/clients';
 import { DEFAULT_BUCKET_MS } from '@parley/envelope';
 import { ParleyError } from '@parley/errors';
 import { buildHttpApp, httpComponent, type OpenApiInfo } from '@parley/http';
 import { component } from '@parley/lifecycle';
-import { elasticNames } from '@parley/migrate';
 import { grpcComponent } from '@parley/proto';
 import type { ServiceDefinition } from '@parley/service';
 import { queryConfigSpec } from './src/config.js';

@@ -24,3 +24,25 @@ export function createElastic(opts: ElasticOptions): ClientHandle<Client> {
     close: () => client.close(),
   };
 }
+
+/**
+ * Where the messages live in Elasticsearch (mapping and lifecycle: @parley/migrate elastic.ts):
+ * the template, the index pattern it applies to, the first index and the alias every reader and
+ * writer uses, so the index behind it can be rolled.
+ */
+export interface ElasticNames {
+  template: string;
+  alias: string;
+  pattern: string;
+  firstIndex: string;
+}
+
+export function elasticNames(prefix: string): ElasticNames {
+  return {
+    template: `${prefix}-messages-template`,
+    alias: `${prefix}-messages`,
+    pattern: `${prefix}-messages-*`,
+    firstIndex: `${prefix}-messages-000001`,
+  };
+}
+

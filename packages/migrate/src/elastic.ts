@@ -1,4 +1,7 @@
 import type { Client } from '@elastic/elasticsearch';
+import { elasticNames, type ElasticNames } from '@parley/clients';
+
+export { elasticNames, type ElasticNames };
 
 /**
  * Message history in Elasticsearch.
@@ -39,22 +42,6 @@ export function messagesMapping() {
       created_at: { type: 'date' as const, format: 'epoch_millis' },
       v: { type: 'short' as const },
     },
-  };
-}
-
-export interface ElasticNames {
-  template: string;
-  alias: string;
-  pattern: string;
-  firstIndex: string;
-}
-
-export function elasticNames(prefix: string): ElasticNames {
-  return {
-    template: `${prefix}-messages-template`,
-    alias: `${prefix}-messages`,
-    pattern: `${prefix}-messages-*`,
-    firstIndex: `${prefix}-messages-000001`,
   };
 }
 
