@@ -18,13 +18,11 @@
  *   BENCH_HEAP_PROFILE=/tmp/join.heapprofile node --import tsx bench/join-churn.ts
  *     (also samples where the garbage is allocated: prints the BENCH_PROFILE_TOP (40) sites)
  */
-import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import WebSocket from 'ws';
-import { freePort } from '@parley/test-support';
-import { BENCH_EDGE_ENV } from './load/servers.js';
+import { spawnEdge } from './load/servers.js';
 import { Client, newUser, sendAndAck, startStack } from '../cmd/chat-realtime-svc/test-int/harness.js';
 
 const JOINS = Number(process.env['BENCH_JOINS'] ?? 3000);
@@ -57,27 +55,13 @@ interface Tally {
 
 async function main(): Promise<void> {
   const s = await startStack(defer);
-  const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'join-churn-'));
   defer(() => rmSync(dir, { recursive: true, force: true }));
   const tallyFile = join(dir, 'gc-tally.json');
   if (PROFILE) rmSync(PROFILE, { force: true });
-  const edge = spawn(process.execPath, ['--expose-gc', '--import', 'tsx', '--import', './bench/load/gc-tally.ts', 'cmd/chat-realtime-svc/main.ts'], {
-    env: {
-      ...process.env,
-      ...s.edgeEnv(port, BENCH_EDGE_ENV),
-      BENCH_GC_TALLY_FILE: tallyFile,
-      ...(PROFILE ? { BENCH_HEAP_PROFILE_FILE: PROFILE } : {}),
-    },
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  defer(() => edge.kill('SIGTERM'));
-  edge.stderr.pipe(process.stderr);
-  await new Promise<void>((resolve, reject) => {
-    edge.once('exit', (c) => reject(new Error(`edge exited ${c}`)));
-    const t = setInterval(() => {
-      fetch(`http://127.0.0.1:${port}/readyz`).then((r) => r.ok && (clearInterval(t), resolve()), () => undefined);
-    }, 200);
+  const { port, child: edge } = await spawnEdge(defer, s, {
+    nodeArgs: ['--expose-gc', '--import', './bench/load/gc-tally.ts'],
+    env: { BENCH_GC_TALLY_FILE: tallyFile, ...(PROFILE ? { BENCH_HEAP_PROFILE_FILE: PROFILE } : {}) },
   });
   const stats = async (gc = false) => (await (await fetch(`http://127.0.0.1:${port}/stats${gc ? '?gc=1' : ''}`)).json()) as Stats;
   let seq = 0;

@@ -9,10 +9,8 @@
  *
  *   node --import tsx bench/realtime.ts      (needs `ulimit -n` above BENCH_CONNS + 1000)
  */
-import { spawn } from 'node:child_process';
 import WebSocket from 'ws';
-import { freePort } from '@parley/test-support';
-import { BENCH_EDGE_ENV } from './load/servers.js';
+import { spawnEdge } from './load/servers.js';
 import { newUser, startStack } from '../cmd/chat-realtime-svc/test-int/harness.js';
 
 const N = Number(process.env['BENCH_CONNS'] ?? 10_000);
@@ -26,19 +24,7 @@ const defer = (fn: () => unknown) => void cleanups.push(fn);
 
 async function main(): Promise<void> {
   const s = await startStack(defer);
-  const port = await freePort();
-  const edge = spawn(process.execPath, ['--import', 'tsx', 'cmd/chat-realtime-svc/main.ts'], {
-    env: { ...process.env, ...s.edgeEnv(port, BENCH_EDGE_ENV) },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  defer(() => edge.kill('SIGTERM'));
-  edge.stderr.pipe(process.stderr);
-  await new Promise<void>((resolve, reject) => {
-    edge.once('exit', (c) => reject(new Error(`edge exited ${c}`)));
-    const t = setInterval(() => {
-      fetch(`http://127.0.0.1:${port}/readyz`).then((r) => r.ok && (clearInterval(t), resolve()), () => undefined);
-    }, 200);
-  });
+  const { port } = await spawnEdge(defer, s);
   const stats = async () => (await (await fetch(`http://127.0.0.1:${port}/stats`)).json()) as { connections: number; rss_bytes: number };
 
   const users = await Promise.all(Array.from({ length: 10 }, () => newUser(s.users.http)));

@@ -22,8 +22,8 @@ export interface ServerUnderTest {
   stop: () => Promise<void>;
 }
 
-function spawnServer(script: string, env: Record<string, string>): ChildProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', script], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+function spawnServer(script: string, env: Record<string, string>, nodeArgs: string[] = []): ChildProcess {
+  const child = spawn(process.execPath, ['--import', 'tsx', ...nodeArgs, script], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   child.stderr!.on('data', (d: Buffer) => process.stderr.write(`[${script}] ${d}`));
   return child;
 }
@@ -88,13 +88,22 @@ export const BENCH_EDGE_ENV: Record<string, string> = {
   LOG_LEVEL: 'warn',
 };
 
+/**
+ * The edge of the test stack `s` as its own process (its RSS and CPU are its own), ready when
+ * it answers /readyz; stopped by `defer`. `nodeArgs` and `env` add to the bench's own.
+ */
+export async function spawnEdge(defer: Defer, s: Awaited<ReturnType<typeof startStack>>, opts: { nodeArgs?: string[]; env?: Record<string, string> } = {}): Promise<{ port: number; child: ChildProcess }> {
+  const port = await freePort();
+  const child = spawnServer('cmd/chat-realtime-svc/main.ts', { ...s.edgeEnv(port, BENCH_EDGE_ENV), ...opts.env }, opts.nodeArgs);
+  defer(stopper(child));
+  await waitUntil(child, async () => (await fetch(`http://127.0.0.1:${port}/readyz`)).ok, 'chat-realtime-svc');
+  return { port, child };
+}
+
 export async function startParley(defer: Defer, rooms: number, users: number): Promise<ServerUnderTest> {
   const s = await startStack(defer);
-  const port = await freePort();
-  const child = spawnServer('cmd/chat-realtime-svc/main.ts', s.edgeEnv(port, BENCH_EDGE_ENV));
+  const { port, child } = await spawnEdge(defer, s);
   const stop = stopper(child);
-  defer(stop);
-  await waitUntil(child, async () => (await fetch(`http://127.0.0.1:${port}/readyz`)).ok, 'chat-realtime-svc');
   const accounts = await Promise.all(Array.from({ length: users }, () => newUser(s.users.http)));
   const roomIds: string[] = [];
   for (let i = 0; i < rooms; i += 10) {

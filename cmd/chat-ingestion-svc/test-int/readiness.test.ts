@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { deferrer, eventually, freePort, startPrivateNats } from '@parley/test-support';
+import { deferrer, freePort, startPrivateNats, untilStatus } from '@parley/test-support';
 import { createTopics, pipelineEnv, pipelineNames, runService } from '../../../packages/pipeline/test-int/fixtures.js';
 import { ingestionService } from '../app.js';
 
@@ -25,14 +25,11 @@ test('ingestion serves /healthz and a /readyz that follows NATS away and back', 
 
   await nats.stop();
   const t0 = Date.now();
-  const down = await eventually(async () => {
-    const r = await ready();
-    return r.status === 503 ? r : undefined;
-  }, 15_000, 250);
+  const down = await untilStatus<{ checks: Record<string, string> }>(`http://127.0.0.1:${port}/readyz`, 503);
   t.diagnostic(`readyz 503 ${Date.now() - t0} ms after NATS was killed`);
-  assert.match(down.body.checks['nats'] ?? '', /failing/);
+  assert.match(down.checks['nats'] ?? '', /failing/);
   await nats.start();
-  await eventually(async () => (await ready()).status === 200, 20_000, 250);
+  await untilStatus(`http://127.0.0.1:${port}/readyz`, 200, 20_000);
 
   const stopping = runner.stop();
   await stopping;

@@ -1,10 +1,11 @@
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { deferrer, eventually } from '@parley/test-support';
 import { Client, call, newUser, sendAndAck, startStack } from './harness.js';
 import { resumeFloor } from '../src/join.js';
 
-test('join race: messages sent while clients join arrive exactly once, in order, with a lagging store', async (t) => {
+/** An edge, a room of alice (sending, connected) and bob, and `n` messages alice sent into it. */
+async function roomWithMessages(t: TestContext, n: number) {
   const defer = deferrer(t);
   const s = await startStack(defer);
   const edge = await s.startEdge({ REALTIME_SENDS_PER_USER: '1000' });
@@ -12,7 +13,12 @@ test('join race: messages sent while clients join arrive exactly once, in order,
   const room = await s.newRoom(alice, [bob]);
   const sender = await Client.open(`${edge.url}/v1/rooms/${room}/ws`, alice.token);
   defer(() => sender.close());
-  for (let i = 0; i < 10; i++) await sendAndAck(sender, `pre-${i}`, `before ${i}`);
+  for (let i = 0; i < n; i++) await sendAndAck(sender, `pre-${i}`, `before ${i}`);
+  return { defer, s, edge, bob, room, sender };
+}
+
+test('join race: messages sent while clients join arrive exactly once, in order, with a lagging store', async (t) => {
+  const { defer, s, edge, bob, room, sender } = await roomWithMessages(t, 10);
   // The store has only the first five: the rest must come from the stream tail.
   s.fake!.store((await s.streamed(room)).slice(0, 5));
 
@@ -38,14 +44,7 @@ test('join race: messages sent while clients join arrive exactly once, in order,
 });
 
 test('a store with holes below its newest row: the join fills them from the stream', async (t) => {
-  const defer = deferrer(t);
-  const s = await startStack(defer);
-  const edge = await s.startEdge({ REALTIME_SENDS_PER_USER: '1000' });
-  const [alice, bob] = [await newUser(s.users.http), await newUser(s.users.http)];
-  const room = await s.newRoom(alice, [bob]);
-  const sender = await Client.open(`${edge.url}/v1/rooms/${room}/ws`, alice.token);
-  defer(() => sender.close());
-  for (let i = 0; i < 12; i++) await sendAndAck(sender, `h-${i}`, `burst ${i}`);
+  const { defer, s, edge, bob, room } = await roomWithMessages(t, 12);
   const all = await s.streamed(room);
   // A chunk written out of id order: the store already shows the newest rows but not #3 and #7.
   s.fake!.store(all.filter((_, i) => i !== 3 && i !== 7));

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { deferrer, eventually, startPrivateNats } from '@parley/test-support';
+import { deferrer, startPrivateNats, untilStatus } from '@parley/test-support';
 import { websocketProtocolSchema } from '@parley/contracts';
 import { startStack } from './harness.js';
 
@@ -24,17 +24,14 @@ test('the edge is not ready while NATS is away, and is again once it is back', a
 
   await nats.stop();
   const t0 = Date.now();
-  const down = await eventually(async () => {
-    const r = await ready();
-    return r.status === 503 ? r : undefined;
-  }, 15_000, 250);
+  const down = await untilStatus<Ready>(`${edge.http}/readyz`, 503);
   t.diagnostic(`readyz 503 ${Date.now() - t0} ms after NATS was killed`);
-  assert.match(down.body.checks['nats'] ?? '', /failing/);
+  assert.match(down.checks['nats'] ?? '', /failing/);
   assert.equal((await fetch(`${edge.http}/healthz`)).status, 200, 'alive all along');
 
   await nats.start();
   const t1 = Date.now();
-  await eventually(async () => (await ready()).status === 200, 20_000, 250);
+  await untilStatus(`${edge.http}/readyz`, 200, 20_000);
   t.diagnostic(`readyz 200 again ${Date.now() - t1} ms after NATS came back`);
 });
 

@@ -91,3 +91,11 @@ export function deferrer(t: HasAfter): (fn: () => unknown) => void {
   };
 }
 export { startPrivateNats } from './private-nats.js';
+
+/** Polls an HTTP endpoint until it answers `status`; returns the JSON body of that answer. */
+export async function untilStatus<T = unknown>(url: string, status: number, timeoutMs = 15_000): Promise<T> {
+  return eventually(async () => {
+    const r = await fetch(url);
+    return r.status === status ? ((await r.json()) as T) : undefined;
+  }, timeoutMs, 250);
+}
