@@ -4,7 +4,7 @@ SHELL := /bin/bash
 TSX := node --import tsx
 SERVICES := user-svc room-svc chat-query-svc chat-ingestion-svc chat-command-cql-svc chat-command-elastic-svc chat-realtime-svc web-gateway
 
-.PHONY: help install check typecheck lint test test-unit test-integration up down status logs cli drill \
+.PHONY: help install check typecheck lint test test-unit test-integration up down status logs cli drill web \
         infra-up infra-down infra-status migrate migrate-down \
         user-migrate-up user-migrate-down room-migrate-up room-migrate-down cql-migrate-up cql-migrate-down es-migrate-up es-migrate-down \
         $(addprefix start-,$(SERVICES))
@@ -18,6 +18,8 @@ install: ## install node dependencies (npm ci) when the lockfile changed
 check: install typecheck lint ## typecheck and lint
 typecheck: install
 	@node_modules/.bin/tsc -p tsconfig.json --noEmit
+	@node_modules/.bin/tsc -p web/tsconfig.json --noEmit
+	@node_modules/.bin/tsc -p web/tsconfig.node.json --noEmit
 lint: install
 	@node_modules/.bin/eslint .
 
@@ -48,7 +50,15 @@ $(addprefix start-,$(SERVICES)): start-%: install
 	@test -f cmd/$*/main.ts || { echo "$* is not built yet (no cmd/$*/main.ts)"; exit 2; }
 	@scripts/services.sh run $*
 
-up: install infra-up migrate ## install, start infrastructure, migrate, start every service in the background
+# The page web-gateway serves: web/ and the SDK it imports, built by Vite into web/dist (ignored by git).
+# Rebuilt only when a source is newer than the build.
+WEB_SOURCES := $(shell find web packages/client/src packages/contracts/src -path web/dist -prune -o -type f -print 2>/dev/null) package-lock.json
+web/dist/index.html: $(WEB_SOURCES) | install
+	@node_modules/.bin/vite build web
+	@touch $@
+web: web/dist/index.html ## build the web page into web/dist (Vite) when its sources changed
+
+up: install infra-up migrate web ## install, start infrastructure, migrate, start every service in the background
 	@scripts/services.sh start $(SERVICES)
 down: ## stop every service, then the infrastructure this project started
 	@scripts/services.sh stop $(SERVICES)
@@ -65,7 +75,7 @@ cli: install ## terminal client against the services `make up` started (flags: A
 drill: install infra-up ## failure drill: kill and restart each service and server under chat load (stops Kafka, Cassandra, ES briefly)
 	@$(TSX) scripts/drill.ts
 
-test: install infra-up ## unit, integration and browser tests against real servers (brings up what it needs)
+test: install infra-up web ## unit, integration and browser tests against real servers (brings up what it needs)
 	@scripts/ensure-chromium.sh || echo "chromium could not be installed: the browser test will skip"
 	@scripts/test.sh all
 test-unit: install ## unit tests only (nothing needs to run)

@@ -15,6 +15,27 @@ export default tseslint.config(
     },
   },
   {
+    // The SDK runs in browsers too: no Node built-ins, no Node globals (web/tsconfig.json also
+    // type-checks it without Node's types).
+    files: ['packages/client/src/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [{ group: ['node:*', 'ws'], message: '@parley/client runs in browsers: take the implementation as an option instead' }] }],
+      'no-restricted-globals': ['error', 'process', 'Buffer', 'require', '__dirname', 'global'],
+    },
+  },
+  {
+    // The page shows what users wrote: text only, never parsed as HTML.
+    files: ['web/src/**/*.{ts,tsx}'],
+    rules: {
+      'no-restricted-syntax': [
+        'error',
+        { selector: "JSXAttribute[name.name='dangerouslySetInnerHTML']", message: 'render text, never HTML (docs/web.md, Escaping)' },
+        { selector: "MemberExpression[property.name=/^(innerHTML|outerHTML|insertAdjacentHTML)$/]", message: 'render text, never HTML (docs/web.md, Escaping)' },
+        { selector: "CallExpression[callee.object.name='document'][callee.property.name=/^write/]", message: 'render text, never HTML' },
+      ],
+    },
+  },
+  {
     files: ['cmd/*/main.ts', 'scripts/**/*.ts', 'bench/**/*.ts', 'packages/test-support/src/**/*.ts', 'cmd/*/test*/**/*.ts', 'packages/*/test*/**/*.ts', 'e2e/**/*.ts'],
     rules: { 'no-console': 'off', 'no-restricted-properties': 'off' },
   },

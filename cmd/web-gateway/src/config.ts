@@ -1,17 +1,17 @@
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { field, types } from '@parley/config';
-import { proxySecretSchema, trustedProxiesSchema } from '@parley/http';
+import { proxySecretSchema, trustedProxiesSchema } from '@parley/access';
 
 const httpBase = () => types.url(['http']).transform((s) => new URL(s));
 
-/** The page ships with the repository; operators may point at a copy elsewhere. */
-const BUNDLED_WEB_ROOT = fileURLToPath(new URL('../../../web/', import.meta.url));
+/** The page as `make web` builds it from web/ (Vite); operators may point at a copy elsewhere. */
+const BUNDLED_WEB_ROOT = fileURLToPath(new URL('../../../web/dist/', import.meta.url));
 
 export const gatewayConfigSpec = {
   host: field({ env: 'WEB_HOST', schema: types.string(255), default: '127.0.0.1', doc: 'listen address of the page, REST and WebSocket' }),
   port: field({ env: 'WEB_PORT', schema: types.port(), default: '8080', doc: 'listen port (0 = any free port)' }),
-  webRoot: field({ env: 'WEB_ROOT', schema: z.string().min(1), default: BUNDLED_WEB_ROOT, doc: 'folder of the static page' }),
+  webRoot: field({ env: 'WEB_ROOT', schema: z.string().min(1), default: BUNDLED_WEB_ROOT, doc: 'folder of the built page (index.html, assets/)' }),
   userSvcUrl: field({ env: 'WEB_USER_SVC_URL', schema: httpBase(), default: 'http://127.0.0.1:8001', doc: 'user-svc REST, served under /api/users' }),
   roomSvcUrl: field({ env: 'WEB_ROOM_SVC_URL', schema: httpBase(), default: 'http://127.0.0.1:8002', doc: 'room-svc REST, served under /api/rooms' }),
   querySvcUrl: field({ env: 'WEB_QUERY_SVC_URL', schema: httpBase(), default: 'http://127.0.0.1:8004', doc: 'chat-query-svc REST, served under /api/query' }),

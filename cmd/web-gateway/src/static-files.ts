@@ -11,7 +11,11 @@ const TYPES: Record<string, string> = {
   '.png': 'image/png',
   '.ico': 'image/x-icon',
   '.json': 'application/json',
+  '.woff2': 'font/woff2',
 };
+
+/** Vite's output names: `assets/<name>-<content hash>.<ext>`. A changed file gets a new name. */
+const HASHED_ASSET = /^\/assets\/[^/]+-[A-Za-z0-9_-]{8,}\.[a-z0-9]+$/;
 
 /**
  * The page may only talk to its own origin and run its own scripts: even if a message body
@@ -34,9 +38,10 @@ interface Cached {
 }
 
 /**
- * Serves the files of one folder. Files are small, so each is read once, gzipped once and kept
- * in memory until its mtime changes; every answer carries an ETag and asks the browser to
- * revalidate (no-cache), so a redeployed page is picked up on the next load.
+ * Serves the built page (web/dist: index.html and Vite's hashed assets). Files are small, so each
+ * is read once, gzipped once and kept in memory until its mtime changes. Every answer carries an
+ * ETag; index.html asks the browser to revalidate (no-cache), so a rebuilt page is picked up on
+ * the next load, and it names its assets by content hash, so those are cached for good.
  */
 export class StaticFiles {
   private readonly root: string;
@@ -67,8 +72,10 @@ export class StaticFiles {
     const type = path && TYPES[extname(path)];
     if (!path || !type) return false;
     const file = await this.load(path);
-    if (!file) return false;
-    const headers: Record<string, string> = { ...SECURITY_HEADERS, 'content-type': type, 'cache-control': 'no-cache', etag: file.etag, vary: 'accept-encoding' };
+    if (!file) return path === join(this.root, 'index.html') ? this.notBuilt(res) : false;
+    const urlPath = (req.url ?? '/').split('?')[0]!;
+    const cache = HASHED_ASSET.test(urlPath) ? 'public, max-age=31536000, immutable' : 'no-cache';
+    const headers: Record<string, string> = { ...SECURITY_HEADERS, 'content-type': type, 'cache-control': cache, etag: file.etag, vary: 'accept-encoding' };
     if (req.headers['if-none-match'] === file.etag) {
       res.writeHead(304, headers).end();
       return true;
@@ -78,6 +85,13 @@ export class StaticFiles {
     if (gzip) headers['content-encoding'] = 'gzip';
     headers['content-length'] = String(body.length);
     res.writeHead(200, headers).end(req.method === 'HEAD' ? undefined : body);
+    return true;
+  }
+
+  /** A checkout where `make web` has not run yet: say so instead of a bare 404. */
+  private notBuilt(res: http.ServerResponse): true {
+    const body = `The web page is not built: run \`make web\` (or \`make up\`); WEB_ROOT is ${this.root}\n`;
+    res.writeHead(503, { ...SECURITY_HEADERS, 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store', 'content-length': String(Buffer.byteLength(body)) }).end(body);
     return true;
   }
 

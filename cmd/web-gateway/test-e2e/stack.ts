@@ -3,7 +3,7 @@
  * chat-query-svc, the write path (ingestion, CQL and Elasticsearch workers) and the gateway in
  * this process; the WebSocket edge as a child process, so a test can kill it for real.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { connectNats } from '@parley/clients';
 import { startService, type RunningService } from '@parley/service';
@@ -80,7 +80,13 @@ function edgeProcess(defer: Defer, env: Record<string, string>): Edge {
   };
 }
 
+/** The gateway serves web/dist: build it when a source is newer (`make web` is a no-op otherwise). */
+export function ensureWebBuilt(): void {
+  execFileSync('make', ['--no-print-directory', '-s', 'web'], { cwd: repoRoot, stdio: ['ignore', 'inherit', 'inherit'], timeout: 180_000 });
+}
+
 export async function startStack(defer: Defer, opts: { historyLimit: number; sendsPerUser: number }) {
+  ensureWebBuilt();
   const s = await stores(defer);
   const users = await startUserSvc(defer);
   const rn = await roomNames(defer);

@@ -11,6 +11,8 @@ const CHROMIUM = '/usr/bin/chromium';
 const SHOTS = join(repoRoot, 'test-results');
 const PASSWORD = 'correct horse battery';
 const pageErrors: string[] = [];
+/** What the browser refused under the gateway's Content-Security-Policy, on any page load. */
+const cspViolations: string[] = [];
 
 /** Installs Debian's Chromium when it is missing; the reason to skip when that is impossible. */
 function chromiumMissing(): string | undefined {
@@ -74,6 +76,8 @@ describe('web client in Chromium', { skip, timeout: 240_000 }, () => {
       const page = await (await browser.newContext({ viewport: { width: 1100, height: 640 } })).newPage();
       page.on('pageerror', (err) => pageErrors.push(err.message));
       page.on('console', (m) => void (m.type() === 'error' && pageErrors.push(m.text())));
+      await page.exposeFunction('__parleyCspViolation', (what: string) => void cspViolations.push(what));
+      await page.addInitScript({ content: "document.addEventListener('securitypolicyviolation', (e) => window.__parleyCspViolation(e.violatedDirective + ' ' + e.blockedURI));" });
       return page;
     };
     [alice, bob] = [await open(), await open()];
@@ -210,6 +214,10 @@ describe('web client in Chromium', { skip, timeout: 240_000 }, () => {
     await alice.screenshot({ path: join(SHOTS, 'web-search.png') });
     await alice.click('.search-results button.link');
     assert.ok(await alice.isHidden('.search-results'));
+  });
+
+  it('runs within the CSP: no inline script, no eval, nothing from elsewhere', () => {
+    assert.deepEqual(cspViolations, []);
   });
 
   it('tells the other member when the room is deleted while open', async () => {
