@@ -2,7 +2,7 @@ import { hostname } from 'node:os';
 import { connectNats, createRedis } from '@parley/clients';
 import { ensureMessageStream, InstanceLease } from '@parley/nats';
 import { ParleyError } from '@parley/errors';
-import { requireProxySecret } from '@parley/http';
+import { requireProxySecret } from '@parley/access';
 import { component } from '@parley/lifecycle';
 import type { Logger } from '@parley/log';
 import type { ServiceDefinition } from '@parley/service';

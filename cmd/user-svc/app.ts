@@ -1,6 +1,7 @@
 import { createPostgres, createRedis } from '@parley/clients';
 import { component } from '@parley/lifecycle';
-import { buildHttpApp, httpComponent, requireProxySecret, type OpenApiInfo } from '@parley/http';
+import { buildHttpApp, httpComponent, type OpenApiInfo } from '@parley/http';
+import { requireProxySecret } from '@parley/access';
 import { grpcComponent } from '@parley/proto';
 import type { ServiceDefinition } from '@parley/service';
 import type { Logger } from '@parley/log';

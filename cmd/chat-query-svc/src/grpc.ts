@@ -2,7 +2,7 @@ import { canonicalUuid } from '@parley/contracts';
 import type { ServerUnaryCall } from '@grpc/grpc-js';
 import { chatV1, unary, type GrpcService } from '@parley/proto';
 import { ParleyError } from '@parley/errors';
-import { extractToken } from '@parley/http';
+import { extractToken } from '@parley/access';
 import type { Logger } from '@parley/log';
 import type { StoredMessage } from './bucket-walk.js';
 import { idCursors, type LatestMessages } from './latest-messages.js';

@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { ParleyError } from '@parley/errors';
-import { errorAnswers, extractToken, jsonAnswer, registerRoutes, sessionSecurity, type ZodApp } from '@parley/http';
+import { errorAnswers, jsonAnswer, registerRoutes, sessionSecurity, type ZodApp } from '@parley/http';
+import { extractToken } from '@parley/access';
 import { latestPageSchema, searchPageSchema, uuidText, type LatestPage, type SearchPage } from '@parley/contracts';
 import { afterAccess, type RoomAccess } from './access.js';
 import { decodeCursor, encodeCursor, queryFingerprint } from './cursor.js';

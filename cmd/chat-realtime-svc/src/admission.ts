@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { ParleyError, toParleyError } from '@parley/errors';
 import { canonicalUuid, WS_SUBPROTOCOL } from '@parley/contracts';
 import { parseId } from '@parley/envelope';
-import { extractToken } from '@parley/http';
+import { extractToken } from '@parley/access';
 import type { Caller, Gatekeeper } from './gatekeeper.js';
 import type { RateLimiter } from './rate-limit.js';
 

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { field, types, natsFields, redisFields } from '@parley/config';
-import { proxySecretSchema, trustedProxiesSchema } from '@parley/http';
+import { proxySecretSchema, trustedProxiesSchema } from '@parley/access';
 import { DEFAULT_MAX_BODY_BYTES } from '@parley/envelope';
 import { DEFAULT_LEASE_BUCKET, DEFAULT_STREAM_NAME, DEFAULT_SUBJECT_PREFIX } from '@parley/nats';
 

@@ -1,6 +1,6 @@
 import uWS from 'uWebSockets.js';
 import { ParleyError } from '@parley/errors';
-import { clientIp, type TrustedProxies } from '@parley/http';
+import { clientIp, type TrustedProxies } from '@parley/access';
 import type { Logger } from '@parley/log';
 import { admit, refusal, type UpgradeInfo } from './admission.js';
 import type { Gatekeeper } from './gatekeeper.js';

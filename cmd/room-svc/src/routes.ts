@@ -1,7 +1,9 @@
 import { z } from 'zod';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { ParleyError } from '@parley/errors';
-import { bodyErrors, errorAnswers, extractToken, jsonAnswer, nameText, noContent, registerRoutes, sessionSecurity, type ZodApp } from '@parley/http';
+import { bodyErrors, errorAnswers, jsonAnswer, noContent, registerRoutes, sessionSecurity, type ZodApp } from '@parley/http';
+import { nameText } from '@parley/contracts';
+import { extractToken } from '@parley/access';
 import { memberSchema, ROOM_ROLES, ROOM_VISIBILITIES, roomSchema, uuidText } from '@parley/contracts';
 import { ownerOnly, type PostgresRoomStore, type Room, type Role } from './rooms.js';
 import type { SessionValidator, Caller } from '@parley/access';

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { field, types, natsFields, postgresFields, redisFields } from '@parley/config';
-import { proxySecretSchema, trustedProxiesSchema } from '@parley/http';
+import { proxySecretSchema, trustedProxiesSchema } from '@parley/access';
 
 const subjectPrefix = z.string().regex(/^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/, 'must be dot-separated NATS subject tokens without wildcards');
 

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { userV1, unary, type GrpcService } from '@parley/proto';
 import { ParleyError } from '@parley/errors';
-import { parseInput } from '@parley/http';
+import { parseInput } from '@parley/errors';
 import { uuidText } from '@parley/contracts';
 import type { Logger } from '@parley/log';
 import type { SessionService } from './sessions.js';

@@ -2,22 +2,9 @@ import { z } from 'zod';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { ParleyError } from '@parley/errors';
 import { sessionSchema, userSchema } from '@parley/contracts';
-import {
-  bodyErrors,
-  clearSessionCookie,
-  clientIp,
-  errorAnswers,
-  extractToken,
-  jsonAnswer,
-  nameText,
-  noContent,
-  registerRoutes,
-  secretText,
-  sessionCookie,
-  sessionSecurity,
-  type TrustedProxies,
-  type ZodApp,
-} from '@parley/http';
+import { bodyErrors, errorAnswers, jsonAnswer, noContent, registerRoutes, sessionSecurity, type ZodApp } from '@parley/http';
+import { nameText, secretText } from '@parley/contracts';
+import { clearSessionCookie, clientIp, extractToken, sessionCookie, type TrustedProxies } from '@parley/access';
 import type { PostgresUserStore, UserRecord } from './users.js';
 import type { SessionService, ValidatedSession } from './sessions.js';
 import type { PasswordChecker } from './passwords.js';

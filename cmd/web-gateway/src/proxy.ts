@@ -2,7 +2,7 @@ import http from 'node:http';
 import net from 'node:net';
 import type { Duplex } from 'node:stream';
 import { ParleyError, type ErrorCode } from '@parley/errors';
-import { clientIp, PROXY_SECRET_HEADER, type TrustedProxies } from '@parley/http';
+import { clientIp, PROXY_SECRET_HEADER, type TrustedProxies } from '@parley/access';
 
 export interface Route {
   /** Path prefix as the browser sees it, e.g. /api/rooms; removed before forwarding. */

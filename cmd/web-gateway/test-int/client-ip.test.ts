@@ -4,7 +4,7 @@ import http from 'node:http';
 import { randomBytes } from 'node:crypto';
 import WebSocket from 'ws';
 import { createRedis } from '@parley/clients';
-import { PROXY_SECRET_HEADER } from '@parley/http';
+import { PROXY_SECRET_HEADER } from '@parley/access';
 import { startService } from '@parley/service';
 import { infra, freePort, deferrer } from '@parley/test-support';
 import { startUserSvc, newUser } from '../../user-svc/test-int/harness.js';

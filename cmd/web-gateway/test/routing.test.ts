@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseTrustedProxies, PROXY_SECRET_HEADER } from '@parley/http';
+import { parseTrustedProxies, PROXY_SECRET_HEADER } from '@parley/access';
 import { forwardHeaders, matchRoute, upgradeRequestHead, type Forwarding } from '../src/proxy.js';
 import { StaticFiles } from '../src/static-files.js';
 

@@ -128,3 +128,6 @@ export class GrpcMembershipChecker implements MembershipChecker {
     this.client.close();
   }
 }
+
+export * from './token.js';
+export * from './client-ip.js';

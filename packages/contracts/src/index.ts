@@ -5,6 +5,7 @@
  */
 export * from './ids.js';
 export * from './text.js';
+export * from './fields.js';
 export * from './message.js';
 export * from './frames.js';
 export * from './events.js';

@@ -87,3 +87,5 @@ export function toParleyError(err: unknown, fallback: ErrorCode = 'INTERNAL'): P
   if (isUnreachable(err)) return new ParleyError('DEPENDENCY_UNAVAILABLE', `dependency unavailable: ${message}`, { cause: err });
   return new ParleyError(fallback, message, { cause: err });
 }
+
+export { invalidInput, parseInput } from './validation.js';

@@ -1,9 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { z } from 'zod';
-import { ParleyError } from '@parley/errors';
+import { ParleyError, parseInput } from '@parley/errors';
+import { nameText } from '@parley/contracts';
 import { silentLogger } from '@parley/log';
-import { buildHttpApp, markClosing, parseInput, nameText } from '../src/index.js';
+import { buildHttpApp, markClosing } from '../src/index.js';
 
 function app(checks: Array<{ name: string; check: () => Promise<void>; critical?: boolean }> = []) {
   const a = buildHttpApp({ log: silentLogger(), bodyLimit: 64, healthChecks: checks, openapi: { title: 'test', description: 'a test app' } });
