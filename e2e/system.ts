@@ -11,6 +11,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { RestClient, type RestEndpoints, type User } from '@parley/client';
 import { connectNats, createElastic, createRedis } from '@parley/clients';
 import { installElasticTemplates, removeElasticTemplates } from '@parley/migrate';
 import { infra, freePort, uniqueName } from '@parley/test-support';
@@ -53,6 +54,23 @@ export interface Urls {
 }
 
 export type System = Awaited<ReturnType<typeof startSystem>>;
+
+/** A user of the system as a chat client holds one: its REST client carries its token. */
+export interface Member {
+  rest: RestClient;
+  user: User;
+  token: string;
+}
+
+const PASSWORD = 'correct horse battery';
+
+/** Registers and logs in a fresh user over REST, as a client does (@parley/client). */
+export async function signUp(endpoints: RestEndpoints, name = uniqueName('u').slice(0, 30)): Promise<Member> {
+  const rest = new RestClient({ endpoints });
+  await rest.register(name, PASSWORD);
+  const session = await rest.login(name, PASSWORD);
+  return { rest, user: session.user, token: session.token };
+}
 
 export async function startSystem(opts: SystemOptions = {}) {
   const cleanups: Array<() => unknown> = [];
@@ -155,8 +173,15 @@ async function build(opts: SystemOptions, defer: (fn: () => unknown) => void, st
     queryGrpc: `127.0.0.1:${queryGrpc}`,
     edges: edgePorts.map((p) => `ws://127.0.0.1:${p}`),
   };
+  const endpoints: RestEndpoints = { users: urls.user, rooms: urls.room, query: urls.query };
   return {
     urls,
+    /** The three REST services, for @parley/client's RestClient. */
+    endpoints,
+    /** A fresh user, signed in (`member.rest` holds the token). */
+    signUp: (name?: string) => signUp(endpoints, name),
+    /** A REST client with `token`, or with none (to be refused). */
+    rest: (token?: string) => new RestClient({ endpoints, ...(token ? { token } : {}) }),
     names: names as PipelineNames,
     procs,
     logDir,

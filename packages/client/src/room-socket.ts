@@ -40,6 +40,12 @@ export interface RoomSocketOptions {
   tokenVia?: 'protocol' | 'header';
   /** Default: the global WebSocket (browsers). Node 20 passes the `ws` package's. */
   WebSocket?: WebSocketConstructor;
+  /**
+   * Resume from this id on the first connect too (a client that kept the room's messages across a
+   * restart): the first history then holds what came after it, and up to 2 s before it (the
+   * overlap docs/realtime.md explains), which the caller drops against what it kept.
+   */
+  resumeFrom?: string;
   /** The caller's user id: its own message seen in the room settles a pending send before the ack. */
   selfId?: string;
   /**
@@ -127,6 +133,8 @@ export class RoomSocket extends Emitter<RoomSocketEvents> {
   private current: ConnectionState = 'idle';
   private newest: string | undefined;
   private attempt = 0;
+  /** Whether a socket was ever lost: later attempts are reconnects, whatever the resume point. */
+  private lostOnce = false;
   private reconnectTimer: Timer | undefined;
   private pumpTimer: Timer | undefined;
   private heartbeat: ReturnType<typeof setInterval> | undefined;
@@ -142,6 +150,7 @@ export class RoomSocket extends Emitter<RoomSocketEvents> {
     this.seen = new SeenIds(opts.seenLimit ?? DEFAULT_SEEN_LIMIT);
     this.backoff = { ...DEFAULT_BACKOFF, ...opts.backoff };
     this.random = opts.random ?? Math.random;
+    this.newest = opts.resumeFrom;
   }
 
   get state(): ConnectionState {
@@ -193,7 +202,7 @@ export class RoomSocket extends Emitter<RoomSocketEvents> {
     const base = typeof this.opts.url === 'function' ? this.opts.url() : this.opts.url;
     const url = `${base.replace(/\/+$/, '')}/v1/rooms/${encodeURIComponent(this.roomId)}/ws${this.newest ? `?last_id=${this.newest}` : ''}`;
     const protocols = token && via === 'protocol' ? [WS_SUBPROTOCOL, `${WS_TOKEN_PROTOCOL_PREFIX}${token}`] : [WS_SUBPROTOCOL];
-    this.setState(this.attempt === 0 && this.newest === undefined ? 'connecting' : 'reconnecting');
+    this.setState(this.lostOnce ? 'reconnecting' : 'connecting');
     const ws = token && via === 'header' ? new this.Ws(url, protocols, { headers: { authorization: `Bearer ${token}` } }) : new this.Ws(url, protocols);
     this.ws = ws;
     let opened = false;
@@ -212,6 +221,7 @@ export class RoomSocket extends Emitter<RoomSocketEvents> {
 
   private async lost(code: number, opened: boolean): Promise<void> {
     this.detach();
+    this.lostOnce = true;
     for (const item of this.queue.unsent()) this.emit('pending', { ...item });
     if (this.current === 'closed') return;
     if (!opened && this.opts.explainRefusal) {

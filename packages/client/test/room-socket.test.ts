@@ -137,6 +137,17 @@ test('after 1012 it resumes from the newest id received and delivers each messag
   socket.stop();
 });
 
+test('a client that kept the room resumes from its own newest id on the first connect', () => {
+  const { socket, of, last, live } = setup({ resumeFrom: '41' });
+  socket.start();
+  assert.equal(last().url, `ws://edge/v1/rooms/${ROOM}/ws?last_id=41`);
+  assert.equal(of('state')[0]?.state, 'connecting');
+  live(history([40, 41, 42]));
+  assert.deepEqual(of('history').map((h) => [h.messages.map((m) => m.id), h.resumed]), [[['40', '41', '42'], true]]);
+  assert.equal(socket.lastId, '42');
+  socket.stop();
+});
+
 test('acks never move the resume point; only messages from the room do', async () => {
   const { socket, last, live } = setup();
   socket.start();
