@@ -3,8 +3,7 @@
  * client (users, sessions, rooms, messages, search) and RoomSocket, one room's self-healing
  * WebSocket. Shapes come from @parley/contracts; this package defines no wire format of its own.
  */
-export type { Message, LatestPage, SearchPage, FoundMessage, ErrorFrame, ErrorFrameCode } from '@parley/contracts';
-export type { User, Session, Room, RoomRole, RoomVisibility, Member } from './answers.js';
+export type { Message, LatestPage, SearchPage, FoundMessage, ErrorFrame, ErrorFrameCode, User, Session, Room, RoomRole, RoomVisibility, Member } from '@parley/contracts';
 export { ApiError, CLIENT_ERROR_CODES, SendError, type SendRefusal } from './errors.js';
 export { RestClient, DEFAULT_ENDPOINTS, DEFAULT_REST_TIMEOUT_MS, gatewayEndpoints, type RestClientOptions, type RestEndpoints, type LatestOptions, type PageOptions, type FetchLike } from './rest-client.js';
 export {

@@ -1,5 +1,21 @@
-import { errorBodySchema, latestPageSchema, searchPageSchema, type LatestPage, type SearchPage } from '@parley/contracts';
-import type { Member, Room, RoomRole, RoomVisibility, Session, User } from './answers.js';
+import {
+  errorBodySchema,
+  latestPageSchema,
+  memberSchema,
+  ROOM_ROLES,
+  roomSchema,
+  searchPageSchema,
+  sessionSchema,
+  userSchema,
+  type LatestPage,
+  type Member,
+  type Room,
+  type RoomRole,
+  type RoomVisibility,
+  type SearchPage,
+  type Session,
+  type User,
+} from '@parley/contracts';
 import { ApiError, CLIENT_ERROR_CODES } from './errors.js';
 
 /** Base URLs of the three REST services (no trailing slash). */
@@ -88,12 +104,11 @@ export class RestClient {
   /** Creates the account; does not log in. */
   async register(username: string, password: string, displayName?: string): Promise<User> {
     const body = { username, password, ...(displayName ? { display_name: displayName } : {}) };
-    return field<User>(await this.call('users', 'POST', '/v1/users', body), 'user');
+    return parse(userSchema, field(await this.call('users', 'POST', '/v1/users', body), 'user'), 'user');
   }
 
   async login(username: string, password: string): Promise<Session> {
-    const s = (await this.call('users', 'POST', '/v1/sessions', { username, password })) as Session;
-    if (typeof s?.token !== 'string' || typeof s.user?.id !== 'string') throw invalidAnswer('/v1/sessions', 'no token or user');
+    const s = parse(sessionSchema, await this.call('users', 'POST', '/v1/sessions', { username, password }), 'session');
     if (this.auth === 'bearer') this.tokenValue = s.token;
     return s;
   }
@@ -105,25 +120,27 @@ export class RestClient {
   }
 
   async me(): Promise<User> {
-    return field<User>(await this.call('users', 'GET', '/v1/me'), 'user');
+    return parse(userSchema, field(await this.call('users', 'GET', '/v1/me'), 'user'), 'user');
   }
 
   /** Rooms the caller belongs to (with `role`), or public rooms. */
   async listRooms(scope: 'mine' | 'public', limit = 100): Promise<Room[]> {
-    return field<Room[]>(await this.call('rooms', 'GET', `/v1/rooms?${query({ scope, limit })}`), 'rooms');
+    return list(roomSchema, field(await this.call('rooms', 'GET', `/v1/rooms?${query({ scope, limit })}`), 'rooms'), 'rooms');
   }
 
   async getRoom(roomId: string): Promise<Room> {
-    return field<Room>(await this.call('rooms', 'GET', roomPath(roomId)), 'room');
+    return parse(roomSchema, field(await this.call('rooms', 'GET', roomPath(roomId)), 'room'), 'room');
   }
 
   async createRoom(name: string, visibility: RoomVisibility): Promise<Room> {
-    return field<Room>(await this.call('rooms', 'POST', '/v1/rooms', { name, visibility }), 'room');
+    return parse(roomSchema, field(await this.call('rooms', 'POST', '/v1/rooms', { name, visibility }), 'room'), 'room');
   }
 
   /** Joins a public room; answers the caller's role (an owner stays owner). */
   async joinRoom(roomId: string): Promise<RoomRole> {
-    return field<RoomRole>(await this.call('rooms', 'POST', `${roomPath(roomId)}/join`), 'role');
+    const role = field(await this.call('rooms', 'POST', `${roomPath(roomId)}/join`), 'role');
+    if (!(ROOM_ROLES as readonly unknown[]).includes(role)) throw invalidAnswer('join', `role ${String(role)}`);
+    return role as RoomRole;
   }
 
   async leaveRoom(roomId: string): Promise<void> {
@@ -136,7 +153,7 @@ export class RestClient {
   }
 
   async members(roomId: string): Promise<Member[]> {
-    return field<Member[]>(await this.call('rooms', 'GET', `${roomPath(roomId)}/members`), 'members');
+    return list(memberSchema, field(await this.call('rooms', 'GET', `${roomPath(roomId)}/members`), 'members'), 'members');
   }
 
   /** The room, joined first when the caller is not a member yet (public rooms only). */
@@ -218,10 +235,16 @@ function invalidAnswer(what: string, why: string): ApiError {
   return new ApiError(200, CLIENT_ERROR_CODES.INVALID_ANSWER, `unexpected answer from ${what}: ${why}`);
 }
 
-function field<T>(json: unknown, key: string): T {
+/** The one field an answer wraps its value in (`{"user":…}`, `{"rooms":[…]}`). */
+function field(json: unknown, key: string): unknown {
   const value = typeof json === 'object' && json !== null ? (json as Record<string, unknown>)[key] : undefined;
   if (value === undefined || value === null) throw invalidAnswer(key, `no "${key}"`);
-  return value as T;
+  return value;
+}
+
+function list<T>(schema: Schema<T>, json: unknown, what: string): T[] {
+  if (!Array.isArray(json)) throw invalidAnswer(what, 'not a list');
+  return json.map((item) => parse(schema, item, what));
 }
 
 /** What the SDK needs of a contracts schema (kept structural, so the SDK names no zod itself). */

@@ -13,7 +13,8 @@ function fake(answer: (url: string) => Response): { fetch: FetchLike; seen: Seen
 }
 const json = (status: number, body: unknown, headers: Record<string, string> = {}) => new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json', ...headers } });
 const endpoints = { users: 'http://u', rooms: 'http://r', query: 'http://q' };
-const user = { id: 'a1', username: 'ada', display_name: 'Ada' };
+const UUID = (n: number) => `00000000-0000-4000-8000-${String(n).padStart(12, '0')}`;
+const user = { id: UUID(1), username: 'ada', display_name: 'Ada' };
 
 test('login keeps the token and later calls send it as a bearer', async () => {
   const f = fake((url) => (url.endsWith('/v1/sessions') ? json(201, { token: 't0k', expires_at: '2030-01-01T00:00:00.000Z', user }) : json(200, { user })));
@@ -26,7 +27,7 @@ test('login keeps the token and later calls send it as a bearer', async () => {
 });
 
 test('cookie mode sends no token and asks the browser for same-origin credentials', async () => {
-  const f = fake(() => json(201, { token: 'secret', expires_at: 'x', user }));
+  const f = fake(() => json(201, { token: 'secret', expires_at: '2030-01-01T00:00:00.000Z', user }));
   const rest = new RestClient({ endpoints: gatewayEndpoints(), auth: 'cookie', fetch: f.fetch });
   await rest.login('ada', 'pw pw pw pw');
   assert.equal(rest.token, undefined, 'a page keeps no token');
@@ -71,10 +72,15 @@ test('message pages are read with the contracts schemas and paged by id or curso
   assert.equal(((await broken.latest('r').catch((e: unknown) => e)) as ApiError).code, 'INVALID_ANSWER');
 });
 
+test('answers of the wrong shape are refused, not passed on', async () => {
+  const rest = new RestClient({ endpoints, token: 't', fetch: fake(() => json(200, { rooms: [{ id: 'not-a-uuid', name: 'x' }] })).fetch });
+  assert.equal(((await rest.listRooms('mine').catch((e: unknown) => e)) as ApiError).code, 'INVALID_ANSWER');
+});
+
 test('ensureMember joins only when the caller has no role', async () => {
-  const room = { id: 'r1', name: 'lobby', visibility: 'public', owner_id: 'o', created_at: 'x' };
+  const room = { id: UUID(7), name: 'lobby', visibility: 'public', owner_id: UUID(1), created_at: '2030-01-01T00:00:00.000Z' };
   const f = fake((url) => (url.endsWith('/join') ? json(200, { role: 'member' }) : json(200, { room })));
   const rest = new RestClient({ endpoints, token: 't', fetch: f.fetch });
-  assert.equal((await rest.ensureMember('r1')).role, 'member');
-  assert.deepEqual(f.seen.map((s) => `${s.init.method} ${s.url}`), ['GET http://r/v1/rooms/r1', 'POST http://r/v1/rooms/r1/join']);
+  assert.equal((await rest.ensureMember(UUID(7))).role, 'member');
+  assert.deepEqual(f.seen.map((s) => `${s.init.method} ${s.url}`), [`GET http://r/v1/rooms/${UUID(7)}`, `POST http://r/v1/rooms/${UUID(7)}/join`]);
 });
