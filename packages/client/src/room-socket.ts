@@ -106,6 +106,8 @@ export interface RoomSocketEvents {
   /** Every error frame of the edge, those about a pending send included. */
   error: ErrorFrame;
   room_deleted: { roomId: string };
+  /** The WebSocket could not even be created (a malformed URL); retried on the backoff. */
+  connect_error: { url: string; problem: string };
   /** A frame that is not JSON or not of contracts' shape; it is skipped. */
   invalid_frame: { text: string; problem: string };
   /** The socket will not reconnect. `login`: the session ended. */
@@ -203,7 +205,15 @@ export class RoomSocket extends Emitter<RoomSocketEvents> {
     const url = `${base.replace(/\/+$/, '')}/v1/rooms/${encodeURIComponent(this.roomId)}/ws${this.newest ? `?last_id=${this.newest}` : ''}`;
     const protocols = token && via === 'protocol' ? [WS_SUBPROTOCOL, `${WS_TOKEN_PROTOCOL_PREFIX}${token}`] : [WS_SUBPROTOCOL];
     this.setState(this.lostOnce ? 'reconnecting' : 'connecting');
-    const ws = token && via === 'header' ? new this.Ws(url, protocols, { headers: { authorization: `Bearer ${token}` } }) : new this.Ws(url, protocols);
+    let ws: WebSocketLike;
+    try {
+      ws = token && via === 'header' ? new this.Ws(url, protocols, { headers: { authorization: `Bearer ${token}` } }) : new this.Ws(url, protocols);
+    } catch (err) {
+      // A URL the platform refuses: reported, then retried like a refused handshake (a url()
+      // function may give a better one next time).
+      this.emit('connect_error', { url, problem: (err as Error).message });
+      return void this.lost(1006, false);
+    }
     this.ws = ws;
     let opened = false;
     ws.onopen = () => {

@@ -297,6 +297,22 @@ test('frames that are not of the contracts shape are reported and skipped', () =
   socket.stop();
 });
 
+test('a URL the platform refuses is reported and retried, not thrown from a timer', async () => {
+  class Refusing {
+    constructor(url: string) {
+      throw new SyntaxError(`invalid URL ${url}`);
+    }
+  }
+  const { socket, of } = setup({ url: 'not a url', WebSocket: Refusing as unknown as RoomSocketOptions['WebSocket'] });
+  const errors: string[] = [];
+  socket.on('connect_error', (e) => errors.push(e.problem));
+  socket.start();
+  await tick(20);
+  assert.ok(errors.length >= 2, 'retried');
+  assert.equal(of('state').at(-1)?.state, 'reconnecting');
+  socket.stop();
+});
+
 test('bodies the edge would refuse are refused before the wire', () => {
   const { socket } = setup();
   assert.throws(() => socket.send(' \u200b '), { name: 'SendError', code: 'body_empty' });
