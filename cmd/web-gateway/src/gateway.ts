@@ -38,6 +38,8 @@ export class WebGateway implements Component {
   constructor(private readonly opts: GatewayOptions) {
     this.files = new StaticFiles(opts.webRoot);
     this.server = http.createServer((req, res) => void this.handle(req, res));
+    // Browsers keep idle connections open longer than Node's 5 s default; closing first would race their next request.
+    this.server.keepAliveTimeout = 65_000;
     this.server.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => this.upgrade(req, socket, head));
     this.server.on('clientError', (_err, socket) => socket.destroy());
   }

@@ -65,6 +65,9 @@ export function buildHttpApp(opts: HttpAppOptions): FastifyInstance {
     logController: new LogController({ disableRequestLogging: true }),
     return503OnClosing: true,
     requestTimeout: 30_000,
+    // Longer than any client's idle keep-alive (undici's is 4 s, Node's agent's 5 s): the client
+    // closes an idle connection first, so a request never races the server closing it under it.
+    keepAliveTimeout: 65_000,
   }) as unknown as FastifyInstance;
   app.setValidatorCompiler(zodValidatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
