@@ -4,7 +4,7 @@ SHELL := /bin/bash
 TSX := node --import tsx
 SERVICES := user-svc room-svc chat-query-svc chat-ingestion-svc chat-command-cql-svc chat-command-elastic-svc chat-realtime-svc web-gateway
 
-.PHONY: help install check typecheck lint test test-unit test-integration up down status logs cli drill web \
+.PHONY: help install check typecheck lint deps test test-unit test-integration up down status logs cli drill web \
         infra-up infra-down infra-status migrate migrate-down \
         user-migrate-up user-migrate-down room-migrate-up room-migrate-down cql-migrate-up cql-migrate-down es-migrate-up es-migrate-down \
         $(addprefix start-,$(SERVICES))
@@ -15,13 +15,15 @@ help: ## list targets
 install: ## install node dependencies (npm ci) when the lockfile changed
 	@scripts/install.sh
 
-check: install typecheck lint ## typecheck and lint
+check: install typecheck lint deps ## typecheck, lint, and every import declared by the package that makes it
 typecheck: install
 	@node_modules/.bin/tsc -p tsconfig.json --noEmit
 	@node_modules/.bin/tsc -p web/tsconfig.json --noEmit
 	@node_modules/.bin/tsc -p web/tsconfig.node.json --noEmit
 lint: install
 	@node_modules/.bin/eslint .
+deps: install
+	@$(TSX) scripts/check-deps.ts
 
 infra-up: ## start PostgreSQL, Redis, NATS, Kafka, Cassandra, Elasticsearch (reuses running ones)
 	@scripts/infra.sh up
