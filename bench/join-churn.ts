@@ -23,7 +23,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import WebSocket from 'ws';
 import { spawnEdge } from './load/servers.js';
-import { Client, newUser, sendAndAck, startStack } from '../cmd/chat-realtime-svc/test-int/harness.js';
+import { Client, newUser, sendAndAck, startStack } from '@parley/test-support/realtime-svc';
 
 const JOINS = Number(process.env['BENCH_JOINS'] ?? 3000);
 const WARMUP = Number(process.env['BENCH_WARMUP'] ?? 200);

@@ -11,8 +11,8 @@
  * The load generator shares the machine with the services and the databases.
  */
 import { performance } from 'node:perf_hooks';
-import { makeEnvelopes, writeCql, writeEs } from '../cmd/chat-query-svc/test-int/fixtures.js';
-import { startAll, newUser } from '../cmd/chat-query-svc/test-int/harness.js';
+import { makeEnvelopes, writeCql, writeEs } from '@parley/test-support/store-fixtures';
+import { startAll, newUser } from '@parley/test-support/query-svc';
 
 const num = (name: string, dflt: number) => Number(process.env[name] ?? dflt);
 const BIG = num('BENCH_BIG_ROOM', 100_000);

@@ -11,7 +11,7 @@
  */
 import WebSocket from 'ws';
 import { spawnEdge } from './load/servers.js';
-import { newUser, startStack } from '../cmd/chat-realtime-svc/test-int/harness.js';
+import { newUser, startStack } from '@parley/test-support/realtime-svc';
 
 const N = Number(process.env['BENCH_CONNS'] ?? 10_000);
 const LAT_CLIENTS = Number(process.env['BENCH_LAT_CLIENTS'] ?? 1000);

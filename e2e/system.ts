@@ -15,8 +15,8 @@ import { RestClient, type RestEndpoints, type User } from '@parley/client';
 import { connectNats, createElastic, createRedis } from '@parley/clients';
 import { installElasticTemplates, removeElasticTemplates } from '@parley/migrate';
 import { infra, freePort, uniqueName } from '@parley/test-support';
-import { migratedSchema } from '../cmd/user-svc/test-int/harness.js';
-import { createTopics, migratedKeyspace, pipelineNames, type PipelineNames } from '../packages/pipeline/test-int/fixtures.js';
+import { migratedSchema } from '@parley/test-support/user-svc';
+import { createTopics, migratedKeyspace, pipelineNames, type PipelineNames } from '@parley/test-support/pipeline';
 
 const root = fileURLToPath(new URL('../', import.meta.url));
 

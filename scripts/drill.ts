@@ -18,7 +18,7 @@ import { promisify } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { writeFileSync } from 'node:fs';
 import { elasticNames } from '@parley/clients';
-import { call, newUser } from '../cmd/user-svc/test-int/harness.js';
+import { call, newUser } from '@parley/test-support/user-svc';
 import { startSystem, type System } from '../e2e/system.js';
 import { LoadClient, newStats, type LoadStats } from '../e2e/chat-load.js';
 import { cassandraIds, elasticIds, tally, type Tally } from '../e2e/stores.js';

@@ -6,7 +6,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { infra, freePort, uniqueName } from '@parley/test-support';
 import type { Target } from './clients.js';
-import { newUser, startStack } from '../../cmd/chat-realtime-svc/test-int/harness.js';
+import { newUser, startStack } from '@parley/test-support/realtime-svc';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 type Defer = (fn: () => unknown) => void;

@@ -13,8 +13,8 @@ import { status as grpcStatus } from '@grpc/grpc-js';
 import { ApiError, RoomSocket, type Message, type WebSocketConstructor } from '@parley/client';
 import type { ServerFrame } from '@parley/contracts';
 import { deferrer, eventually } from '@parley/test-support';
-import { queryGrpcClient } from '../../cmd/chat-query-svc/test-int/harness.js';
-import { Client } from '../../cmd/chat-realtime-svc/test-int/harness.js';
+import { queryGrpcClient } from '@parley/test-support/query-svc';
+import { Client } from '@parley/test-support/realtime-svc';
 import { startSystem, type Member } from '../system.js';
 
 type Defer = ReturnType<typeof deferrer>;

@@ -13,7 +13,7 @@ import {
   headerString,
   migratedKeyspace,
   poisonValues,
-} from '../../../packages/pipeline/test-int/fixtures.js';
+} from '@parley/test-support/pipeline';
 import { cqlCommandService } from '../app.js';
 
 async function setup(t: Parameters<typeof deferrer>[0]) {

@@ -14,7 +14,7 @@ import {
   headerString,
   poisonValues,
   searchAll,
-} from '../../../packages/pipeline/test-int/fixtures.js';
+} from '@parley/test-support/pipeline';
 import { elasticCommandService } from '../app.js';
 
 async function setup(t: Parameters<typeof deferrer>[0]) {

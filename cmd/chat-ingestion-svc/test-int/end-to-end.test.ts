@@ -16,7 +16,7 @@ import {
   migratedKeyspace,
   searchAll,
   headerString,
-} from '../../../packages/pipeline/test-int/fixtures.js';
+} from '@parley/test-support/pipeline';
 import { ingestionService } from '../app.js';
 import { cqlCommandService } from '../../chat-command-cql-svc/app.js';
 import { elasticCommandService } from '../../chat-command-elastic-svc/app.js';

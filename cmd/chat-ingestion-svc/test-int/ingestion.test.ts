@@ -4,7 +4,7 @@ import { connectNats } from '@parley/clients';
 import { decodeEnvelope, encodeEnvelope, type Envelope } from '@parley/envelope';
 import { roomSubject } from '@parley/nats';
 import { infra, deferrer, eventually } from '@parley/test-support';
-import { pipelineNames, pipelineEnv, runService, createTopics, collectTopic, makeEnvelopes, publishAll, headerString } from '../../../packages/pipeline/test-int/fixtures.js';
+import { pipelineNames, pipelineEnv, runService, createTopics, collectTopic, makeEnvelopes, publishAll, headerString } from '@parley/test-support/pipeline';
 import { ingestionService } from '../app.js';
 
 async function setup(t: Parameters<typeof deferrer>[0]) {

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { deferrer, freePort, startPrivateNats, untilStatus } from '@parley/test-support';
-import { createTopics, pipelineEnv, pipelineNames, runService } from '../../../packages/pipeline/test-int/fixtures.js';
+import { createTopics, pipelineEnv, pipelineNames, runService } from '@parley/test-support/pipeline';
 import { ingestionService } from '../app.js';
 
 test('ingestion serves /healthz and a /readyz that follows NATS away and back', async (t) => {

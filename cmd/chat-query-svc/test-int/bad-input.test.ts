@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { deferrer } from '@parley/test-support';
-import { startAll, newUser, call } from './harness.js';
+import { startAll, newUser, call } from '@parley/test-support/query-svc';
 import { encodeCursor, queryFingerprint } from '../src/cursor.js';
 
 test('REST bad input is a 400 with a clear message, never a 500; OpenAPI and health are served', async (t) => {

@@ -2,8 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { status } from '@grpc/grpc-js';
 import { deferrer } from '@parley/test-support';
-import { startAll, newUser, call } from './harness.js';
-import { makeEnvelopes, writeCql, writeEs } from './fixtures.js';
+import { startAll, newUser, call } from '@parley/test-support/query-svc';
+import { makeEnvelopes, writeCql, writeEs } from '@parley/test-support/store-fixtures';
 
 /** Upper case as a client might type it, and a mix: the same room as its canonical spelling. */
 const spellings = (room: string) => [room.toUpperCase(), room.replace(/[a-f]/g, (c, i: number) => (i % 2 ? c.toUpperCase() : c))];

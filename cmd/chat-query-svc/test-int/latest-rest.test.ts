@@ -3,8 +3,8 @@ import assert from 'node:assert/strict';
 import type { LatestPage as ContractLatestPage, Message } from '@parley/contracts';
 import { bucketOf, type Envelope } from '@parley/envelope';
 import { deferrer } from '@parley/test-support';
-import { startAll, newUser, call } from './harness.js';
-import { makeEnvelopes, writeCql } from './fixtures.js';
+import { startAll, newUser, call } from '@parley/test-support/query-svc';
+import { makeEnvelopes, writeCql } from '@parley/test-support/store-fixtures';
 
 const DAY = 24 * 3600 * 1000;
 type LatestPage = ContractLatestPage;

@@ -3,8 +3,8 @@ import assert from 'node:assert/strict';
 import { status } from '@grpc/grpc-js';
 import { bucketOf } from '@parley/envelope';
 import { deferrer } from '@parley/test-support';
-import { startAll, newUser, call } from './harness.js';
-import { makeEnvelopes, writeCql } from './fixtures.js';
+import { startAll, newUser, call } from '@parley/test-support/query-svc';
+import { makeEnvelopes, writeCql } from '@parley/test-support/store-fixtures';
 
 const DAY = 24 * 3600 * 1000;
 const ids = (r: { messages: Array<{ id: string }> }) => r.messages.map((m) => m.id);

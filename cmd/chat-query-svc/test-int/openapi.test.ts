@@ -3,8 +3,8 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { openApiContract } from '@parley/http/openapi-contract';
 import { deferrer } from '@parley/test-support';
-import { startAll, newUser, call } from './harness.js';
-import { makeEnvelopes, writeCql, writeEs } from './fixtures.js';
+import { startAll, newUser, call } from '@parley/test-support/query-svc';
+import { makeEnvelopes, writeCql, writeEs } from '@parley/test-support/store-fixtures';
 
 test('every chat-query-svc route answers as its generated OpenAPI document says, on success and on error', async (t) => {
   const defer = deferrer(t);

@@ -1,8 +1,8 @@
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { deferrer } from '@parley/test-support';
-import { startAll, newUser, call } from './harness.js';
-import { makeEnvelopes, writeEs } from './fixtures.js';
+import { startAll, newUser, call } from '@parley/test-support/query-svc';
+import { makeEnvelopes, writeEs } from '@parley/test-support/store-fixtures';
 
 const MIN = 60_000;
 type Msg = { id: string; body: string; sender_id: string; created_at: number; highlights?: string[] };

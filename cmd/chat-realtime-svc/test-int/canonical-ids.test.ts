@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { deferrer } from '@parley/test-support';
-import { Client, call, newUser, sendAndAck, startStack } from './harness.js';
+import { Client, call, newUser, sendAndAck, startStack } from '@parley/test-support/realtime-svc';
 
 test('the edge folds a room id in any case to its one spelling: fanout, stream, removal and deletion all reach it', async (t) => {
   const defer = deferrer(t);

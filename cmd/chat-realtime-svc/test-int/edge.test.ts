@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { deferrer, eventually } from '@parley/test-support';
-import { Client, call, newUser, sendAndAck, startStack } from './harness.js';
+import { Client, call, newUser, sendAndAck, startStack } from '@parley/test-support/realtime-svc';
 
 test('refused joins answer before any upgrade: 400, 401, 403, 404, and a good join upgrades', async (t) => {
   const defer = deferrer(t);

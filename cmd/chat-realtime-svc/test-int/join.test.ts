@@ -1,7 +1,7 @@
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { deferrer, eventually } from '@parley/test-support';
-import { Client, call, newUser, sendAndAck, startStack } from './harness.js';
+import { Client, call, newUser, sendAndAck, startStack } from '@parley/test-support/realtime-svc';
 import { resumeFloor } from '../src/join.js';
 
 /** An edge, a room of alice (sending, connected) and bob, and `n` messages alice sent into it. */

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { deferrer, startPrivateNats, untilStatus } from '@parley/test-support';
 import { websocketProtocolSchema } from '@parley/contracts';
-import { startStack } from './harness.js';
+import { startStack } from '@parley/test-support/realtime-svc';
 
 type Ready = { status: string; checks: Record<string, string> };
 

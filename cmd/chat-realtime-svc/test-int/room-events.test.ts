@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import net from 'node:net';
 import { deferrer, eventually, freePort, infra, type deferrer as Deferrer } from '@parley/test-support';
-import { Client, newUser, startStack } from './harness.js';
+import { Client, newUser, startStack } from '@parley/test-support/realtime-svc';
 
 /** A room.deleted event shaped as room-svc's outbox publishes it, stored straight into its stream. */
 async function storeRoomDeleted(s: Awaited<ReturnType<typeof startStack>>, roomId: string, actorId: string): Promise<void> {

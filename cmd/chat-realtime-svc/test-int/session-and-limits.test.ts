@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { deferrer } from '@parley/test-support';
-import { Client, call, newUser, sendAndAck, startStack } from './harness.js';
+import { Client, call, newUser, sendAndAck, startStack } from '@parley/test-support/realtime-svc';
 
 test('logging out closes the session\'s live sockets with 4401 and refuses it at once, other sessions stay', async (t) => {
   const defer = deferrer(t);

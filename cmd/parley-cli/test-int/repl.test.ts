@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { PassThrough } from 'node:stream';
 import { RestClient } from '@parley/client';
 import { deferrer, eventually, uniqueName } from '@parley/test-support';
-import { startStack } from '../../chat-realtime-svc/test-int/harness.js';
+import { startStack } from '@parley/test-support/realtime-svc';
 import { Repl } from '../src/repl.js';
 
 function terminal(rest: RestClient, wsUrl: string) {

@@ -2,8 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { deferrer } from '@parley/test-support';
-import { startUserSvc, call, newUser } from '../../user-svc/test-int/harness.js';
-import { roomNames, startRoomSvc } from './harness.js';
+import { startUserSvc, call, newUser } from '@parley/test-support/user-svc';
+import { roomNames, startRoomSvc } from '@parley/test-support/room-svc';
 
 test('room REST: every bad input gets a clear 4xx, never a 500; names are stored literally', async (t) => {
   const defer = deferrer(t);

@@ -3,8 +3,8 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { openApiContract } from '@parley/http/openapi-contract';
 import { deferrer } from '@parley/test-support';
-import { startUserSvc, call, newUser } from '../../user-svc/test-int/harness.js';
-import { roomNames, startRoomSvc } from './harness.js';
+import { startUserSvc, call, newUser } from '@parley/test-support/user-svc';
+import { roomNames, startRoomSvc } from '@parley/test-support/room-svc';
 
 test('every room-svc route answers as its generated OpenAPI document says, on success and on error', async (t) => {
   const defer = deferrer(t);

@@ -2,8 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { connectNats } from '@parley/clients';
 import { deferrer, eventually, freePort, infra } from '@parley/test-support';
-import { startUserSvc, call, newUser } from '../../user-svc/test-int/harness.js';
-import { roomNames, startRoomSvc } from './harness.js';
+import { startUserSvc, call, newUser } from '@parley/test-support/user-svc';
+import { roomNames, startRoomSvc } from '@parley/test-support/room-svc';
 import type { RoomEvent } from '../src/events.js';
 
 test('room.deleted reaches JetStream exactly once per event id although NATS was down at deletion and the relay restarted', async (t) => {

@@ -2,8 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { status } from '@grpc/grpc-js';
 import { deferrer } from '@parley/test-support';
-import { startUserSvc, call, newUser } from '../../user-svc/test-int/harness.js';
-import { roomNames, startRoomSvc, roomGrpcClient } from './harness.js';
+import { startUserSvc, call, newUser } from '@parley/test-support/user-svc';
+import { roomNames, startRoomSvc, roomGrpcClient } from '@parley/test-support/room-svc';
 
 const isCode = (code: number) => (e: { code: number }) => e.code === code;
 

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { deferrer } from '@parley/test-support';
-import { startUserSvc, call, newUser } from './harness.js';
+import { startUserSvc, call, newUser } from '@parley/test-support/user-svc';
 
 const pw = 'a long password';
 

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { status } from '@grpc/grpc-js';
 import { deferrer } from '@parley/test-support';
-import { startUserSvc, userGrpcClient, call, newUser } from './harness.js';
+import { startUserSvc, userGrpcClient, call, newUser } from '@parley/test-support/user-svc';
 
 test('with Redis unreachable, registration and login work (limits fail open), sessions validate from PostgreSQL and logout still revokes', async (t) => {
   const defer = deferrer(t);

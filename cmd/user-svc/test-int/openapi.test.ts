@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { openApiContract } from '@parley/http/openapi-contract';
 import { deferrer, uniqueName } from '@parley/test-support';
-import { startUserSvc, call } from './harness.js';
+import { startUserSvc, call } from '@parley/test-support/user-svc';
 
 const password = 'a long password';
 

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { connectNats } from '@parley/clients';
 import { deferrer, eventually, freePort, infra } from '@parley/test-support';
-import { call, newUser, startUserSvc } from './harness.js';
+import { call, newUser, startUserSvc } from '@parley/test-support/user-svc';
 import type { SessionRevokedEvent } from '../src/session-events.js';
 
 test('session.revoked reaches JetStream exactly once per event id although NATS was down at logout and the relay restarted', async (t) => {

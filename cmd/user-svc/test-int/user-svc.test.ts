@@ -4,7 +4,7 @@ import { status } from '@grpc/grpc-js';
 import { createHash } from 'node:crypto';
 import { connectNats } from '@parley/clients';
 import { deferrer, eventually, infra, uniqueName } from '@parley/test-support';
-import { startUserSvc, userGrpcClient, call, newUser } from './harness.js';
+import { startUserSvc, userGrpcClient, call, newUser } from '@parley/test-support/user-svc';
 import { hashPassword } from '../src/passwords.js';
 
 test('register, log in, who-am-I by bearer and cookie, gRPC validate, log out revokes everywhere', async (t) => {

@@ -7,8 +7,8 @@ import { createRedis } from '@parley/clients';
 import { PROXY_SECRET_HEADER } from '@parley/access';
 import { startService } from '@parley/service';
 import { infra, freePort, deferrer } from '@parley/test-support';
-import { startUserSvc, newUser } from '../../user-svc/test-int/harness.js';
-import { startStack } from '../../chat-realtime-svc/test-int/harness.js';
+import { startUserSvc, newUser } from '@parley/test-support/user-svc';
+import { startStack } from '@parley/test-support/realtime-svc';
 import { webGatewayService } from '../app.js';
 
 /**

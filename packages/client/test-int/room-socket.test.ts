@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import WebSocket from 'ws';
 import { deferrer, eventually, uniqueName } from '@parley/test-support';
-import { startStack } from '../../../cmd/chat-realtime-svc/test-int/harness.js';
+import { startStack } from '@parley/test-support/realtime-svc';
 import { RestClient, RoomSocket, refusalFromRest, type Message, type RoomSocketEvents, type RoomSocketOptions, type WebSocketConstructor, type WebSocketLike } from '../src/index.js';
 
 type Defer = ReturnType<typeof deferrer>;

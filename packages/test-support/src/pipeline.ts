@@ -12,8 +12,8 @@ import { roomSubject, publishMsgId } from '@parley/nats';
 import { Runner } from '@parley/lifecycle';
 import { silentLogger, createLogger } from '@parley/log';
 import type { ServiceDefinition } from '@parley/service';
-import { infra, uniqueName } from '@parley/test-support';
-import { ensureTopics } from '../src/index.js';
+import { infra, uniqueName } from './index.js';
+import { ensureTopics } from '@parley/pipeline';
 
 export interface PipelineNames {
   stream: string;

@@ -3,11 +3,11 @@ import { connectNats } from '@parley/clients';
 import { silentLogger } from '@parley/log';
 import { chatV1, grpcComponent, unary } from '@parley/proto';
 import { startService, type RunningService } from '@parley/service';
-import { infra, uniqueName, freePort, eventually, type deferrer } from '@parley/test-support';
+import { infra, uniqueName, freePort, eventually, type deferrer } from './index.js';
 import { decodeEnvelope, type Envelope } from '@parley/envelope';
-import { startUserSvc, call, newUser } from '../../user-svc/test-int/harness.js';
-import { roomNames, startRoomSvc } from '../../room-svc/test-int/harness.js';
-import { realtimeService } from '../app.js';
+import { startUserSvc, call, newUser } from './user-svc.js';
+import { roomNames, startRoomSvc } from './room-svc.js';
+import { realtimeService } from '@parley/chat-realtime-svc/app';
 
 type Defer = ReturnType<typeof deferrer>;
 export { call, newUser };

@@ -4,9 +4,9 @@ import { connectNats, createPostgres, quoteIdent, type ClientHandle } from '@par
 import { migratePostgres } from '@parley/migrate';
 import { startService, type RunningService } from '@parley/service';
 import { userV1 } from '@parley/proto';
-import { infra, uniqueName, freePort, deferrer } from '@parley/test-support';
+import { infra, uniqueName, freePort, deferrer } from './index.js';
 import type pg from 'pg';
-import { userService } from '../app.js';
+import { userService } from '@parley/user-svc/app';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
 

@@ -5,7 +5,7 @@
  */
 import cassandra from 'cassandra-driver';
 import type { Client as EsClient } from '@elastic/elasticsearch';
-import { toDocument } from '../../chat-command-elastic-svc/src/elastic-message-sink.js';
+import { toDocument } from '@parley/chat-command-elastic-svc/elastic-message-sink';
 import { bucketOf, newMessageEnvelope, Snowflake, type Envelope } from '@parley/envelope';
 
 const CQL_BATCH = 100;

@@ -4,10 +4,10 @@ import { createCassandra, createElastic, quoteIdent } from '@parley/clients';
 import { migrateCassandra, installElasticTemplates, removeElasticTemplates, elasticNames } from '@parley/migrate';
 import { chatV1 } from '@parley/proto';
 import { startService } from '@parley/service';
-import { infra, uniqueName, freePort, type deferrer } from '@parley/test-support';
-import { startUserSvc, call, newUser } from '../../user-svc/test-int/harness.js';
-import { roomNames, startRoomSvc } from '../../room-svc/test-int/harness.js';
-import { queryService } from '../app.js';
+import { infra, uniqueName, freePort, type deferrer } from './index.js';
+import { startUserSvc, call, newUser } from './user-svc.js';
+import { roomNames, startRoomSvc } from './room-svc.js';
+import { queryService } from '@parley/chat-query-svc/app';
 
 type Defer = ReturnType<typeof deferrer>;
 const cqlDir = fileURLToPath(new URL('../../../cql', import.meta.url));

@@ -2,9 +2,9 @@ import { credentials, Metadata, type ServiceError } from '@grpc/grpc-js';
 import { startService, type RunningService } from '@parley/service';
 import { roomV1 } from '@parley/proto';
 import { connectNats } from '@parley/clients';
-import { infra, uniqueName, freePort, type deferrer } from '@parley/test-support';
-import { migratedSchema } from '../../user-svc/test-int/harness.js';
-import { roomService } from '../app.js';
+import { infra, uniqueName, freePort, type deferrer } from './index.js';
+import { migratedSchema } from './user-svc.js';
+import { roomService } from '@parley/room-svc/app';
 
 type Defer = ReturnType<typeof deferrer>;
 
