@@ -30,6 +30,7 @@ const SCRIPTS: Record<string, Script> = {
   realtime: { title: 'Edge memory and latency (bench/realtime.ts)', file: 'bench/realtime.ts', env: { BENCH_CONNS: '5000' }, timeoutS: 120 },
   query: { title: 'Query service latency (bench/query.ts)', file: 'bench/query.ts', env: { BENCH_BIG_ROOM: '20000', BENCH_REQUESTS: '1000' }, timeoutS: 120 },
   pipeline: { title: 'Write path: JetStream → Kafka → Cassandra / Elasticsearch (bench/pipeline.ts)', file: 'bench/pipeline.ts', env: { BENCH_MESSAGES: '20000', BENCH_LATENCY_SECONDS: '10' }, timeoutS: 180 },
+  'join-churn': { title: 'Join churn: garbage and RSS per join (bench/join-churn.ts)', file: 'bench/join-churn.ts', env: { BENCH_JOINS: '3000' }, timeoutS: 180 },
 };
 
 function runOne(root: string, s: Script): Promise<OtherRun> {
