@@ -21,16 +21,19 @@ export interface LoadStats {
   errors: Map<string, number>;
   /** Sends skipped because a client already had MAX_UNACKED waiting. */
   skipped: number;
+  /** Sockets that ended for good, by reason and close code: nothing in a drill should end one. */
+  ended: Map<string, number>;
 }
 
 export function newStats(): LoadStats {
-  return { acked: new Map(), sent: 0, received: 0, reconnects: 0, refusedJoins: 0, errors: new Map(), skipped: 0 };
+  return { acked: new Map(), sent: 0, received: 0, reconnects: 0, refusedJoins: 0, errors: new Map(), skipped: 0, ended: new Map() };
 }
 
 export class LoadClient {
   private readonly socket: RoomSocket;
   private seq = 0;
   private edge: number;
+  private stopping = false;
 
   constructor(
     private readonly edges: string[],
@@ -63,6 +66,11 @@ export class LoadClient {
     this.socket.on('ack', (a) => void stats.acked.set(a.clientMsgId, a.id));
     this.socket.on('message', () => void stats.received++);
     this.socket.on('error', (f) => void stats.errors.set(f.code, (stats.errors.get(f.code) ?? 0) + 1));
+    this.socket.on('closed', (e) => {
+      if (this.stopping) return;
+      const key = `${e.reason} (${e.code})`;
+      stats.ended.set(key, (stats.ended.get(key) ?? 0) + 1);
+    });
   }
 
   get pending(): number {
@@ -75,6 +83,10 @@ export class LoadClient {
 
   /** Queues one message; false when too many are still unacknowledged. */
   send(): boolean {
+    if (this.socket.state === 'closed') {
+      this.stats.skipped++;
+      return false;
+    }
     if (this.pending >= MAX_UNACKED) {
       this.stats.skipped++;
       return false;
@@ -86,6 +98,7 @@ export class LoadClient {
   }
 
   stop(): void {
+    this.stopping = true;
     this.socket.stop();
   }
 }

@@ -214,7 +214,8 @@ async function finish(sys: System, stats: LoadStats, clients: LoadClient[]): Pro
   const cassandra = tally(await cassandraIds(sys.cassandra, sys.names.keyspace), expected);
   const elastic = tally(await elasticIds(sys.elastic, alias), expected);
   const exact = (t: Tally) => t.missing === 0 && t.duplicated === 0 && t.unexpected === 0 && t.rows === expected.size;
-  const ok = unacked === 0 && exact(cassandra) && exact(elastic) && expected.size === stats.acked.size;
+  // A socket ended for good (not reconnecting) is a client the system dropped: a failure too.
+  const ok = unacked === 0 && exact(cassandra) && exact(elastic) && expected.size === stats.acked.size && stats.ended.size === 0;
   const row: Row = {
     step: 'final (load stopped)',
     acked: stats.acked.size,
@@ -246,7 +247,7 @@ function printReport(rows: Row[], stats: LoadStats, ok: boolean): void {
     const dups = r.cassandra && r.elastic ? r.cassandra.duplicated + r.elastic.duplicated : '-';
     console.log(`| ${r.step} | ${r.acked} | ${r.ackedDuring} | ${cell(r.cassandra)} | ${cell(r.elastic)} | ${dups} | ${r.reconnects} | ${r.selfExits} | ${r.catchUpS === undefined ? 'NOT' : `${r.catchUpS.toFixed(1)} s`} |`);
   }
-  console.log(`\nsent ${stats.sent}, acknowledged ${stats.acked.size}, delivered live ${stats.received}, refused joins ${stats.refusedJoins}, sends skipped (16 unacknowledged) ${stats.skipped}, error frames ${JSON.stringify(Object.fromEntries(stats.errors))}`);
+  console.log(`\nsent ${stats.sent}, acknowledged ${stats.acked.size}, delivered live ${stats.received}, refused joins ${stats.refusedJoins}, sends skipped (16 unacknowledged) ${stats.skipped}, error frames ${JSON.stringify(Object.fromEntries(stats.errors))}, sockets ended for good ${JSON.stringify(Object.fromEntries(stats.ended))}`);
   console.log(ok ? 'RESULT: PASS, every acknowledged message stored once in Cassandra and once in Elasticsearch' : 'RESULT: FAIL');
 }
 

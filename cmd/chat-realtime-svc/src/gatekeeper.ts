@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { LRUCache } from 'lru-cache';
 import { ParleyError } from '@parley/errors';
 import { GrpcMembershipChecker, GrpcSessionValidator, type Caller } from '@parley/access';
 
@@ -32,7 +33,7 @@ export class GrpcGatekeeper implements Gatekeeper {
   private readonly sessions: GrpcSessionValidator;
   private readonly members: GrpcMembershipChecker;
   /** token hash → epoch ms until which it is refused here; insertion order = age. */
-  private readonly revoked = new Map<string, number>();
+  private readonly revoked = new LRUCache<string, { until: number }>({ max: MAX_REVOKED });
   private readonly now: () => number;
 
   constructor(opts: { userAddr: string; roomAddr: string; cacheTtlMs: number; timeoutMs: number; now?: () => number }) {
@@ -51,17 +52,11 @@ export class GrpcGatekeeper implements Gatekeeper {
   }
 
   markRevoked(tokenHash: string): void {
-    const now = this.now();
-    for (const [hash, until] of this.revoked) {
-      if (until > now && this.revoked.size < MAX_REVOKED) break;
-      this.revoked.delete(hash);
-    }
-    this.revoked.delete(tokenHash);
-    this.revoked.set(tokenHash, now + REVOKED_MEMORY_MS);
+    this.revoked.set(tokenHash, { until: this.now() + REVOKED_MEMORY_MS });
   }
 
   isRevoked(tokenHash: string): boolean {
-    return (this.revoked.get(tokenHash) ?? 0) > this.now();
+    return (this.revoked.get(tokenHash)?.until ?? 0) > this.now();
   }
 
   close(): void {

@@ -1,6 +1,7 @@
 import { credentials, Metadata } from '@grpc/grpc-js';
 import { BinaryReader } from '@bufbuild/protobuf/wire';
 import { DeliverPolicy, type JetStreamClient, type JetStreamManager } from 'nats';
+import { LRUCache } from 'lru-cache';
 import { ParleyError } from '@parley/errors';
 import { chatV1, fromGrpcError } from '@parley/proto';
 import { decodeEnvelope, encodeEnvelope, parseId, validateEnvelope, type Envelope } from '@parley/envelope';
@@ -43,13 +44,15 @@ const MISS: unique symbol = Symbol('miss');
  * for bytes that repeat: every join of a room reads the same history rows and stream messages,
  * and decoding, validating and encoding them again was most of the garbage a join made. A hit
  * needs the same key and the same bytes, and conversion is a pure function of the bytes, so a
- * hit gives what converting again would. Bounded; the oldest entry goes first (a Map keeps
- * insertion order; hits do not reorder it, so a hit allocates nothing).
+ * hit gives what converting again would. Bounded by the project's one cache (lru-cache): the
+ * least recently used entry goes first.
  */
 export class ByteMemo {
-  private readonly entries = new Map<number, { bytes: Buffer; item: Backlogged | undefined }>();
+  private readonly entries: LRUCache<number, { bytes: Buffer; item: Backlogged | undefined }>;
 
-  constructor(private readonly max: number = DEFAULT_MEMO_ENTRIES) {}
+  constructor(max: number = DEFAULT_MEMO_ENTRIES) {
+    this.entries = new LRUCache({ max });
+  }
 
   /** The entry under `key` if it was converted from exactly `bytes[start, end)`. */
   lookup(key: number, bytes: Uint8Array, start: number, end: number): Backlogged | undefined | typeof MISS {
@@ -58,7 +61,6 @@ export class ByteMemo {
   }
 
   remember(key: number, bytes: Uint8Array, start: number, end: number, item: Backlogged | undefined): void {
-    if (!this.entries.has(key) && this.entries.size >= this.max) this.entries.delete(this.entries.keys().next().value!);
     // A copy: the source is a view of a larger buffer (a NATS read, a gRPC frame) that must not stay pinned.
     const copy = Buffer.alloc(end - start);
     copy.set(bytes.subarray(start, end));

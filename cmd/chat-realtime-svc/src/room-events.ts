@@ -1,4 +1,5 @@
 import type { JetStreamClient } from 'nats';
+import { LRUCache } from 'lru-cache';
 import { parseEvent, roomEventSchema, type RoomEvent } from '@parley/contracts';
 import type { Component } from '@parley/lifecycle';
 import type { Logger } from '@parley/log';
@@ -58,20 +59,20 @@ export class RoomEvents implements Component {
   }
 }
 
-/** A set that forgets its oldest entries beyond `max`. */
+/** A set that forgets its least recently used entries beyond `max` (the project's one bounded cache). */
 export class BoundedSet {
-  private readonly items = new Set<string>();
+  private readonly items: LRUCache<string, true>;
 
-  constructor(private readonly max: number) {}
+  constructor(max: number) {
+    this.items = new LRUCache<string, true>({ max });
+  }
 
   has(key: string): boolean {
     return this.items.has(key);
   }
 
   add(key: string): void {
-    this.items.delete(key);
-    this.items.add(key);
-    if (this.items.size > this.max) this.items.delete(this.items.values().next().value!);
+    this.items.set(key, true);
   }
 
   delete(key: string): void {

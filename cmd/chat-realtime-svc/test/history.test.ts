@@ -61,7 +61,7 @@ test('unknown fields are skipped and malformed pages throw, as with the generate
   assert.throws(() => decodeListResponse(cut, new ByteMemo(10), 4096));
 });
 
-test('the memo is bounded: the oldest entry goes first', () => {
+test('the memo is bounded: the least recently used entry goes first', () => {
   const memo = new ByteMemo(2);
   const b = (s: string) => new TextEncoder().encode(s);
   const item = (n: number): Backlogged => ({ id: BigInt(n), json: String(n) });
@@ -70,7 +70,9 @@ test('the memo is bounded: the oldest entry goes first', () => {
   assert.equal(memo.lookup(1, b('a'), 0, 1), memo.lookup(1, b('xa'), 1, 2), 'a range of a larger buffer matches');
   memo.remember(3, b('c'), 0, 1, item(3));
   assert.equal(memo.size, 2);
-  assert.equal(typeof memo.lookup(1, b('a'), 0, 1), 'symbol', 'the oldest was evicted');
-  assert.deepEqual(memo.lookup(2, b('b'), 0, 1), item(2));
-  assert.equal(typeof memo.lookup(2, b('B'), 0, 1), 'symbol', 'same key, other bytes: a miss');
+  assert.equal(typeof memo.lookup(2, b('b'), 0, 1), 'symbol', 'the one not used since it was stored was evicted');
+  assert.deepEqual(memo.lookup(1, b('a'), 0, 1), item(1), 'the one just read stays');
+  assert.deepEqual(memo.lookup(3, b('c'), 0, 1), item(3));
+  assert.equal(typeof memo.lookup(3, b('C'), 0, 1), 'symbol', 'same key, other bytes: a miss');
 });
+

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { credentials, Metadata, type ServiceError } from '@grpc/grpc-js';
 import { ParleyError } from '@parley/errors';
 import { userV1, roomV1, fromGrpcError } from '@parley/proto';
+import { LRUCache } from 'lru-cache';
 
 /**
  * How every service other than user-svc and room-svc learns who is calling and whether they
@@ -44,10 +45,9 @@ function call<T>(what: string, timeoutMs: number, fn: (md: Metadata, opts: { dea
   });
 }
 
-/** Insertion-ordered map as a crude LRU: evict the oldest entry at the size bound. */
-function remember<V>(map: Map<string, V>, key: string, value: V): void {
-  if (map.size >= MAX_ENTRIES) map.delete(map.keys().next().value!);
-  map.set(key, value);
+/** The project's one bounded cache: least recently used out at the size bound. */
+function remember<V extends object>(cache: LRUCache<string, V>, key: string, value: V): void {
+  cache.set(key, value);
 }
 
 export interface GrpcSessionValidatorOptions {
@@ -66,7 +66,7 @@ export interface GrpcSessionValidatorOptions {
  */
 export class GrpcSessionValidator implements SessionValidator {
   private readonly client: userV1.UserServiceClient;
-  private readonly cache = new Map<string, { caller: Caller; until: number }>();
+  private readonly cache = new LRUCache<string, { caller: Caller; until: number }>({ max: MAX_ENTRIES });
   private readonly now: () => number;
 
   constructor(private readonly opts: GrpcSessionValidatorOptions) {
@@ -100,7 +100,7 @@ export class GrpcSessionValidator implements SessionValidator {
  */
 export class GrpcMembershipChecker implements MembershipChecker {
   private readonly client: roomV1.RoomServiceClient;
-  private readonly createdAt = new Map<string, number>();
+  private readonly createdAt = new LRUCache<string, { ms: number }>({ max: MAX_ENTRIES });
 
   constructor(private readonly opts: { address: string; timeoutMs?: number }) {
     this.client = new roomV1.RoomServiceClient(opts.address, credentials.createInsecure());
@@ -116,11 +116,11 @@ export class GrpcMembershipChecker implements MembershipChecker {
 
   async roomCreatedAt(roomId: string): Promise<number> {
     const hit = this.createdAt.get(roomId);
-    if (hit !== undefined) return hit;
+    if (hit !== undefined) return hit.ms;
     const res = await call<roomV1.GetRoomResponse>('room-svc', this.opts.timeoutMs ?? DEFAULT_CALL_TIMEOUT_MS, (md, o, cb) => this.client.getRoom({ roomId }, md, o, cb));
     const ms = Date.parse(res.room?.createdAt ?? '');
     if (!Number.isFinite(ms)) throw new ParleyError('DEPENDENCY_UNAVAILABLE', 'room-svc returned a room without a creation time');
-    remember(this.createdAt, roomId, ms);
+    remember(this.createdAt, roomId, { ms });
     return ms;
   }
 
