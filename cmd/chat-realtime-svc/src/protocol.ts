@@ -1,4 +1,15 @@
-import { CLIENT_MSG_ID_PATTERN, containsNul, hasLoneSurrogate, isBlankText, type ClientFrame, type ErrorFrameCode } from '@parley/contracts';
+import {
+  CLIENT_MSG_ID_PATTERN,
+  containsNul,
+  hasLoneSurrogate,
+  isBlankText,
+  type AckFrame,
+  type ClientFrame,
+  type ErrorFrame,
+  type ErrorFrameCode,
+  type HistoryUnavailableFrame,
+  type RoomDeletedFrame,
+} from '@parley/contracts';
 /**
  * The edge's side of the WebSocket protocol (frames, codes and close codes: @parley/contracts
  * frames.ts). Inbound frames are parsed by hand into the contract's types, so each fault gets
@@ -65,11 +76,11 @@ export function errorFrame(code: ErrorFrameCode, message: string, clientMsgId?: 
     message,
     ...(clientMsgId === undefined ? {} : { client_msg_id: clientMsgId }),
     ...(retryAfterMs === undefined ? {} : { retry_after_ms: Math.max(0, Math.ceil(retryAfterMs)) }),
-  });
+  } satisfies ErrorFrame);
 }
 
 export function ackFrame(clientMsgId: string, id: string): string {
-  return JSON.stringify({ type: 'ack', client_msg_id: clientMsgId, id });
+  return JSON.stringify({ type: 'ack', client_msg_id: clientMsgId, id } satisfies AckFrame);
 }
 
 /** A live frame built around the stored envelope bytes: serialized once per room, not per socket. */
@@ -82,11 +93,11 @@ export function historyFrame(roomId: string, envelopeJsons: readonly string[], h
 }
 
 export function historyUnavailableFrame(roomId: string, code: string): string {
-  return JSON.stringify({ type: 'history_unavailable', room_id: roomId, code });
+  return JSON.stringify({ type: 'history_unavailable', room_id: roomId, code } satisfies HistoryUnavailableFrame);
 }
 
 export function roomDeletedFrame(roomId: string): string {
-  return JSON.stringify({ type: 'room_deleted', room_id: roomId });
+  return JSON.stringify({ type: 'room_deleted', room_id: roomId } satisfies RoomDeletedFrame);
 }
 
 export const PONG_FRAME = '{"type":"pong"}';

@@ -69,7 +69,12 @@ export const serverFrameSchema = z
   .meta({ id: 'ServerFrame' });
 export type ServerFrame = z.infer<typeof serverFrameSchema>;
 export type HistoryFrame = z.infer<typeof historyFrameSchema>;
+export type HistoryUnavailableFrame = z.infer<typeof historyUnavailableFrameSchema>;
+export type MessageFrame = z.infer<typeof messageFrameSchema>;
+export type AckFrame = z.infer<typeof ackFrameSchema>;
 export type ErrorFrame = z.infer<typeof errorFrameSchema>;
+export type RoomDeletedFrame = z.infer<typeof roomDeletedFrameSchema>;
+export type PongFrame = z.infer<typeof pongFrameSchema>;
 export const SERVER_FRAME_TYPES = ['history', 'history_unavailable', 'message', 'ack', 'error', 'room_deleted', 'pong'] as const satisfies ReadonlyArray<ServerFrame['type']>;
 
 /**
