@@ -91,12 +91,20 @@ export class InstanceLease implements Component {
       const revision = await this.kv.update(key(h.n), this.opts.holder, h.revision);
       this.held = { n: h.n, revision, refreshedAt: this.opts.now() };
     } catch (err) {
-      if (isTaken(err)) {
-        this.lost = new ParleyError('CONFLICT', `instance lease ${h.n} was taken by another holder`, { cause: err });
-        clearInterval(this.timer);
-        this.opts.onLost?.(this.lost);
+      if (!isTaken(err)) return; // NATS away: retried at the next tick; `instance` enforces the deadline.
+      // Our entry is not at our revision. If it is gone (it expired while NATS was away longer
+      // than the TTL), nobody holds the number: take it again, as a fresh start would. Ids are
+      // not issued meanwhile (`instance` refuses once the lease is stale), so none can repeat.
+      try {
+        const revision = await this.kv.create(key(h.n), this.opts.holder);
+        this.held = { n: h.n, revision, refreshedAt: this.opts.now() };
+        return;
+      } catch (again) {
+        if (!isTaken(again)) return;
       }
-      // Other errors (NATS away) are retried at the next tick; `instance` enforces the deadline.
+      this.lost = new ParleyError('CONFLICT', `instance lease ${h.n} was taken by another holder`, { cause: err });
+      clearInterval(this.timer);
+      this.opts.onLost?.(this.lost);
     }
   }
 

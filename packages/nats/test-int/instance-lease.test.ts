@@ -44,3 +44,26 @@ test('two leasers get different numbers; released and expired numbers are reused
   }, 10_000, 200);
   assert.throws(() => b.instance, /could not be refreshed/);
 });
+
+test('a lease whose entry vanished (expired while NATS was away) is taken again; one taken by another is lost', async (t) => {
+  const defer = deferrer(t);
+  const nats = await connectNats({ url: infra.natsUrl, name: 'lease-test' });
+  defer(() => nats.close());
+  const bucket = uniqueName('lease');
+  defer(() => nats.client.jsm.streams.delete(`KV_${bucket}`));
+  const lost: unknown[] = [];
+  const a = new InstanceLease({ js: nats.client.js, bucket, ttlMs: 900, holder: 'a', onLost: (err) => lost.push(err) });
+  await a.start(AbortSignal.timeout(5000));
+  defer(() => a.stop());
+  const n = a.instance;
+  const kv = await nats.client.js.views.kv(bucket);
+  await kv.purge(`instance.${n}`);
+  await eventually(async () => (await kv.get(`instance.${n}`))?.string() === 'a', 5000, 50);
+  assert.equal(a.instance, n, 'the same number, held again');
+  assert.deepEqual(lost, []);
+
+  await kv.purge(`instance.${n}`);
+  await kv.create(`instance.${n}`, 'someone else');
+  await eventually(async () => lost.length === 1, 5000, 50);
+  assert.throws(() => a.instance, /taken by another holder/);
+});
