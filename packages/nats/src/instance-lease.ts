@@ -37,6 +37,8 @@ export class InstanceLease implements Component {
   private held: { n: number; revision: number; refreshedAt: number } | undefined;
   private lost: Error | undefined;
   private timer: NodeJS.Timeout | undefined;
+  /** The refresh in flight: one at a time, and stop() waits for it before releasing. */
+  private refreshing: Promise<void> | undefined;
 
   constructor(opts: InstanceLeaseOptions) {
     this.opts = { bucket: DEFAULT_LEASE_BUCKET, ttlMs: DEFAULT_LEASE_TTL_MS, now: Date.now, ...opts };
@@ -74,7 +76,7 @@ export class InstanceLease implements Component {
       try {
         const revision = await this.kv.create(key(n), this.opts.holder);
         this.held = { n, revision, refreshedAt: this.opts.now() };
-        this.timer = setInterval(() => void this.refresh(), Math.max(50, Math.floor(this.opts.ttlMs / 3)));
+        this.timer = setInterval(() => void (this.refreshing ??= this.refresh().finally(() => (this.refreshing = undefined))), Math.max(50, Math.floor(this.opts.ttlMs / 3)));
         this.timer.unref();
         return;
       } catch (err) {
@@ -89,14 +91,20 @@ export class InstanceLease implements Component {
     if (!h || !this.kv || this.lost) return;
     try {
       const revision = await this.kv.update(key(h.n), this.opts.holder, h.revision);
-      this.held = { n: h.n, revision, refreshedAt: this.opts.now() };
+      if (this.held === h) this.held = { n: h.n, revision, refreshedAt: this.opts.now() };
     } catch (err) {
       if (!isTaken(err)) return; // NATS away: retried at the next tick; `instance` enforces the deadline.
       // Our entry is not at our revision. If it is gone (it expired while NATS was away longer
       // than the TTL), nobody holds the number: take it again, as a fresh start would. Ids are
       // not issued meanwhile (`instance` refuses once the lease is stale), so none can repeat.
+      // Not after a stop: the entry is gone because stop() released it.
+      if (this.held !== h) return;
       try {
         const revision = await this.kv.create(key(h.n), this.opts.holder);
+        if (this.held !== h) {
+          await this.kv.delete(key(h.n), { previousSeq: revision }).catch(() => undefined);
+          return;
+        }
         this.held = { n: h.n, revision, refreshedAt: this.opts.now() };
         return;
       } catch (again) {
@@ -110,6 +118,7 @@ export class InstanceLease implements Component {
 
   async stop(): Promise<void> {
     clearInterval(this.timer);
+    await this.refreshing;
     const h = this.held;
     this.held = undefined;
     if (!h || !this.kv || this.lost) return;
