@@ -18,8 +18,8 @@ import {
   headerString,
 } from '@parley/test-support/pipeline';
 import { ingestionService } from '../app.js';
-import { cqlCommandService } from '../../chat-command-cql-svc/app.js';
-import { elasticCommandService } from '../../chat-command-elastic-svc/app.js';
+import { cqlCommandService } from '@parley/chat-command-cql-svc/app';
+import { elasticCommandService } from '@parley/chat-command-elastic-svc/app';
 
 test('messages published to room subjects end up exactly once in Cassandra and in Elasticsearch, in per-room order', async (t) => {
   const defer = deferrer(t);

@@ -6,16 +6,17 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { connectNats } from '@parley/clients';
-import { startService, type RunningService } from '@parley/service';
-import { infra, uniqueName, freePort, eventually, type deferrer } from '@parley/test-support';
+import { startService, type RunningService, type ServiceDefinition } from '@parley/service';
+import type { ConfigSpec } from '@parley/config';
+import { infra, uniqueName, freePort, eventually, startInTest, type deferrer } from '@parley/test-support';
 import { stores } from '@parley/test-support/query-svc';
 import { startUserSvc } from '@parley/test-support/user-svc';
 import { roomNames, startRoomSvc } from '@parley/test-support/room-svc';
 import { pipelineNames, pipelineEnv, runService, createTopics } from '@parley/test-support/pipeline';
-import { queryService } from '../../chat-query-svc/app.js';
-import { ingestionService } from '../../chat-ingestion-svc/app.js';
-import { cqlCommandService } from '../../chat-command-cql-svc/app.js';
-import { elasticCommandService } from '../../chat-command-elastic-svc/app.js';
+import { queryService } from '@parley/chat-query-svc/app';
+import { ingestionService } from '@parley/chat-ingestion-svc/app';
+import { cqlCommandService } from '@parley/chat-command-cql-svc/app';
+import { elasticCommandService } from '@parley/chat-command-elastic-svc/app';
 import { webGatewayService } from '../app.js';
 
 type Defer = ReturnType<typeof deferrer>;
@@ -23,14 +24,8 @@ export const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
 const logLevel = process.env['TEST_LOG_LEVEL'] ?? 'silent';
 
 /** Starts a service definition in this process and registers its shutdown. */
-async function inProcess<S extends Parameters<typeof startService>[0]>(defer: Defer, def: S, env: Record<string, string>): Promise<void> {
-  const stderr: string[] = [];
-  const svc = await startService(def, { LOG_LEVEL: logLevel, ...env }, (l) => stderr.push(l));
-  defer(async () => {
-    svc.shutdown('test');
-    await svc.done;
-  });
-  if ((await Promise.race([svc.done, new Promise((r) => setTimeout(r, 0, 'running'))])) !== 'running') throw new Error(`${def.name} did not start: ${stderr.join('\n')}`);
+async function inProcess<S extends ConfigSpec>(defer: Defer, def: ServiceDefinition<S>, env: Record<string, string>): Promise<void> {
+  await startInTest(defer, def, { LOG_LEVEL: logLevel, ...env });
 }
 
 export interface Edge {

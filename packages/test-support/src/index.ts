@@ -99,3 +99,4 @@ export async function untilStatus<T = unknown>(url: string, status: number, time
     return r.status === status ? ((await r.json()) as T) : undefined;
   }, timeoutMs, 250);
 }
+export { startInTest, type InTestService } from './in-process.js';

@@ -3,8 +3,7 @@ import { credentials, Metadata, type ServiceError } from '@grpc/grpc-js';
 import { createCassandra, createElastic, quoteIdent } from '@parley/clients';
 import { migrateCassandra, installElasticTemplates, removeElasticTemplates, elasticNames } from '@parley/migrate';
 import { chatV1 } from '@parley/proto';
-import { startService } from '@parley/service';
-import { infra, uniqueName, freePort, type deferrer } from './index.js';
+import { infra, uniqueName, freePort, startInTest, type deferrer } from './index.js';
 import { startUserSvc, call, newUser } from './user-svc.js';
 import { roomNames, startRoomSvc } from './room-svc.js';
 import { queryService } from '@parley/chat-query-svc/app';
@@ -49,12 +48,7 @@ export async function startAll(defer: Defer, overrides: Record<string, string> =
     LOG_LEVEL: process.env['TEST_LOG_LEVEL'] ?? 'silent',
     ...overrides,
   };
-  const stderr: string[] = [];
-  const svc = await startService(queryService, env, (l) => stderr.push(l));
-  defer(async () => {
-    svc.shutdown('test');
-    await svc.done;
-  });
+  const { stderr } = await startInTest(defer, queryService, env);
   const http = `http://127.0.0.1:${httpPort}`;
   const grpc = queryGrpcClient(defer, `127.0.0.1:${grpcPort}`);
   /** A room owned by a fresh user; `createdAt` moves its creation time (messages from the past). */

@@ -2,8 +2,7 @@ import WebSocket from 'ws';
 import { connectNats } from '@parley/clients';
 import { silentLogger } from '@parley/log';
 import { chatV1, grpcComponent, unary } from '@parley/proto';
-import { startService, type RunningService } from '@parley/service';
-import { infra, uniqueName, freePort, eventually, type deferrer } from './index.js';
+import { infra, uniqueName, freePort, eventually, startInTest, type deferrer } from './index.js';
 import { decodeEnvelope, type Envelope } from '@parley/envelope';
 import { startUserSvc, call, newUser } from './user-svc.js';
 import { roomNames, startRoomSvc } from './room-svc.js';
@@ -89,17 +88,7 @@ export async function startStack(defer: Defer, opts: { queryAddr?: string } = {}
   const startEdge = async (overrides: Record<string, string> = {}) => {
     const port = await freePort();
     const env = edgeEnv(port, overrides);
-    const stderr: string[] = [];
-    const svc: RunningService = await startService(realtimeService, env, (l) => stderr.push(l));
-    let stopped: Promise<number> | undefined;
-    const stop = () => {
-      if (!stopped) {
-        svc.shutdown('test');
-        stopped = svc.done;
-      }
-      return stopped;
-    };
-    defer(stop);
+    const { svc, stderr, stop } = await startInTest(defer, realtimeService, env);
     return { port, url: `ws://127.0.0.1:${port}`, http: `http://127.0.0.1:${port}`, svc, stop, stderr };
   };
 

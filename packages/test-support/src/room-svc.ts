@@ -1,8 +1,8 @@
 import { credentials, Metadata, type ServiceError } from '@grpc/grpc-js';
-import { startService, type RunningService } from '@parley/service';
+import type { RunningService } from '@parley/service';
 import { roomV1 } from '@parley/proto';
 import { connectNats } from '@parley/clients';
-import { infra, uniqueName, freePort, type deferrer } from './index.js';
+import { infra, uniqueName, freePort, startInTest, type deferrer } from './index.js';
 import { migratedSchema } from './user-svc.js';
 import { roomService } from '@parley/room-svc/app';
 
@@ -50,17 +50,7 @@ export async function startRoomSvc(defer: Defer, names: RoomSvcNames, userGrpcAd
     LOG_LEVEL: 'silent',
     ...overrides,
   };
-  const stderr: string[] = [];
-  const svc = await startService(roomService, env, (l) => stderr.push(l));
-  let stopped: Promise<number> | undefined;
-  const stop = () => {
-    if (!stopped) {
-      svc.shutdown('test');
-      stopped = svc.done;
-    }
-    return stopped;
-  };
-  defer(stop);
+  const { svc, stop } = await startInTest(defer, roomService, env);
   return { http: `http://127.0.0.1:${httpPort}`, grpcAddr: `127.0.0.1:${grpcPort}`, svc, stop };
 }
 

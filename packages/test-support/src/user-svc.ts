@@ -2,9 +2,9 @@ import { fileURLToPath } from 'node:url';
 import { credentials, Metadata, type ServiceError } from '@grpc/grpc-js';
 import { connectNats, createPostgres, quoteIdent, type ClientHandle } from '@parley/clients';
 import { migratePostgres } from '@parley/migrate';
-import { startService, type RunningService } from '@parley/service';
+import type { RunningService } from '@parley/service';
 import { userV1 } from '@parley/proto';
-import { infra, uniqueName, freePort, deferrer } from './index.js';
+import { infra, uniqueName, freePort, startInTest, deferrer } from './index.js';
 import type pg from 'pg';
 import { userService } from '@parley/user-svc/app';
 
@@ -50,7 +50,6 @@ export async function startUserSvc(defer: Defer, overrides: Record<string, strin
     await nats.client.jsm.streams.delete(sessionEvents.stream).catch(() => undefined);
     await nats.close();
   });
-  const stderr: string[] = [];
   const env = {
     DATABASE_URL: infra.databaseUrl,
     REDIS_URL: infra.redisUrl,
@@ -65,11 +64,7 @@ export async function startUserSvc(defer: Defer, overrides: Record<string, strin
     LOG_LEVEL: 'silent',
     ...overrides,
   };
-  const svc = await startService(userService, env, (l) => stderr.push(l));
-  defer(async () => {
-    svc.shutdown('test');
-    await svc.done;
-  });
+  const { svc, stderr } = await startInTest(defer, userService, env);
   return { http: `http://127.0.0.1:${httpPort}`, grpcAddr: `127.0.0.1:${grpcPort}`, schema, pg, redisPrefix, svc, stderr, sessionEvents };
 }
 
