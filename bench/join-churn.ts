@@ -22,6 +22,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import WebSocket from 'ws';
+import { defer, runBench } from './load/lifetime.js';
 import { spawnEdge } from './load/servers.js';
 import { Client, newUser, sendAndAck, startStack } from '@parley/test-support/realtime-svc';
 
@@ -35,8 +36,6 @@ const HISTORY = Number(process.env['BENCH_HISTORY'] ?? 50);
 const PROFILE = process.env['BENCH_HEAP_PROFILE'];
 const TOP = Number(process.env['BENCH_PROFILE_TOP'] ?? 40);
 
-const cleanups: Array<() => unknown> = [];
-const defer = (fn: () => unknown) => void cleanups.push(fn);
 
 interface Stats {
   connections: number;
@@ -232,9 +231,4 @@ function rssAnon(pid: number): number {
 
 const mb = (b: number) => Math.round(b / 1024 / 102.4) / 10;
 
-try {
-  await main();
-} finally {
-  while (cleanups.length > 0) await Promise.resolve(cleanups.pop()!()).catch(() => undefined);
-}
-process.exit(0);
+await runBench(main);

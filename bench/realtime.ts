@@ -10,6 +10,7 @@
  *   node --import tsx bench/realtime.ts      (needs `ulimit -n` above BENCH_CONNS + 1000)
  */
 import WebSocket from 'ws';
+import { defer, runBench } from './load/lifetime.js';
 import { spawnEdge } from './load/servers.js';
 import { newUser, startStack } from '@parley/test-support/realtime-svc';
 
@@ -19,8 +20,6 @@ const ROOMS = Number(process.env['BENCH_ROOMS'] ?? 100);
 const MSGS = Number(process.env['BENCH_MSGS'] ?? 20);
 const CONCURRENCY = 100;
 
-const cleanups: Array<() => unknown> = [];
-const defer = (fn: () => unknown) => void cleanups.push(fn);
 
 async function main(): Promise<void> {
   const s = await startStack(defer);
@@ -94,9 +93,4 @@ async function waitFor(fn: () => Promise<boolean>, timeoutMs = 30_000): Promise<
 
 const mb = (b: number) => Math.round(b / 1024 / 102.4) / 10;
 
-try {
-  await main();
-} finally {
-  while (cleanups.length > 0) await Promise.resolve(cleanups.pop()!()).catch(() => undefined);
-}
-process.exit(0);
+await runBench(main);

@@ -9,7 +9,7 @@ import { connectNats } from '@parley/clients';
 import { startService, type RunningService, type ServiceDefinition } from '@parley/service';
 import type { ConfigSpec } from '@parley/config';
 import { infra, uniqueName, freePort, eventually, startInTest, type deferrer } from '@parley/test-support';
-import { stores } from '@parley/test-support/query-svc';
+import { queryEnv, stores } from '@parley/test-support/query-svc';
 import { startUserSvc } from '@parley/test-support/user-svc';
 import { roomNames, startRoomSvc } from '@parley/test-support/room-svc';
 import { pipelineNames, pipelineEnv, runService, createTopics } from '@parley/test-support/pipeline';
@@ -88,17 +88,7 @@ export async function startStack(defer: Defer, opts: { historyLimit: number; sen
   const rooms = await startRoomSvc(defer, rn, users.grpcAddr);
   const queryGrpc = await freePort();
   const queryHttp = await freePort();
-  await inProcess(defer, queryService, {
-    CASSANDRA_CONTACT_POINTS: infra.cassandraContactPoints.join(','),
-    CASSANDRA_LOCAL_DC: infra.cassandraLocalDc,
-    CASSANDRA_KEYSPACE: s.keyspace,
-    ELASTICSEARCH_URL: infra.elasticsearchUrl,
-    ELASTICSEARCH_INDEX_PREFIX: s.esPrefix,
-    USER_SVC_GRPC_ADDR: users.grpcAddr,
-    ROOM_SVC_GRPC_ADDR: rooms.grpcAddr,
-    QUERY_HTTP_PORT: String(queryHttp),
-    QUERY_GRPC_PORT: String(queryGrpc),
-  });
+  await inProcess(defer, queryService, queryEnv(s, users.grpcAddr, rooms.grpcAddr, queryHttp, queryGrpc));
 
   const names = { ...pipelineNames(), keyspace: s.keyspace, esPrefix: s.esPrefix };
   const topics = await createTopics(names);

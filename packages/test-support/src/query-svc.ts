@@ -28,6 +28,21 @@ export async function stores(defer: Defer) {
   return { keyspace, esPrefix, cql: cql.client, es: es.client, alias: elasticNames(esPrefix).alias };
 }
 
+/** chat-query-svc's environment on the stores of `s`, calling the given user-svc and room-svc. */
+export function queryEnv(s: { keyspace: string; esPrefix: string }, userGrpc: string, roomGrpc: string, httpPort: number, grpcPort: number): Record<string, string> {
+  return {
+    CASSANDRA_CONTACT_POINTS: infra.cassandraContactPoints.join(','),
+    CASSANDRA_LOCAL_DC: infra.cassandraLocalDc,
+    CASSANDRA_KEYSPACE: s.keyspace,
+    ELASTICSEARCH_URL: infra.elasticsearchUrl,
+    ELASTICSEARCH_INDEX_PREFIX: s.esPrefix,
+    USER_SVC_GRPC_ADDR: userGrpc,
+    ROOM_SVC_GRPC_ADDR: roomGrpc,
+    QUERY_HTTP_PORT: String(httpPort),
+    QUERY_GRPC_PORT: String(grpcPort),
+  };
+}
+
 /** user-svc, room-svc and chat-query-svc in this process, on random ports and names. */
 export async function startAll(defer: Defer, overrides: Record<string, string> = {}) {
   const s = await stores(defer);
@@ -35,19 +50,7 @@ export async function startAll(defer: Defer, overrides: Record<string, string> =
   const names = await roomNames(defer);
   const rooms = await startRoomSvc(defer, names, users.grpcAddr);
   const [httpPort, grpcPort] = [await freePort(), await freePort()];
-  const env = {
-    CASSANDRA_CONTACT_POINTS: infra.cassandraContactPoints.join(','),
-    CASSANDRA_LOCAL_DC: infra.cassandraLocalDc,
-    CASSANDRA_KEYSPACE: s.keyspace,
-    ELASTICSEARCH_URL: infra.elasticsearchUrl,
-    ELASTICSEARCH_INDEX_PREFIX: s.esPrefix,
-    USER_SVC_GRPC_ADDR: users.grpcAddr,
-    ROOM_SVC_GRPC_ADDR: rooms.grpcAddr,
-    QUERY_HTTP_PORT: String(httpPort),
-    QUERY_GRPC_PORT: String(grpcPort),
-    LOG_LEVEL: process.env['TEST_LOG_LEVEL'] ?? 'silent',
-    ...overrides,
-  };
+  const env = { ...queryEnv(s, users.grpcAddr, rooms.grpcAddr, httpPort, grpcPort), LOG_LEVEL: process.env['TEST_LOG_LEVEL'] ?? 'silent', ...overrides };
   const { stderr } = await startInTest(defer, queryService, env);
   const http = `http://127.0.0.1:${httpPort}`;
   const grpc = queryGrpcClient(defer, `127.0.0.1:${grpcPort}`);
