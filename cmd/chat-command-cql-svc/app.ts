@@ -18,10 +18,10 @@ export const spec = {
 export const cqlCommandService: ServiceDefinition<typeof spec> = {
   name: 'chat-command-cql-svc',
   spec,
-  build({ config, log, runner }) {
+  build({ config, log, runner, metrics }) {
     const kafka = createKafka({ brokers: config.kafkaBrokers, clientId: 'chat-command-cql-svc' });
     const cql = createCassandra({ contactPoints: config.cassandraContactPoints, localDataCenter: config.cassandraLocalDc });
-    addOpsServer(runner, { ...config, log, checks: [{ name: 'kafka', check: () => kafka.health() }, { name: 'cassandra', check: () => cql.health() }] });
+    addOpsServer(runner, { ...config, log, metrics, checks: [{ name: 'kafka', check: () => kafka.health() }, { name: 'cassandra', check: () => cql.health() }] });
     runner.add(component('kafka-admin', () => undefined, () => kafka.close()));
     const producer = kafka.client.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
     runner.add(component('cassandra', () => cql.client.connect(), () => cql.close()));
@@ -32,12 +32,13 @@ export const cqlCommandService: ServiceDefinition<typeof spec> = {
         topic: config.topic,
         groupId: config.groupId,
         sink: new CassandraMessageSink(cql.client, config.cassandraKeyspace),
-        deadLetters: new KafkaDeadLetterSink(producer, config.dlqTopic, log.child({ component: 'dlq' })),
+        deadLetters: new KafkaDeadLetterSink(producer, config.dlqTopic, log.child({ component: 'dlq' }), metrics),
         log: log.child({ component: 'cql-worker' }),
         service: 'chat-command-cql-svc',
         maxBatch: config.maxBatch,
         maxWaitMs: config.maxWaitMs,
         maxBodyBytes: config.maxBodyBytes,
+        metrics: { registry: metrics, hop: 'readable' },
         onFatal: (err) => runner.fail('cql-worker', err),
       }),
     );

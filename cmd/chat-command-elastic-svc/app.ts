@@ -22,10 +22,10 @@ const APPROX_RECORD_BYTES = 256;
 export const elasticCommandService: ServiceDefinition<typeof spec> = {
   name: 'chat-command-elastic-svc',
   spec,
-  build({ config, log, runner }) {
+  build({ config, log, runner, metrics }) {
     const kafka = createKafka({ brokers: config.kafkaBrokers, clientId: 'chat-command-elastic-svc' });
     const es = createElastic({ url: config.elasticsearchUrl });
-    addOpsServer(runner, { ...config, log, checks: [{ name: 'kafka', check: () => kafka.health() }, { name: 'elasticsearch', check: () => es.health() }] });
+    addOpsServer(runner, { ...config, log, metrics, checks: [{ name: 'kafka', check: () => kafka.health() }, { name: 'elasticsearch', check: () => es.health() }] });
     runner.add(component('kafka-admin', () => undefined, () => kafka.close()));
     const producer = kafka.client.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
     runner.add(component('elasticsearch', () => installElasticTemplates(es.client, config.elasticsearchIndexPrefix).then(() => undefined), () => es.close()));
@@ -36,13 +36,14 @@ export const elasticCommandService: ServiceDefinition<typeof spec> = {
         topic: config.topic,
         groupId: config.groupId,
         sink: new ElasticMessageSink(es.client, elasticNames(config.elasticsearchIndexPrefix).alias),
-        deadLetters: new KafkaDeadLetterSink(producer, config.dlqTopic, log.child({ component: 'dlq' })),
+        deadLetters: new KafkaDeadLetterSink(producer, config.dlqTopic, log.child({ component: 'dlq' }), metrics),
         log: log.child({ component: 'elastic-worker' }),
         service: 'chat-command-elastic-svc',
         maxBatch: config.bulkMaxDocs,
         maxWaitMs: config.bulkFlushMs,
         minBytes: config.bulkMaxDocs * APPROX_RECORD_BYTES,
         maxBodyBytes: config.maxBodyBytes,
+        metrics: { registry: metrics, hop: 'searchable' },
         onFatal: (err) => runner.fail('elastic-worker', err),
       }),
     );

@@ -23,7 +23,7 @@ export const spec = {
 export const ingestionService: ServiceDefinition<typeof spec> = {
   name: 'chat-ingestion-svc',
   spec,
-  build({ config, log, runner }) {
+  build({ config, log, runner, metrics }) {
     const kafka = createKafka({ brokers: config.kafkaBrokers, clientId: 'chat-ingestion-svc' });
     const worker = new IngestionWorker({
       ...config,
@@ -31,8 +31,9 @@ export const ingestionService: ServiceDefinition<typeof spec> = {
       service: 'chat-ingestion-svc',
       log: log.child({ component: 'ingestion' }),
       onFatal: (err) => runner.fail('ingestion', err),
+      metrics,
     });
-    addOpsServer(runner, { ...config, log, checks: [{ name: 'nats', check: () => worker.natsHealth() }, { name: 'kafka', check: () => kafka.health() }] });
+    addOpsServer(runner, { ...config, log, metrics, checks: [{ name: 'nats', check: () => worker.natsHealth() }, { name: 'kafka', check: () => kafka.health() }] });
     runner.add(component('kafka-admin', () => undefined, () => kafka.close()));
     runner.add(
       component('kafka-topics', async () => {

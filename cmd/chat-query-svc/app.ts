@@ -32,7 +32,7 @@ export const queryApiInfo: OpenApiInfo = {
 export const queryService: ServiceDefinition<typeof queryConfigSpec> = {
   name: 'chat-query-svc',
   spec: queryConfigSpec,
-  build({ config, log, runner }) {
+  build({ config, log, runner, metrics }) {
     if (config.defaultLimit > config.maxLimit) {
       throw new ParleyError('CONFIG_INVALID', `QUERY_DEFAULT_LIMIT (${config.defaultLimit}) must not exceed QUERY_MAX_LIMIT (${config.maxLimit})`);
     }
@@ -46,6 +46,7 @@ export const queryService: ServiceDefinition<typeof queryConfigSpec> = {
     const app = buildHttpApp({
       log,
       bodyLimit: config.bodyLimit,
+      metrics,
       openapi: queryApiInfo,
       healthChecks: [
         { name: 'cassandra', check: () => cql.health() },
@@ -61,6 +62,6 @@ export const queryService: ServiceDefinition<typeof queryConfigSpec> = {
     runner.add(component('elasticsearch', () => es.health(), () => es.close()));
     runner.add(component('identity-clients', () => undefined, () => access.close()));
     runner.add(httpComponent('http', app, config.httpHost, config.httpPort));
-    runner.add(grpcComponent('grpc', { services: [queryGrpcService({ latest, limits, log })], host: config.grpcHost, port: config.grpcPort, log }));
+    runner.add(grpcComponent('grpc', { services: [queryGrpcService({ latest, limits, log })], host: config.grpcHost, port: config.grpcPort, log, metrics }));
   },
 };

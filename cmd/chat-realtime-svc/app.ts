@@ -26,7 +26,7 @@ const MAX_PENDING_ON_JOIN = 10_000;
 export const realtimeService: ServiceDefinition<typeof realtimeConfigSpec> = {
   name: 'chat-realtime-svc',
   spec: realtimeConfigSpec,
-  build({ config, log, runner }) {
+  build({ config, log, runner, metrics }) {
     assertNativeUws();
     const redis = createRedis({ url: config.redisUrl, keyPrefix: config.redisKeyPrefix, onError: throttled(log, 'redis error (rate limits fail open)') });
     const gatekeeper = new GrpcGatekeeper({ userAddr: config.userSvcGrpc, roomAddr: config.roomSvcGrpc, cacheTtlMs: config.authCacheTtlMs, timeoutMs: config.grpcTimeoutMs });
@@ -116,6 +116,7 @@ export const realtimeService: ServiceDefinition<typeof realtimeConfigSpec> = {
             { name: 'redis', check: () => redis.health(), critical: false },
           ],
           log: log.child({ component: 'websocket' }),
+          metrics,
         });
         await edge.start();
         return edge;

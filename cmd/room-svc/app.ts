@@ -23,7 +23,7 @@ export const roomApiInfo: OpenApiInfo = {
 export const roomService: ServiceDefinition<typeof roomConfigSpec> = {
   name: 'room-svc',
   spec: roomConfigSpec,
-  build({ config, log, runner }) {
+  build({ config, log, runner, metrics }) {
     const pg = createPostgres({ url: config.databaseUrl, schema: config.dbSchema, applicationName: 'room-svc', onError: (err) => log.warn({ err }, 'postgres pool error') });
     const rooms = new PostgresRoomStore(pg.client, config.eventsPrefix);
     const sessions = new GrpcSessionValidator({ address: config.userSvcGrpc, cacheTtlMs: config.authCacheTtlMs });
@@ -42,6 +42,7 @@ export const roomService: ServiceDefinition<typeof roomConfigSpec> = {
     const app = buildHttpApp({
       log,
       bodyLimit: config.bodyLimit,
+      metrics,
       openapi: roomApiInfo,
       healthChecks: [
         { name: 'postgres', check: () => pg.health() },
@@ -58,6 +59,6 @@ export const roomService: ServiceDefinition<typeof roomConfigSpec> = {
     }));
     runner.add(relay);
     runner.add(httpComponent('http', app, config.httpHost, config.httpPort));
-    runner.add(grpcComponent('grpc', { services: [roomGrpcService(rooms, log)], host: config.grpcHost, port: config.grpcPort, log }));
+    runner.add(grpcComponent('grpc', { services: [roomGrpcService(rooms, log)], host: config.grpcHost, port: config.grpcPort, log, metrics }));
   },
 };

@@ -26,7 +26,7 @@ export const userApiInfo: OpenApiInfo = {
 export const userService: ServiceDefinition<typeof userConfigSpec> = {
   name: 'user-svc',
   spec: userConfigSpec,
-  build({ config, log, runner }) {
+  build({ config, log, runner, metrics }) {
     const pg = createPostgres({ url: config.databaseUrl, schema: config.dbSchema, applicationName: 'user-svc', onError: (err) => log.warn({ err }, 'postgres pool error') });
     const redisLog = redisStateLogger(log.child({ component: 'redis' }));
     const redis = createRedis({ url: config.redisUrl, keyPrefix: config.redisKeyPrefix, onError: redisLog.down });
@@ -48,6 +48,7 @@ export const userService: ServiceDefinition<typeof userConfigSpec> = {
     const app = buildHttpApp({
       log,
       bodyLimit: config.bodyLimit,
+      metrics,
       openapi: userApiInfo,
       healthChecks: [
         { name: 'postgres', check: () => pg.health() },
@@ -76,7 +77,7 @@ export const userService: ServiceDefinition<typeof userConfigSpec> = {
     // Revocations wait in session_outbox while NATS is away; the relay never blocks a logout.
     runner.add(relay);
     runner.add(httpComponent('http', app, config.httpHost, config.httpPort));
-    runner.add(grpcComponent('grpc', { services: [userGrpcService(sessions, users, log)], host: config.grpcHost, port: config.grpcPort, log }));
+    runner.add(grpcComponent('grpc', { services: [userGrpcService(sessions, users, log)], host: config.grpcHost, port: config.grpcPort, log, metrics }));
   },
 };
 

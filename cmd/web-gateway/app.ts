@@ -9,7 +9,7 @@ import { WebGateway } from './src/gateway.js';
 export const webGatewayService: ServiceDefinition<typeof gatewayConfigSpec> = {
   name: 'web-gateway',
   spec: gatewayConfigSpec,
-  build({ config, log, runner }) {
+  build({ config, log, runner, metrics }) {
     runner.add(
       new WebGateway({
         host: config.host,
@@ -24,6 +24,7 @@ export const webGatewayService: ServiceDefinition<typeof gatewayConfigSpec> = {
         forwarding: { trustedProxies: config.trustedProxies, proxySecret: config.proxySecret },
         upstreamTimeoutMs: config.upstreamTimeoutMs,
         log: log.child({ component: 'gateway' }),
+        metrics,
       }),
     );
   },

@@ -7,6 +7,9 @@ import { ParleyError, toParleyError } from '@parley/errors';
 import type { Component } from '@parley/lifecycle';
 import type { Logger } from '@parley/log';
 import { Backoff } from '@parley/lifecycle';
+import type { Registry } from '@parley/metrics';
+import { observeAge } from '@parley/pipeline';
+import { ingestionMetrics, type IngestionMetrics } from './ingestion-metrics.js';
 
 export interface IngestionOptions {
   natsUrl: string;
@@ -25,6 +28,8 @@ export interface IngestionOptions {
   service: string;
   log: Logger;
   onFatal: (err: unknown) => void;
+  /** The process's registry: consumer backlog, redeliveries, produce errors, dead letters, age in Kafka. */
+  metrics?: Registry;
 }
 
 interface Item {
@@ -56,8 +61,12 @@ export class IngestionWorker implements Component {
   private flushing: Promise<void> | undefined;
   private reading: Promise<void> | undefined;
   private stopping = new AbortController();
+  private readonly metrics: IngestionMetrics | undefined;
 
-  constructor(private readonly o: IngestionOptions) {}
+  constructor(private readonly o: IngestionOptions) {
+    this.metrics =
+      o.metrics === undefined ? undefined : ingestionMetrics(o.metrics, { jsm: () => this.nats?.client.jsm, stream: o.stream, durable: o.durable, inFlight: () => this.pending.length });
+  }
 
   async start(): Promise<void> {
     const o = this.o;
@@ -114,6 +123,7 @@ export class IngestionWorker implements Component {
         const consumer = await this.nats!.client.js.consumers.get(this.o.stream, this.o.durable);
         this.messages = await consumer.consume({ max_messages: this.o.bufferSize });
         for await (const msg of this.messages) {
+          if (msg.redelivered) this.metrics?.redeliveries.inc();
           this.pending.push(this.decode(msg));
           this.kick();
           backoff.reset();
@@ -158,11 +168,18 @@ export class IngestionWorker implements Component {
     const bad = batch.filter((i) => i.err !== undefined);
     const keepAlive = setInterval(() => batch.forEach((i) => i.msg.working()), Math.max(500, this.o.ackWaitMs / 3));
     try {
-      if (good.length > 0 && !(await this.produce(this.o.topic, good.map((i) => envelopeRecord(i.env!))))) return false;
+      if (good.length > 0) {
+        if (!(await this.produce(this.o.topic, good.map((i) => envelopeRecord(i.env!))))) return false;
+        this.produced(good.map((i) => i.env!));
+      }
       if (bad.length > 0) {
         const letters = bad.map((i) => this.letter(i));
         if (!(await this.produce(this.o.dlqTopic, letters.map((d) => deadLetterRecord(d))))) return false;
-        for (const d of letters) this.o.log.warn({ reason: d.reason, source: d.source, detail: d.message }, 'dead-lettered');
+        for (const d of letters) {
+          this.o.log.warn({ reason: d.reason, source: d.source, detail: d.message }, 'dead-lettered');
+          this.metrics?.deadLetters.inc({ reason: d.reason });
+        }
+        this.metrics?.messages.inc({ outcome: 'dead_lettered' }, letters.length);
       }
     } finally {
       clearInterval(keepAlive);
@@ -173,6 +190,14 @@ export class IngestionWorker implements Component {
     return true;
   }
 
+  private produced(envs: Envelope[]): void {
+    const m = this.metrics;
+    if (!m) return;
+    const now = Date.now();
+    for (const e of envs) observeAge(m, 'in_kafka', e.created_at, now);
+    m.messages.inc({ outcome: 'produced' }, envs.length);
+  }
+
   private async produce(topic: string, messages: Message[]): Promise<boolean> {
     const backoff = new Backoff();
     for (;;) {
@@ -180,6 +205,7 @@ export class IngestionWorker implements Component {
         await this.producer!.send({ topic, acks: -1, messages });
         return true;
       } catch (err) {
+        this.metrics?.producerErrors.inc({ topic });
         this.o.log.warn({ err, topic, attempt: backoff.attempts, count: messages.length }, 'kafka produce failed; holding the batch and retrying');
         // A failed idempotent producer may be left with sequence numbers the broker rejects;
         // a fresh producer id starts clean. Duplicates this may cause are absorbed downstream.

@@ -1,5 +1,5 @@
 import uWS from 'uWebSockets.js';
-import { ParleyError } from '@parley/errors';
+import { ParleyError, toParleyError } from '@parley/errors';
 import { clientIp, type TrustedProxies } from '@parley/access';
 import type { Logger } from '@parley/log';
 import { admit, refusal, type UpgradeInfo } from './admission.js';
@@ -9,6 +9,8 @@ import { Conn, type ConnLimits, type ConnServices, type SocketData } from './con
 import { CloseCodes, websocketProtocolSchema } from '@parley/contracts';
 import { checkReadiness, type Component, type HealthCheck } from '@parley/lifecycle';
 import { RoomRegistry } from './room-registry.js';
+import { exposition, type Registry } from '@parley/metrics';
+import { edgeMetrics, type EdgeMetrics } from './metrics.js';
 
 export interface EdgeOptions {
   host: string;
@@ -26,6 +28,8 @@ export interface EdgeOptions {
   /** What /readyz checks besides the edge itself (NATS, the instance lease). */
   readiness: readonly HealthCheck[];
   log: Logger;
+  /** The process's registry: the edge adds its families (see metrics.ts) and serves it at GET /metrics. */
+  metrics: Registry;
 }
 
 /**
@@ -59,10 +63,16 @@ export class RealtimeEdge implements Component {
   private boundPort = 0;
   private closing = false;
   private sweep: NodeJS.Timeout | undefined;
+  readonly metrics: EdgeMetrics;
 
   constructor(private readonly opts: EdgeOptions) {
     this.app = uWS.App();
-    opts.registry.bindFanout((topic, frame) => void this.app.publish(topic, frame));
+    const metrics = edgeMetrics(opts.metrics, () => opts.registry.connectionCount);
+    this.metrics = metrics;
+    opts.registry.bindFanout((topic, frame) => {
+      metrics.fanout.inc();
+      this.app.publish(topic, frame);
+    });
     this.app.ws<SocketData>(WS_PATH, {
       maxPayloadLength: opts.maxFrameBytes,
       // uWS's own limit is the hard stop; the sweep closes with 4008 at half of it first.
@@ -71,9 +81,16 @@ export class RealtimeEdge implements Component {
       idleTimeout: opts.idleTimeoutSeconds,
       sendPingsAutomatically: true,
       upgrade: (res, req, context) => this.upgrade(res, req, context),
-      open: (ws) => ws.getUserData().conn.open(ws),
+      open: (ws) => {
+        metrics.joins.inc();
+        ws.getUserData().conn.open(ws);
+      },
       message: (ws, data, isBinary) => ws.getUserData().conn.onFrame(data, isBinary),
-      close: (ws) => ws.getUserData().conn.onClose(),
+      drain: () => metrics.drains.inc(),
+      close: (ws, code) => {
+        metrics.closes.inc({ code: String(code) });
+        ws.getUserData().conn.onClose();
+      },
     });
     this.app.get('/healthz', (res) => json(res, '200 OK', { status: 'ok' }));
     this.app.get('/readyz', (res) => {
@@ -84,6 +101,19 @@ export class RealtimeEdge implements Component {
         const ready = r.ready && !this.closing;
         json(res, ready ? '200 OK' : '503 Service Unavailable', { status: ready ? 'ready' : 'unavailable', checks: r.checks });
       });
+    });
+    this.app.get('/metrics', (res) => {
+      const aborted = { value: false };
+      res.onAborted(() => (aborted.value = true));
+      void exposition(opts.metrics).then(
+        (m) => {
+          if (aborted.value) return;
+          res.cork(() => res.writeStatus('200 OK').writeHeader('content-type', m.contentType).writeHeader('cache-control', 'no-store').end(m.body));
+        },
+        (err: unknown) => {
+          if (!aborted.value) json(res, '500 Internal Server Error', { error: { code: 'INTERNAL', message: `metrics failed: ${(err as Error).message}` } });
+        },
+      );
     });
     const protocol = JSON.stringify(websocketProtocolSchema());
     this.app.get('/v1/protocol.schema.json', (res) => {
@@ -192,6 +222,7 @@ export class RealtimeEdge implements Component {
 
   private refuse(res: uWS.HttpResponse, err: unknown): void {
     const r = refusal(err);
+    this.metrics.refusals.inc({ code: toParleyError(err).code });
     res.cork(() => {
       res.writeStatus(r.status);
       for (const [k, v] of Object.entries(r.headers)) res.writeHeader(k, v);

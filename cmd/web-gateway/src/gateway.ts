@@ -2,6 +2,7 @@ import http from 'node:http';
 import type { Duplex } from 'node:stream';
 import { checkReadiness, type Component } from '@parley/lifecycle';
 import type { Logger } from '@parley/log';
+import { exposition, httpRequestMetrics, secondsSince, type Registry } from '@parley/metrics';
 import { matchRoute, proxyHttp, refuseUpgrade, sendError, tunnelUpgrade, type Forwarding, type Route } from './proxy.js';
 import { StaticFiles } from './static-files.js';
 
@@ -15,6 +16,11 @@ export interface GatewayOptions {
   forwarding: Forwarding;
   upstreamTimeoutMs: number;
   log: Logger;
+  /**
+   * The process's registry, served at GET /metrics; requests are counted with the route
+   * prefix they went to (`/api/rooms`, `static`, ...) as `route`.
+   */
+  metrics: Registry;
 }
 
 /** Upstream failures are logged at most this often: a restarting service must not flood the log. */
@@ -78,6 +84,10 @@ export class WebGateway implements Component {
   }
 
   private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    const started = process.hrtime.bigint();
+    const route = { name: 'unmatched' };
+    const requests = httpRequestMetrics(this.opts.metrics);
+    res.once('finish', () => requests.observe({ method: req.method ?? 'GET', route: route.name, code: String(res.statusCode) }, secondsSince(started)));
     if (this.closing) {
       res.setHeader('connection', 'close');
       return sendError(res, 'SHUTTING_DOWN', 'server is shutting down', 1);
@@ -88,11 +98,21 @@ export class WebGateway implements Component {
       return;
     }
     if (url === '/readyz') return this.readyz(res);
+    if (url === '/metrics') {
+      route.name = '/metrics';
+      const m = await exposition(this.opts.metrics);
+      res.writeHead(200, { 'content-type': m.contentType, 'cache-control': 'no-store' }).end(m.body);
+      return;
+    }
     const target = matchRoute(this.opts.routes, url);
+    // The services' own /metrics are for the operators' network, not for the public side.
+    if (target && target.path.split('?')[0] === '/metrics') return sendError(res, 'NOT_FOUND', `no route ${req.method} ${url.split('?')[0]}`);
     if (target) {
+      route.name = target.route.prefix;
       proxyHttp(req, res, { upstream: target.route.upstream, path: target.path }, this.opts.forwarding, this.agent, this.opts.upstreamTimeoutMs, (err) => this.failed(target.route, err));
       return;
     }
+    route.name = 'static';
     try {
       if (await this.files.serve(req, res)) return;
       sendError(res, 'NOT_FOUND', `no route ${req.method} ${url.split('?')[0]}`);

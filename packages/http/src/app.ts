@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { errorBodySchema } from '@parley/contracts';
 import { ParleyError, isParleyError, isUnreachable } from '@parley/errors';
 import type { Logger } from '@parley/log';
+import { exposition, httpRequestMetrics, type Registry } from '@parley/metrics';
 import { jsonAnswer, registerOpenApi, type OpenApiInfo } from './openapi.js';
 import { zodValidatorCompiler } from './validate.js';
 
@@ -24,6 +25,12 @@ export interface HttpAppOptions {
    * and served at GET /openapi.json, with a browsable page at /docs. Without it, neither.
    */
   openapi?: OpenApiInfo;
+  /**
+   * The process's metrics: every answered request is counted by method, route template and
+   * status (`parley_http_requests_total`, `parley_http_request_duration_seconds`), and the
+   * registry is served at GET /metrics (left out of the API document: it is for operators).
+   */
+  metrics?: Registry;
 }
 
 /** A fastify instance whose routes take zod schemas (fastify-type-provider-zod). */
@@ -94,9 +101,18 @@ export function buildHttpApp(opts: HttpAppOptions): FastifyInstance {
       return reply.code(503).send(new ParleyError('SHUTTING_DOWN', 'server is shutting down').toJSON());
     }
   });
+  const requests = opts.metrics === undefined ? undefined : httpRequestMetrics(opts.metrics);
   app.addHook('onResponse', async (req, reply) => {
     req.log.info({ method: req.method, url: req.routeOptions.url ?? 'unknown', status: reply.statusCode, ms: Math.round(reply.elapsedTime) }, 'request');
+    requests?.observe({ method: req.method, route: req.routeOptions.url ?? 'unmatched', code: String(reply.statusCode) }, reply.elapsedTime / 1000);
   });
+  const metrics = opts.metrics;
+  if (metrics !== undefined) {
+    app.get('/metrics', { schema: { hide: true } }, async (_req, reply) => {
+      const m = await exposition(metrics);
+      return reply.header('content-type', m.contentType).header('cache-control', 'no-store').send(m.body);
+    });
+  }
 
   app.setNotFoundHandler((req, reply) => {
     void reply.code(404).send(new ParleyError('NOT_FOUND', `no route ${req.method} ${req.url.split('?')[0]}`).toJSON());

@@ -3,3 +3,4 @@ export * from './message-sink.js';
 export * from './sink-worker.js';
 export * from './topics.js';
 export * from './config.js';
+export * from './metrics.js';

@@ -1,4 +1,4 @@
-import type { Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
+import type { Admin, Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
 import { decodeEnvelope, EnvelopeError, rejectionReason, type DeadLetter, type Envelope } from '@parley/envelope';
 import { toParleyError, ParleyError } from '@parley/errors';
 import type { Component } from '@parley/lifecycle';
@@ -6,6 +6,8 @@ import type { Logger } from '@parley/log';
 import { Backoff } from '@parley/lifecycle';
 import type { DeadLetterSink } from './dead-letters.js';
 import type { MessageSink } from './message-sink.js';
+import { secondsSince, type Registry } from '@parley/metrics';
+import { kafkaLagGauge, observeAge, pipelineMetrics, type Hop, type PipelineMetrics } from './metrics.js';
 
 export interface SinkWorkerOptions {
   kafka: Kafka;
@@ -24,6 +26,11 @@ export interface SinkWorkerOptions {
   maxBodyBytes: number;
   /** A crash kafkajs will not restart from: the service must stop. */
   onFatal: (err: unknown) => void;
+  /**
+   * Where the worker's metrics go: store write latency and outcomes, dead letters, the group's
+   * lag per partition, and the age of each stored message at `hop` (see pipelineMetrics).
+   */
+  metrics?: { registry: Registry; hop: Hop };
 }
 
 /**
@@ -38,10 +45,18 @@ export interface SinkWorkerOptions {
 export class SinkWorker implements Component {
   readonly name: string;
   private consumer: Consumer | undefined;
+  /** Reads the group's committed offsets for the lag gauge; connected while the worker runs. */
+  private admin: Admin | undefined;
   private stopping = new AbortController();
+  private readonly metrics: (PipelineMetrics & { hop: Hop }) | undefined;
 
   constructor(private readonly opts: SinkWorkerOptions) {
     this.name = `${opts.sink.name}-worker`;
+    const m = opts.metrics;
+    if (m) {
+      this.metrics = { ...pipelineMetrics(m.registry), hop: m.hop };
+      kafkaLagGauge(m.registry, { admin: () => this.admin, groupId: opts.groupId, topic: opts.topic });
+    }
   }
 
   async start(): Promise<void> {
@@ -63,6 +78,11 @@ export class SinkWorker implements Component {
       if (!e.payload.restart) o.onFatal(e.payload.error);
     });
     await consumer.connect();
+    if (this.metrics) {
+      const admin = o.kafka.admin();
+      await admin.connect();
+      this.admin = admin;
+    }
     // A new group starts from the beginning: a message published before the first deploy is still a message.
     await consumer.subscribe({ topic: o.topic, fromBeginning: true });
     await consumer.run({
@@ -77,6 +97,9 @@ export class SinkWorker implements Component {
     this.stopping.abort(new ParleyError('SHUTTING_DOWN', 'worker stopping'));
     await this.consumer?.disconnect();
     this.consumer = undefined;
+    const admin = this.admin;
+    this.admin = undefined;
+    await admin?.disconnect();
   }
 
   private async eachBatch(p: EachBatchPayload): Promise<void> {
@@ -114,6 +137,7 @@ export class SinkWorker implements Component {
     const signal = this.stopping.signal;
     while (pending.length > 0) {
       let results: Array<ParleyError | undefined>;
+      const started = process.hrtime.bigint();
       try {
         results = await this.opts.sink.write(pending.map((x) => x.env), signal);
       } catch (err) {
@@ -121,18 +145,28 @@ export class SinkWorker implements Component {
         if (!e.canRetry) {
           results = pending.map(() => e);
         } else {
+          this.measureWrite(started, 'error', pending.length, 0, 0);
           this.opts.log.warn({ err: e, attempt: backoff.attempts, partition }, `${this.opts.sink.name} unavailable; retrying`);
           if (!(await this.pause(backoff, p))) return false;
           continue;
         }
       }
       const retry: typeof pending = [];
+      const now = Date.now();
+      let dead = 0;
       results.forEach((e, idx) => {
         const item = pending[idx]!;
-        if (e === undefined) return;
+        if (e === undefined) {
+          if (this.metrics) observeAge(this.metrics, this.metrics.hop, item.env.created_at, now);
+          return;
+        }
         if (e.canRetry) retry.push(item);
-        else letters.push(this.letter(topic, partition, item.rec, e));
+        else {
+          dead += 1;
+          letters.push(this.letter(topic, partition, item.rec, e));
+        }
       });
+      this.measureWrite(started, retry.length + dead === 0 ? 'ok' : 'partial', retry.length, dead, pending.length - retry.length - dead);
       pending = retry;
       if (pending.length > 0) {
         this.opts.log.warn({ count: pending.length, attempt: backoff.attempts, partition }, 'retrying records the store refused for now');
@@ -145,6 +179,16 @@ export class SinkWorker implements Component {
       return false;
     }
     return true;
+  }
+
+  private measureWrite(started: bigint, outcome: 'ok' | 'partial' | 'error', retried: number, dead: number, stored: number): void {
+    const m = this.metrics;
+    if (!m) return;
+    const store = this.opts.sink.name;
+    m.storeWrite.observe({ store, outcome }, secondsSince(started));
+    if (stored > 0) m.storeRecords.inc({ store, outcome: 'stored' }, stored);
+    if (retried > 0) m.storeRecords.inc({ store, outcome: 'retried' }, retried);
+    if (dead > 0) m.storeRecords.inc({ store, outcome: 'dead_lettered' }, dead);
   }
 
   private async pause(backoff: Backoff, p: EachBatchPayload): Promise<boolean> {

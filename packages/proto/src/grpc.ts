@@ -13,6 +13,7 @@ import {
 import { ParleyError, toParleyError, type ErrorCode } from '@parley/errors';
 import type { Component } from '@parley/lifecycle';
 import type { Logger } from '@parley/log';
+import { grpcServerMetrics, secondsSince, type Registry } from '@parley/metrics';
 
 /** ParleyError codes as gRPC status codes; the exact code also travels in metadata. */
 export const GRPC_STATUS_BY_CODE: Record<ErrorCode, status> = {
@@ -90,11 +91,12 @@ export interface GrpcService {
 
 /**
  * A gRPC server as a lifecycle Component. Stop lets in-flight calls finish (tryShutdown) and
- * cuts them at the runner's deadline (forceShutdown), so shutdown always ends.
+ * cuts them at the runner's deadline (forceShutdown), so shutdown always ends. With `metrics`,
+ * every unary call is counted by method and status code (see grpcServerMetrics).
  */
-export function grpcComponent(name: string, opts: { services: GrpcService[]; host: string; port: number; log: Logger }): Component & { port(): number } {
+export function grpcComponent(name: string, opts: { services: GrpcService[]; host: string; port: number; log: Logger; metrics?: Registry }): Component & { port(): number } {
   const server = new Server({ 'grpc.max_receive_message_length': 1024 * 1024 });
-  for (const s of opts.services) server.addService(s.definition, s.implementation);
+  for (const s of opts.services) server.addService(s.definition, opts.metrics === undefined ? s.implementation : measured(s, opts.metrics));
   let bound = opts.port;
   return {
     name,
@@ -122,4 +124,26 @@ export function grpcComponent(name: string, opts: { services: GrpcService[]; hos
         });
       }),
   };
+}
+
+const STATUS_NAME = new Map<number, string>(Object.entries(status).filter((e): e is [string, number] => typeof e[1] === 'number').map(([k, v]) => [v, k]));
+
+/** The service's unary handlers, each timed and counted with the status it answered. */
+function measured(s: GrpcService, registry: Registry): UntypedServiceImplementation {
+  const requests = grpcServerMetrics(registry);
+  const out: UntypedServiceImplementation = { ...s.implementation };
+  for (const [key, def] of Object.entries(s.definition)) {
+    const handler = s.implementation[key];
+    if (typeof handler !== 'function' || def.requestStream || def.responseStream) continue;
+    const unaryHandler = handler as (call: ServerUnaryCall<unknown, unknown>, callback: sendUnaryData<unknown>) => void;
+    out[key] = (call: ServerUnaryCall<unknown, unknown>, callback: sendUnaryData<unknown>) => {
+      const start = process.hrtime.bigint();
+      unaryHandler(call, (err, value, ...rest) => {
+        const code = err ? (STATUS_NAME.get(err.code ?? status.UNKNOWN) ?? 'UNKNOWN') : 'OK';
+        requests.observe({ method: def.path, code }, secondsSince(start));
+        callback(err, value, ...rest);
+      });
+    };
+  }
+  return out;
 }

@@ -2,6 +2,7 @@ import { parseConfig, ConfigError, commonFields, type ConfigSpec, type ConfigOf,
 import { Runner, type HealthCheck } from '@parley/lifecycle';
 import { OpsServer } from './ops-server.js';
 import { createLogger, type Logger } from '@parley/log';
+import { createMetricsRegistry, type Registry } from '@parley/metrics';
 
 /** Exit codes a supervisor can act on. */
 export const EXIT = { OK: 0, FAILED: 1, CONFIG: 78 } as const;
@@ -11,8 +12,12 @@ type WithCommon<S extends ConfigSpec> = S & typeof commonFields;
 export interface ServiceDefinition<S extends ConfigSpec> {
   name: string;
   spec: S;
-  /** Adds the service's components to the runner. Pure wiring: nothing starts here. */
-  build(ctx: { config: ConfigOf<WithCommon<S>>; log: Logger; runner: Runner }): Promise<void> | void;
+  /**
+   * Adds the service's components to the runner. Pure wiring: nothing starts here. `metrics`
+   * is the process's registry (labelled with the service name): components register their
+   * families on it and the service serves it at GET /metrics on its HTTP or ops port.
+   */
+  build(ctx: { config: ConfigOf<WithCommon<S>>; log: Logger; runner: Runner; metrics: Registry }): Promise<void> | void;
 }
 
 export interface RunningService {
@@ -54,7 +59,7 @@ export async function startService<S extends ConfigSpec>(def: ServiceDefinition<
     },
   });
   try {
-    await def.build({ config, log, runner });
+    await def.build({ config, log, runner, metrics: createMetricsRegistry(def.name) });
     await runner.start();
   } catch (err) {
     log.error({ err }, 'service failed to start');
@@ -77,12 +82,12 @@ export async function startService<S extends ConfigSpec>(def: ServiceDefinition<
 export { OpsServer, type OpsServerOptions } from './ops-server.js';
 
 /**
- * Gives a process without an HTTP API its /healthz and /readyz (see OpsServer). Call it first
- * in `build`: the ops port then starts before everything and stops after everything, and
- * answers "unavailable" while the rest starts or drains.
+ * Gives a process without an HTTP API its /healthz, /readyz and /metrics (see OpsServer). Call
+ * it first in `build`: the ops port then starts before everything and stops after everything,
+ * and answers "unavailable" while the rest starts or drains.
  */
-export function addOpsServer(runner: Runner, opts: { opsHost: string; opsPort: number; log: Logger; checks: readonly HealthCheck[] }): OpsServer {
-  const ops = new OpsServer({ host: opts.opsHost, port: opts.opsPort, log: opts.log.child({ component: 'ops' }), checks: () => opts.checks, isStopping: () => runner.isStopping });
+export function addOpsServer(runner: Runner, opts: { opsHost: string; opsPort: number; log: Logger; checks: readonly HealthCheck[]; metrics: Registry }): OpsServer {
+  const ops = new OpsServer({ host: opts.opsHost, port: opts.opsPort, log: opts.log.child({ component: 'ops' }), checks: () => opts.checks, isStopping: () => runner.isStopping, metrics: opts.metrics });
   runner.add(ops);
   return ops;
 }

@@ -2,6 +2,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { checkReadiness, type Component, type HealthCheck } from '@parley/lifecycle';
 import type { Logger } from '@parley/log';
+import { exposition, type Registry } from '@parley/metrics';
 
 export interface OpsServerOptions {
   host: string;
@@ -11,6 +12,8 @@ export interface OpsServerOptions {
   /** True while the process is stopping: readiness answers 503 then, whatever the checks say. */
   isStopping: () => boolean;
   log: Logger;
+  /** Served at GET /metrics (Prometheus text format). */
+  metrics?: Registry;
 }
 
 /**
@@ -18,6 +21,7 @@ export interface OpsServerOptions {
  *
  *   GET /healthz   200 {"status":"ok"} while the process runs
  *   GET /readyz    200 {"status":"ready","checks":{...}} or 503 {"status":"unavailable",...}
+ *   GET /metrics   the process's metrics, Prometheus text format
  *
  * the same answers the REST services and the edge give on their own ports. Started first and
  * stopped last, so a probe sees "unavailable" while the rest starts or drains.
@@ -44,6 +48,17 @@ export class OpsServer implements Component {
             send(ready ? 200 : 503, { status: ready ? 'ready' : 'unavailable', checks: r.checks });
           },
           (err: unknown) => send(503, { status: 'unavailable', checks: { readiness: `failing: ${(err as Error).message}` } }),
+        );
+        return;
+      }
+      const metrics = this.o.metrics;
+      if (path === '/metrics' && metrics) {
+        void exposition(metrics).then(
+          (m) => {
+            res.writeHead(200, { 'content-type': m.contentType, 'cache-control': 'no-store' });
+            res.end(m.body);
+          },
+          (err: unknown) => send(500, { error: { code: 'INTERNAL', message: `metrics failed: ${(err as Error).message}` } }),
         );
         return;
       }

@@ -12,6 +12,7 @@ import { roomSubject, publishMsgId } from '@parley/nats';
 import { Runner } from '@parley/lifecycle';
 import { silentLogger, createLogger } from '@parley/log';
 import type { ServiceDefinition } from '@parley/service';
+import { createMetricsRegistry } from '@parley/metrics';
 import { infra, uniqueName } from './index.js';
 import { ensureTopics } from '@parley/pipeline';
 
@@ -69,7 +70,7 @@ export async function runService<S extends ConfigSpec>(def: ServiceDefinition<S>
   const level = env['LOG_LEVEL'] ?? 'silent';
   const log = level === 'silent' ? silentLogger() : createLogger({ service: def.name, level });
   const runner = new Runner({ onFatal: (name, err) => log.error({ name, err }, 'fatal') });
-  await def.build({ config, log, runner });
+  await def.build({ config, log, runner, metrics: createMetricsRegistry(def.name) });
   await runner.start(60_000);
   return runner;
 }
