@@ -4,7 +4,7 @@ SHELL := /bin/bash
 TSX := node --import tsx
 SERVICES := user-svc room-svc chat-query-svc chat-ingestion-svc chat-command-cql-svc chat-command-elastic-svc chat-realtime-svc web-gateway
 
-.PHONY: help install check typecheck lint deps test test-unit test-integration up down status logs cli drill web \
+.PHONY: help install check typecheck lint deps test test-unit test-integration up down status logs cli drill web dlq \
         infra-up infra-down infra-status migrate migrate-down \
         user-migrate-up user-migrate-down room-migrate-up room-migrate-down cql-migrate-up cql-migrate-down es-migrate-up es-migrate-down \
         $(addprefix start-,$(SERVICES))
@@ -60,14 +60,18 @@ web/dist/index.html: $(WEB_SOURCES) | install
 	@touch $@
 web: web/dist/index.html ## build the web page into web/dist (Vite) when its sources changed
 
-up: install infra-up migrate web ## install, start infrastructure, migrate, start every service in the background
+up: install infra-up migrate web ## install, start infrastructure, migrate, start every service in the background, then Prometheus scraping them
 	@scripts/services.sh start $(SERVICES)
-down: ## stop every service, then the infrastructure this project started
+	@scripts/prometheus.sh up
+	@echo "Prometheus: $$(scripts/prometheus.sh url) (alerts: $$(scripts/prometheus.sh url)/alerts; Grafana dashboard: infra/grafana/parley.json)"
+down: ## stop Prometheus and every service, then the infrastructure this project started
+	@scripts/prometheus.sh down
 	@scripts/services.sh stop $(SERVICES)
 	@scripts/infra.sh down
 status: ## services and infrastructure
 	@scripts/services.sh status $(SERVICES)
 	@scripts/infra.sh status
+	@scripts/prometheus.sh status
 logs: ## follow the services' logs
 	@scripts/services.sh logs $(SERVICES)
 
@@ -79,10 +83,13 @@ drill: install infra-up ## failure drill: kill and restart each service and serv
 
 test: install infra-up web ## unit, integration and browser tests against real servers (brings up what it needs)
 	@scripts/ensure-chromium.sh || echo "chromium could not be installed: the browser test will skip"
+	@scripts/ensure-prometheus.sh
 	@scripts/test.sh all
-test-unit: install ## unit tests only (nothing needs to run)
+test-unit: install ## unit tests only (no server needs to run; promtool checks the alert rules)
+	@scripts/ensure-prometheus.sh
 	@scripts/test.sh unit
 test-integration: install infra-up
+	@scripts/ensure-prometheus.sh
 	@scripts/test.sh integration
 
 .PHONY: bench
