@@ -78,6 +78,9 @@ logs: ## follow the services' logs
 cli: install ## terminal client against the services `make up` started (flags: ARGS="--ws-url ...")
 	@$(TSX) cmd/parley-cli/main.ts $(ARGS)
 
+dlq: install ## dead letters of chat.messages.dlq: ARGS="list" (default), "show 0:17", "redrive 0:17 2:3", "redrive --reason store_rejected"
+	@$(TSX) cmd/parley-dlq/main.ts $(or $(ARGS),list)
+
 drill: install infra-up ## failure drill: kill and restart each service and server under chat load (stops Kafka, Cassandra, ES briefly)
 	@$(TSX) scripts/drill.ts
 
