@@ -37,6 +37,7 @@ export const roomService: ServiceDefinition<typeof roomConfigSpec> = {
       pollMs: config.outboxPollMs,
       batch: config.outboxBatch,
       maxBackoffMs: config.outboxMaxBackoffMs,
+      retention: { keepPublishedMs: config.outboxKeepPublishedMs, pruneEveryMs: config.outboxPruneEveryMs },
       log: log.child({ component: 'outbox-relay' }),
     });
     const app = buildHttpApp({

@@ -13,6 +13,7 @@ import { RedisRateLimiter } from './src/rate-limit.js';
 import { OutboxRelay } from '@parley/outbox';
 import { sessionStreamSubjects } from './src/session-events.js';
 import { registerUserRoutes } from './src/routes.js';
+import { sessionPruner } from './src/session-pruner.js';
 import { userGrpcService } from './src/grpc.js';
 
 /** The introduction of the generated API document; the routes describe themselves (src/routes.ts). */
@@ -42,6 +43,7 @@ export const userService: ServiceDefinition<typeof userConfigSpec> = {
       pollMs: config.outboxPollMs,
       batch: config.outboxBatch,
       maxBackoffMs: config.outboxMaxBackoffMs,
+      retention: { keepPublishedMs: config.outboxKeepPublishedMs, pruneEveryMs: config.outboxPruneEveryMs },
       log: log.child({ component: 'session-outbox-relay' }),
     });
     const sessions = new SessionService(pg.client, new RedisSessionCache(redis.client, redisLog.down), config.sessionTtlSeconds, config.sessionCacheTtlMs, config.sessionEventsPrefix);
@@ -76,6 +78,7 @@ export const userService: ServiceDefinition<typeof userConfigSpec> = {
     runner.add(component('redis', () => redis.health().catch((err: unknown) => redisLog.down(err)), () => redis.close()));
     // Revocations wait in session_outbox while NATS is away; the relay never blocks a logout.
     runner.add(relay);
+    runner.add(sessionPruner(pg.client, { afterMs: config.sessionPruneAfterMs, everyMs: config.sessionPruneEveryMs, log: log.child({ component: 'session-pruner' }) }));
     runner.add(httpComponent('http', app, config.httpHost, config.httpPort));
     runner.add(grpcComponent('grpc', { services: [userGrpcService(sessions, users, log)], host: config.grpcHost, port: config.grpcPort, log, metrics }));
   },

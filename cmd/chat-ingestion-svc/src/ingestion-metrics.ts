@@ -1,5 +1,5 @@
 import type { JetStreamManager } from 'nats';
-import { Counter, Gauge, within, type Registry } from '@parley/metrics';
+import { Counter, Gauge, polledGauge, type Registry } from '@parley/metrics';
 import { pipelineMetrics, type PipelineMetrics } from '@parley/pipeline';
 
 export interface IngestionMetrics extends PipelineMetrics {
@@ -8,8 +8,6 @@ export interface IngestionMetrics extends PipelineMetrics {
   /** Messages handed on, by outcome: `produced` (Kafka acked) or `dead_lettered`. */
   messages: Counter<'outcome'>;
 }
-
-const INFO_TIMEOUT_MS = 2000;
 
 /**
  * Ingestion's families besides the write path's shared ones (pipelineMetrics):
@@ -27,21 +25,11 @@ const INFO_TIMEOUT_MS = 2000;
 export function ingestionMetrics(registry: Registry, source: { jsm: () => JetStreamManager | undefined; stream: string; durable: string; inFlight: () => number }): IngestionMetrics {
   const labels = { stream: source.stream, consumer: source.durable };
   const consumerGauge = (name: string, help: string, read: (i: { num_pending: number; num_ack_pending: number; num_redelivered: number }) => number) =>
-    new Gauge({
+    polledGauge(registry, {
       name,
       help,
       labelNames: ['stream', 'consumer'],
-      registers: [registry],
-      async collect() {
-        this.reset();
-        const jsm = source.jsm();
-        if (!jsm) return;
-        try {
-          this.set(labels, read(await within(jsm.consumers.info(source.stream, source.durable), INFO_TIMEOUT_MS)));
-        } catch {
-          // NATS away: no series this scrape; readiness reports it.
-        }
-      },
+      read: () => source.jsm()?.consumers.info(source.stream, source.durable).then((info) => [[labels, read(info)]]),
     });
   consumerGauge('parley_jetstream_consumer_pending_messages', 'messages of the stream the durable consumer has not delivered yet', (i) => i.num_pending);
   consumerGauge('parley_jetstream_consumer_ack_pending_messages', 'messages delivered to the durable consumer and not yet acked', (i) => i.num_ack_pending);
@@ -54,8 +42,11 @@ export function ingestionMetrics(registry: Registry, source: { jsm: () => JetStr
       this.set(source.inFlight());
     },
   });
+  const shared = pipelineMetrics(registry);
+  // Present (at zero) from the start: a rate over the first messages needs a sample before them.
+  shared.messageAge.zero({ hop: 'in_kafka' });
   return {
-    ...pipelineMetrics(registry),
+    ...shared,
     redeliveries: new Counter({ name: 'parley_jetstream_redeliveries_total', help: 'messages JetStream delivered to this process more than once', registers: [registry] }),
     messages: new Counter({ name: 'parley_ingestion_messages_total', help: 'messages handed on from the stream, by outcome', labelNames: ['outcome'], registers: [registry] }),
   };

@@ -9,11 +9,9 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { createElastic } from '@parley/clients';
 import { bucketOf, envelopeRecord } from '@parley/envelope';
-import { elasticNames, removeElasticTemplates } from '@parley/migrate';
 import { infra, deferrer, eventually } from '@parley/test-support';
-import { pipelineNames, pipelineEnv, runService, createTopics, makeEnvelopes, migratedKeyspace, searchAll } from '@parley/test-support/pipeline';
+import { pipelineNames, pipelineEnv, pipelineStores, runService, makeEnvelopes, searchAll } from '@parley/test-support/pipeline';
 import { cqlCommandService } from '@parley/chat-command-cql-svc/app';
 import { elasticCommandService } from '@parley/chat-command-elastic-svc/app';
 import { DeadLetterQueue, selectByReason } from '../src/dead-letter-queue.js';
@@ -23,17 +21,10 @@ const MAIN = fileURLToPath(new URL('../main.ts', import.meta.url));
 test('a dead-lettered message is redriven after its cause is fixed and stored once, however often it is redriven', async (t) => {
   const defer = deferrer(t);
   const names = pipelineNames();
-  const ks = await migratedKeyspace(names.keyspace);
-  defer(ks.drop);
-  const es = createElastic({ url: infra.elasticsearchUrl });
-  defer(() => es.close());
-  defer(() => removeElasticTemplates(es.client, names.esPrefix));
-  const topics = await createTopics(names);
-  defer(topics.drop);
-  const producer = topics.kafka.producer();
+  const { cql, es, alias, kafka } = await pipelineStores(defer, names);
+  const producer = kafka.producer();
   await producer.connect();
   defer(() => producer.disconnect());
-  const alias = elasticNames(names.esPrefix).alias;
 
   const start = async (maxBodyBytes: number) => {
     const env = pipelineEnv(names, { MESSAGE_MAX_BODY_BYTES: String(maxBodyBytes), ELASTIC_BULK_FLUSH_MS: '100' });
@@ -50,7 +41,7 @@ test('a dead-lettered message is redriven after its cause is fixed and stored on
   const stopStrict = await start(64);
   await producer.send({ topic: names.topic, messages: [small!, poison!, after!].map(envelopeRecord) });
 
-  const queue = new DeadLetterQueue(topics.kafka, { topic: names.topic, dlqTopic: names.dlqTopic });
+  const queue = new DeadLetterQueue(kafka, { topic: names.topic, dlqTopic: names.dlqTopic });
   const letters = await eventually(async () => {
     const all = await queue.read();
     return all.length === 2 ? all : undefined;
@@ -60,8 +51,8 @@ test('a dead-lettered message is redriven after its cause is fixed and stored on
   assert.ok(letters.every((l) => l.source.startsWith(`kafka:${names.topic}:`) && l.value?.equals(envelopeRecord(poison!).value)));
 
   const cqlCount = async (id: string) =>
-    (await ks.client.execute(`SELECT id FROM ${names.keyspace}.messages WHERE room_id = ? AND bucket = ? AND id = ?`, ['room-a', bucketOf(BigInt(id)), id], { prepare: true })).rowLength;
-  const esIds = async () => (await searchAll(es.client, alias)).map((d) => d._id);
+    (await cql.execute(`SELECT id FROM ${names.keyspace}.messages WHERE room_id = ? AND bucket = ? AND id = ?`, ['room-a', bucketOf(BigInt(id)), id], { prepare: true })).rowLength;
+  const esIds = async () => (await searchAll(es, alias)).map((d) => d._id);
   // The partition moved on past the poison: both neighbours are stored, the poison is not.
   await eventually(async () => (await cqlCount(after!.id)) === 1 && (await esIds()).includes(after!.id), 30_000, 300);
   assert.equal(await cqlCount(poison!.id), 0);

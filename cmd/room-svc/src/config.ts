@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { field, types, postgresFields, natsFields } from '@parley/config';
+import { outboxRetentionFields } from '@parley/outbox';
 
 /** The revocation bound user-svc documents (USER_SESSION_CACHE_TTL_MS default); our cache stays within it. */
 export const MAX_AUTH_CACHE_TTL_MS = 30_000;
@@ -41,4 +42,5 @@ export const roomConfigSpec = {
   outboxPollMs: field({ env: 'ROOM_OUTBOX_POLL_MS', schema: types.int(10, 60_000), default: '250', doc: 'how often the relay looks for unpublished events' }),
   outboxBatch: field({ env: 'ROOM_OUTBOX_BATCH', schema: types.int(1, 10_000), default: '100', doc: 'events per relay transaction' }),
   outboxMaxBackoffMs: field({ env: 'ROOM_OUTBOX_MAX_BACKOFF_MS', schema: types.int(100, 300_000), default: '10000', doc: 'longest wait between relay retries while NATS is down' }),
+  ...outboxRetentionFields('ROOM'),
 };

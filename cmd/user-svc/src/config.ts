@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { field, types, natsFields, postgresFields, redisFields } from '@parley/config';
 import { proxySecretSchema, trustedProxiesSchema } from '@parley/access';
+import { outboxRetentionFields } from '@parley/outbox';
 
 const subjectPrefix = z.string().regex(/^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/, 'must be dot-separated NATS subject tokens without wildcards');
 
@@ -51,5 +52,8 @@ export const userConfigSpec = {
   outboxPollMs: field({ env: 'USER_OUTBOX_POLL_MS', schema: types.int(10, 60_000), default: '250', doc: 'how often the relay looks for unannounced session events' }),
   outboxBatch: field({ env: 'USER_OUTBOX_BATCH', schema: types.int(1, 10_000), default: '100', doc: 'session events per relay transaction' }),
   outboxMaxBackoffMs: field({ env: 'USER_OUTBOX_MAX_BACKOFF_MS', schema: types.int(100, 300_000), default: '10000', doc: 'longest wait between relay retries while NATS is down' }),
+  ...outboxRetentionFields('USER'),
+  sessionPruneAfterMs: field({ env: 'SESSION_PRUNE_AFTER_MS', schema: types.int(0, 90 * 86_400_000), default: String(86_400_000), doc: 'sessions that expired longer ago than this are deleted' }),
+  sessionPruneEveryMs: field({ env: 'SESSION_PRUNE_EVERY_MS', schema: types.int(100, 86_400_000), default: '600000', doc: 'how often expired sessions are pruned' }),
   cookieSecure: field({ env: 'USER_COOKIE_SECURE', schema: types.bool(), default: 'false', doc: 'mark the session cookie Secure (set behind HTTPS)' }),
 };

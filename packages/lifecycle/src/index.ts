@@ -231,3 +231,4 @@ export async function checkReadiness(checks: readonly HealthCheck[], timeoutMs =
   return { ready, checks: results };
 }
 export { Backoff, type BackoffOptions } from './backoff.js';
+export { periodic, type PeriodicOptions } from './periodic.js';

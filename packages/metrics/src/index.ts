@@ -55,6 +55,34 @@ export function within<T>(p: Promise<T>, ms: number): Promise<T> {
   return Promise.race([p, late]).finally(() => clearTimeout(timer));
 }
 
+/**
+ * A gauge read from a server at each scrape (consumer lag from Kafka, a JetStream consumer's
+ * backlog): `read` answers the series, or undefined when there is nothing to ask yet (not
+ * connected). A failed or slow read (bounded by `timeoutMs`) leaves the family empty for that
+ * scrape rather than showing a stale number.
+ */
+export function polledGauge<L extends string>(
+  registry: Registry,
+  o: { name: string; help: string; labelNames: readonly L[]; timeoutMs?: number; read: () => Promise<Array<[Partial<Record<L, string>>, number]>> | undefined },
+): Gauge<L> {
+  return new Gauge<L>({
+    name: o.name,
+    help: o.help,
+    labelNames: o.labelNames,
+    registers: [registry],
+    async collect() {
+      this.reset();
+      const reading = o.read();
+      if (!reading) return;
+      try {
+        for (const [labels, value] of await within(reading, o.timeoutMs ?? 2000)) this.set(labels, value);
+      } catch {
+        // The server is away: its client's readiness check reports that.
+      }
+    },
+  });
+}
+
 /** The text exposition of a registry, for any HTTP server's GET /metrics. */
 export async function exposition(registry: Registry): Promise<{ contentType: string; body: string }> {
   return { contentType: registry.contentType, body: await registry.metrics() };

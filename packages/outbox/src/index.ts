@@ -1,6 +1,7 @@
 import type pg from 'pg';
+import { field, types } from '@parley/config';
 import { connectNats, type ClientHandle, type NatsClients } from '@parley/clients';
-import { Backoff, sleep, type Component } from '@parley/lifecycle';
+import { Backoff, periodic, sleep, type Component } from '@parley/lifecycle';
 import { ensureStream, eventStreamConfig } from '@parley/nats';
 import type { Logger } from '@parley/log';
 
@@ -33,9 +34,26 @@ export interface OutboxRelayOptions {
   batch: number;
   maxBackoffMs: number;
   log: Logger;
+  /**
+   * Retention: published rows older than `keepPublishedMs` are deleted every `pruneEveryMs`.
+   * Unpublished rows are never deleted, whatever their age. A published row is only history
+   * (what was announced, for an operator): JetStream holds the event, and a republish of a
+   * pruned row cannot happen since only unpublished rows are sent.
+   */
+  retention?: { keepPublishedMs: number; pruneEveryMs: number };
+}
+
+/** The retention settings of a service's outbox, under its env prefix (USER_, ROOM_). */
+export function outboxRetentionFields(envPrefix: string) {
+  return {
+    outboxKeepPublishedMs: field({ env: `${envPrefix}_OUTBOX_KEEP_PUBLISHED_MS`, schema: types.int(0, 90 * 86_400_000), default: String(86_400_000), doc: 'published outbox rows older than this are deleted (unpublished ones never are)' }),
+    outboxPruneEveryMs: field({ env: `${envPrefix}_OUTBOX_PRUNE_EVERY_MS`, schema: types.int(100, 86_400_000), default: '600000', doc: 'how often published outbox rows are pruned' }),
+  };
 }
 
 const PUBLISH_TIMEOUT_MS = 5000;
+/** Rows per DELETE: short transactions, so pruning never holds locks the relay waits for. */
+const PRUNE_BATCH = 1000;
 const TABLE = /^[a-z_][a-z0-9_]{0,62}$/;
 
 /**
@@ -54,17 +72,46 @@ export class OutboxRelay implements Component {
   private loop: Promise<void> | undefined;
   private readonly stopping = new AbortController();
   private connected = false;
+  private readonly pruner: Component | undefined;
 
   constructor(private readonly o: OutboxRelayOptions) {
     if (!TABLE.test(o.table)) throw new Error(`outbox: invalid table name ${JSON.stringify(o.table)}`);
     this.name = o.name;
+    const r = o.retention;
+    if (r) {
+      this.pruner = periodic({
+        name: `${o.name}-pruner`,
+        everyMs: r.pruneEveryMs,
+        run: async () => {
+          const pruned = await this.prunePublished(r.keepPublishedMs);
+          if (pruned > 0) o.log.info({ table: o.table, pruned }, `${o.name}: pruned published rows`);
+        },
+        onError: (err) => o.log.warn({ err, table: o.table }, `${o.name}: pruning failed; will retry`),
+      });
+    }
   }
 
-  async start(): Promise<void> {
+  async start(signal: AbortSignal): Promise<void> {
     this.loop = this.run();
+    await this.pruner?.start(signal);
+  }
+
+  /** Deletes published rows older than `keepMs`, in batches; returns how many went. */
+  async prunePublished(keepMs: number): Promise<number> {
+    const t = this.o.table;
+    let total = 0;
+    for (;;) {
+      const rs = await this.o.pool.query(
+        `DELETE FROM ${t} WHERE seq IN (SELECT seq FROM ${t} WHERE published_at < now() - $1 * interval '1 millisecond' ORDER BY seq LIMIT $2)`,
+        [keepMs, PRUNE_BATCH],
+      );
+      total += rs.rowCount ?? 0;
+      if ((rs.rowCount ?? 0) < PRUNE_BATCH) return total;
+    }
   }
 
   async stop(signal: AbortSignal): Promise<void> {
+    await this.pruner?.stop(signal);
     this.stopping.abort();
     const raced = new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
     await Promise.race([this.loop, raced]);

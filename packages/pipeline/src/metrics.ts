@@ -1,5 +1,5 @@
 import type { Admin } from 'kafkajs';
-import { AGE_BUCKETS, Counter, DURATION_BUCKETS, Gauge, Histogram, shared, within, type Registry } from '@parley/metrics';
+import { AGE_BUCKETS, Counter, DURATION_BUCKETS, Histogram, polledGauge, shared, type Gauge, type Registry } from '@parley/metrics';
 
 /**
  * Where a message is when its age is measured: in Kafka (ingestion's produce was acked),
@@ -44,32 +44,22 @@ export function observeAge(m: PipelineMetrics, hop: Hop, createdAtMs: number, no
   m.messageAge.observe({ hop }, Math.max(0, nowMs - createdAtMs) / 1000);
 }
 
-const LAG_TIMEOUT_MS = 2000;
-
 /**
  * `parley_kafka_consumer_lag_messages{group,topic,partition}`: the end offset of each partition
  * minus the group's committed offset, read from the broker at each scrape. Committed offsets
  * are what matter: a record is in the store once its offset is committed, so this is exactly
  * "records not yet stored", and it grows while the worker is stuck retrying a store that is away
- * (a lag computed from fetched batches would freeze then). A failed read leaves the family empty
- * for that scrape rather than showing a stale number.
+ * (a lag computed from fetched batches would freeze then).
  */
 export function kafkaLagGauge(registry: Registry, source: { admin: () => Admin | undefined; groupId: string; topic: string }): Gauge<'group' | 'topic' | 'partition'> {
-  return new Gauge({
+  const { groupId: group, topic } = source;
+  return polledGauge(registry, {
     name: 'parley_kafka_consumer_lag_messages',
     help: 'records of the topic the consumer group has not committed yet, per partition',
     labelNames: ['group', 'topic', 'partition'],
-    registers: [registry],
-    async collect() {
-      this.reset();
+    read: () => {
       const admin = source.admin();
-      if (!admin) return;
-      try {
-        const lag = await within(consumerLag(admin, source.groupId, source.topic), LAG_TIMEOUT_MS);
-        for (const [partition, n] of lag) this.set({ group: source.groupId, topic: source.topic, partition: String(partition) }, n);
-      } catch {
-        // Broker away: no lag series this scrape (the worker's own readiness reports Kafka).
-      }
+      return admin && consumerLag(admin, group, topic).then((lag) => [...lag].map(([partition, n]) => [{ group, topic, partition: String(partition) }, n]));
     },
   });
 }

@@ -55,6 +55,9 @@ export class SinkWorker implements Component {
     const m = opts.metrics;
     if (m) {
       this.metrics = { ...pipelineMetrics(m.registry), hop: m.hop };
+      // Present (at zero) from the start: a rate over the first messages needs a sample before them.
+      this.metrics.messageAge.zero({ hop: m.hop });
+      this.metrics.storeRecords.inc({ store: opts.sink.name, outcome: 'stored' }, 0);
       kafkaLagGauge(m.registry, { admin: () => this.admin, groupId: opts.groupId, topic: opts.topic });
     }
   }

@@ -6,7 +6,7 @@
 import type { Kafka, KafkaMessage, Consumer } from 'kafkajs';
 import type { JetStreamClient } from 'nats';
 import { parseConfig, commonFields, type ConfigSpec, type ConfigOf } from '@parley/config';
-import { createKafka } from '@parley/clients';
+import { createElastic, createKafka, elasticNames } from '@parley/clients';
 import { Snowflake, encodeEnvelope, newMessageEnvelope, type Envelope } from '@parley/envelope';
 import { roomSubject, publishMsgId } from '@parley/nats';
 import { Runner } from '@parley/lifecycle';
@@ -149,6 +149,22 @@ export async function migratedKeyspace(keyspace: string): Promise<{ client: impo
       await c.close();
     },
   };
+}
+
+/**
+ * Everything a write-path test writes into, under the random names: a migrated keyspace,
+ * Elasticsearch (its templates and indices removed afterwards) and the topics; released by `defer`.
+ */
+export async function pipelineStores(defer: (fn: () => unknown) => void, n: PipelineNames) {
+  const { removeElasticTemplates } = await import('@parley/migrate');
+  const ks = await migratedKeyspace(n.keyspace);
+  defer(ks.drop);
+  const es = createElastic({ url: infra.elasticsearchUrl });
+  defer(() => es.close());
+  defer(() => removeElasticTemplates(es.client, n.esPrefix));
+  const topics = await createTopics(n);
+  defer(topics.drop);
+  return { cql: ks.client, es: es.client, alias: elasticNames(n.esPrefix).alias, kafka: topics.kafka };
 }
 
 /** Poison records as they could arrive from a broken producer, each with the reason it must get. */
