@@ -98,3 +98,12 @@ test-integration: install infra-up
 .PHONY: bench
 bench: install infra-up ## Parley's edge vs Socket.io+Redis vs bare uWS under one load, then the other benches; writes docs/benchmarks.md (~10 min)
 	@ulimit -n "$$(ulimit -Hn)" 2>/dev/null || true; BENCH_COMMAND="make bench" $(TSX) bench/run-bench.ts
+
+# Deployment: the image, the Helm chart, the compose file (docs/deployment.md).
+.PHONY: helm-schema helm-check image-tree
+helm-schema: install ## regenerate the chart's values.schema.json and files/process-env.json from the services' config schemas
+	@$(TSX) packages/deploy-check/src/cli/write-chart-files.ts
+helm-check: install ## render and lint the chart with real Helm (helm-java), schema-check it, cross-check it and docker-compose.yml against the config schemas
+	@node --import tsx --test packages/deploy-check/test/*.test.ts packages/deploy-check/test-int/*.test.ts
+image-tree: install ## build the image's /app without Docker into .cache/image (the Dockerfile's build stage: deploy/image/build-tree.sh)
+	@deploy/image/build-tree.sh .cache/image

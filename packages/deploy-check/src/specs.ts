@@ -1,0 +1,39 @@
+import { cassandraFields, commonFields, elasticFields, postgresFields, type ConfigSpec } from '@parley/config';
+import { cqlCommandService } from '@parley/chat-command-cql-svc/app';
+import { elasticCommandService } from '@parley/chat-command-elastic-svc/app';
+import { ingestionService } from '@parley/chat-ingestion-svc/app';
+import { queryService } from '@parley/chat-query-svc/app';
+import { realtimeService } from '@parley/chat-realtime-svc/app';
+import { roomService } from '@parley/room-svc/app';
+import { userService } from '@parley/user-svc/app';
+import { webGatewayService } from '@parley/web-gateway/app';
+
+/**
+ * Every process a deployment runs, with the config schema it parses: the services' own specs
+ * (each with the common fields startService adds) and the migrations' (scripts/migrate.ts
+ * parses exactly these three groups). This is the one list the chart, the compose file and the
+ * image are held to.
+ */
+export const PROCESS_SPECS: Readonly<Record<string, ConfigSpec>> = Object.freeze({
+  'user-svc': { ...userService.spec, ...commonFields },
+  'room-svc': { ...roomService.spec, ...commonFields },
+  'chat-query-svc': { ...queryService.spec, ...commonFields },
+  'chat-realtime-svc': { ...realtimeService.spec, ...commonFields },
+  'chat-ingestion-svc': { ...ingestionService.spec, ...commonFields },
+  'chat-command-cql-svc': { ...cqlCommandService.spec, ...commonFields },
+  'chat-command-elastic-svc': { ...elasticCommandService.spec, ...commonFields },
+  'web-gateway': { ...webGatewayService.spec, ...commonFields },
+  migrations: { ...postgresFields, ...cassandraFields, ...elasticFields },
+});
+
+export const SERVICES = Object.keys(PROCESS_SPECS).filter((p) => p !== 'migrations');
+
+/** The process a container runs, from its command line (`cmd/<svc>/main.js`, `scripts/migrate.js`). */
+export function processOfCommand(args: readonly string[]): string | undefined {
+  for (const arg of args) {
+    const svc = /(?:^|\/)cmd\/([a-z-]+)\/main\.(?:js|ts)$/.exec(arg)?.[1];
+    if (svc !== undefined && svc in PROCESS_SPECS) return svc;
+    if (/(?:^|\/)scripts\/migrate\.(?:js|ts)$/.test(arg)) return 'migrations';
+  }
+  return undefined;
+}
