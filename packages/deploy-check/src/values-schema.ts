@@ -1,7 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { ConfigSpec } from '@parley/config';
-import { CHART_DIR } from './helm.js';
+import { CHART_DIR, REPO_ROOT } from './helm.js';
 import { PROCESS_SPECS } from './specs.js';
 
 /**
@@ -47,7 +47,9 @@ const port = int(1, 65535);
 function envSchemas(spec: ConfigSpec, managed: readonly string[]): { env: Schema; secretEnv: Schema } {
   const fields = Object.values(spec).filter((f) => !managed.includes(f.env)).sort((a, b) => a.env.localeCompare(b.env));
   const secretRef: Schema = { oneOf: [{ type: 'string', minLength: 1, description: 'a key of secrets.existingSecret' }, strict({ name: { type: 'string', minLength: 1 }, key: { type: 'string', minLength: 1 } }, ['name', 'key'])] };
-  const env = Object.fromEntries(fields.filter((f) => !f.secret).map((f) => [f.env, { type: ['string', 'number', 'boolean'], description: `${f.doc}${f.default !== undefined ? ` (default ${JSON.stringify(f.default)})` : ''}` }]));
+  // A default under the checkout (WEB_ROOT) is shown relative to it: /app/ in the image.
+  const shown = (d: string) => JSON.stringify(d.startsWith(REPO_ROOT) ? `/app/${d.slice(REPO_ROOT.length)}` : d);
+  const env = Object.fromEntries(fields.filter((f) => !f.secret).map((f) => [f.env, { type: ['string', 'number', 'boolean'], description: `${f.doc}${f.default !== undefined ? ` (default ${shown(f.default)})` : ''}` }]));
   const secretEnv = Object.fromEntries(fields.map((f) => [f.env, { ...secretRef, description: f.doc }]));
   return { env: strict(env), secretEnv: strict(secretEnv) };
 }
