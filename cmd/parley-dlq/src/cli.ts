@@ -74,8 +74,7 @@ export async function runDlq(argv: string[], kafka: Kafka, topics: { topic: stri
 
 function listLine(l: StoredLetter): string {
   const at = l.at > 0 ? new Date(l.at).toISOString() : '-';
-  const redriven = l.redrivenFrom === undefined ? '' : `  (redriven from ${l.redrivenFrom})`;
-  return `${l.partition}:${l.offset}\t${at}\t${l.reason}\t${l.service}\t${l.source}\troom=${l.key ?? '-'}\t${l.message}${redriven}`;
+  return `${l.partition}:${l.offset}\t${at}\t${l.reason}\t${l.service}\t${l.source}\troom=${l.key ?? '-'}\t${l.message}`;
 }
 
 function showLines(l: StoredLetter): string[] {
@@ -86,7 +85,6 @@ function showLines(l: StoredLetter): string[] {
     `service    ${l.service}`,
     `source     ${l.source}`,
     `at         ${l.at > 0 ? new Date(l.at).toISOString() : '-'}`,
-    ...(l.redrivenFrom === undefined ? [] : [`redriven   from ${l.redrivenFrom}`]),
     `key        ${l.key ?? '(none)'}`,
     `value      ${printable(l.value)}`,
   ];

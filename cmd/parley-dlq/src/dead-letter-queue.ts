@@ -16,8 +16,6 @@ export interface StoredLetter {
   source: string;
   service: string;
   at: number;
-  /** Set when this letter is itself a redriven record that failed again. */
-  redrivenFrom: string | undefined;
 }
 
 /** A request the queue cannot answer as asked: the CLI prints the message and exits 2. */
@@ -25,6 +23,7 @@ export class DlqUsageError extends Error {
   override readonly name = 'DlqUsageError';
 }
 
+/** On a redriven record in the message topic: the letter it came from (kafka:<dlq topic>:<partition>:<offset>). */
 export const REDRIVEN_FROM_HEADER = 'dlq-redriven-from';
 const READ_TIMEOUT_MS = 30_000;
 
@@ -127,7 +126,6 @@ function toLetter(partition: number, offset: string, key: Buffer | null, value: 
     source: header(h, 'dlq-source') ?? '',
     service: header(h, 'dlq-service') ?? '',
     at: Number(header(h, 'dlq-at') ?? 0),
-    redrivenFrom: header(h, REDRIVEN_FROM_HEADER),
   };
 }
 

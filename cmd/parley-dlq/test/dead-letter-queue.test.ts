@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { DlqUsageError, roomKey, selectByReason, selectByRefs, type StoredLetter } from '../src/dead-letter-queue.js';
 
 function letter(partition: number, offset: number, reason: string, key: string | null = 'room-1', value = '{"room_id":"room-1"}'): StoredLetter {
-  return { partition, offset: String(offset), key, value: Buffer.from(value), reason, message: '', source: `kafka:t:${partition}:${offset}`, service: 's', at: 0, redrivenFrom: undefined };
+  return { partition, offset: String(offset), key, value: Buffer.from(value), reason, message: '', source: `kafka:t:${partition}:${offset}`, service: 's', at: 0 };
 }
 const letters = [letter(0, 0, 'body_too_large'), letter(0, 1, 'bad_json'), letter(1, 0, 'body_too_large'), letter(1, 5, 'store_rejected')];
 
