@@ -4,7 +4,7 @@ SHELL := /bin/bash
 TSX := node --import tsx
 SERVICES := user-svc room-svc chat-query-svc chat-ingestion-svc chat-command-cql-svc chat-command-elastic-svc chat-realtime-svc web-gateway
 
-.PHONY: help install check typecheck lint deps test test-unit test-integration up down status logs cli drill web dlq \
+.PHONY: help install check typecheck lint deps test test-unit test-integration up down status logs cli drill web dlq erase \
         infra-up infra-down infra-status migrate migrate-down \
         user-migrate-up user-migrate-down room-migrate-up room-migrate-down cql-migrate-up cql-migrate-down es-migrate-up es-migrate-down \
         $(addprefix start-,$(SERVICES))
@@ -77,6 +77,9 @@ logs: ## follow the services' logs
 
 cli: install ## terminal client against the services `make up` started (flags: ARGS="--ws-url ...")
 	@$(TSX) cmd/parley-cli/main.ts $(ARGS)
+
+erase: install ## operator erasure from both stores: ARGS="--user <user id> [--room <room id>]" or ARGS="--room <room id>"
+	@$(TSX) scripts/erase.ts $(ARGS)
 
 dlq: install ## dead letters of chat.messages.dlq: ARGS="list" (default), "show 0:17", "redrive 0:17 2:3", "redrive --reason store_rejected"
 	@$(TSX) cmd/parley-dlq/main.ts $(or $(ARGS),list)

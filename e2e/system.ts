@@ -63,6 +63,8 @@ export interface Member {
 }
 
 const PASSWORD = 'correct horse battery';
+/** The operator token of a test system's chat-query-svc (POST /v1/admin/erasures). */
+export const ADMIN_TOKEN = `admin-${uniqueName('t')}`;
 
 /** Registers and logs in a fresh user over REST, as a client does (@parley/client). */
 export async function signUp(endpoints: RestEndpoints, name = uniqueName('u').slice(0, 30)): Promise<Member> {
@@ -133,6 +135,7 @@ async function build(opts: SystemOptions, defer: (fn: () => unknown) => void, st
     ROOM_GRPC_PORT: String(roomGrpc),
     ROOM_OUTBOX_POLL_MS: '50',
     QUERY_HTTP_PORT: String(queryHttp),
+    QUERY_ADMIN_TOKEN: ADMIN_TOKEN,
     QUERY_GRPC_PORT: String(queryGrpc),
     USER_SVC_GRPC_ADDR: `127.0.0.1:${userGrpc}`,
     ROOM_SVC_GRPC_ADDR: `127.0.0.1:${roomGrpc}`,
@@ -183,10 +186,13 @@ async function build(opts: SystemOptions, defer: (fn: () => unknown) => void, st
     /** A REST client with `token`, or with none (to be refused). */
     rest: (token?: string) => new RestClient({ endpoints, ...(token ? { token } : {}) }),
     names: names as PipelineNames,
+    adminToken: ADMIN_TOKEN,
     procs,
     logDir,
     cassandra: ks.client,
     elastic: es.client,
+    /** The test's own NATS connection (the test user): streams can be inspected and reshaped. */
+    nats: nats.client,
     /** SIGKILL a process and wait until it is gone (a supervised one is not restarted). */
     kill: (key: string) => runner.kill(find(procs, key)),
     start: (key: string) => runner.start(find(procs, key)),

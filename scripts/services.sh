@@ -25,20 +25,26 @@ LOG_KEEP=3
 
 alive() { [[ -f $RUN_DIR/$1.pid ]] && kill -0 "$(cat "$RUN_DIR/$1.pid")" 2>/dev/null; }
 
-# The secret web-gateway shares with user-svc and the edge: made once, readable by us alone.
-proxy_secret() {
-  local f=$RUN_DIR/proxy-secret
-  if [[ -n ${PARLEY_PROXY_SECRET:-} ]]; then printf '%s' "$PARLEY_PROXY_SECRET"; return; fi
+# A secret generated once into $RUN_DIR/<name> (mode 600) unless the environment gives one.
+run_secret() {
+  local f=$RUN_DIR/$1 given=$2
+  if [[ -n $given ]]; then printf '%s' "$given"; return; fi
   if [[ ! -s $f ]]; then
     (umask 077 && od -An -tx1 -N32 /dev/urandom | tr -d ' \n' >"$f")
   fi
   cat "$f"
 }
 
+# The secret web-gateway shares with user-svc and the edge.
+proxy_secret() { run_secret proxy-secret "${PARLEY_PROXY_SECRET:-}"; }
+
+# The operator token of chat-query-svc's admin API (make erase), generated once like the proxy secret.
+admin_token() { run_secret admin-token "${QUERY_ADMIN_TOKEN:-}"; }
+
 # The NATS user of infra/nats/nats.conf a service connects as (none: it does not use NATS).
 nats_url() {
   case $1 in
-    user-svc | room-svc | chat-realtime-svc | chat-ingestion-svc)
+    user-svc | room-svc | chat-realtime-svc | chat-ingestion-svc | chat-command-cql-svc | chat-query-svc)
       printf 'nats://%s:local-dev-%s@127.0.0.1:%s' "$1" "$1" "$NATS_PORT" ;;
   esac
 }
@@ -54,6 +60,7 @@ service_env() {
     user-svc) export USER_TRUSTED_PROXIES=${USER_TRUSTED_PROXIES-127.0.0.1,::1} USER_PROXY_SECRET=$secret ;;
     chat-realtime-svc) export REALTIME_TRUSTED_PROXIES=${REALTIME_TRUSTED_PROXIES-127.0.0.1,::1} REALTIME_PROXY_SECRET=$secret ;;
     web-gateway) export WEB_PROXY_SECRET=$secret ;;
+    chat-query-svc) QUERY_ADMIN_TOKEN=$(admin_token) && export QUERY_ADMIN_TOKEN ;;
     # The workers have no API port: their /healthz and /readyz live on an ops port.
     chat-ingestion-svc) export OPS_PORT=${INGESTION_OPS_PORT:-8005} ;;
     chat-command-cql-svc) export OPS_PORT=${CQL_OPS_PORT:-8006} ;;

@@ -35,7 +35,7 @@ export const elasticCommandService: ServiceDefinition<typeof spec> = {
         kafka: kafka.client,
         topic: config.topic,
         groupId: config.groupId,
-        sink: new ElasticMessageSink(es.client, elasticNames(config.elasticsearchIndexPrefix).alias),
+        sink: new ElasticMessageSink(es.client, elasticNames(config.elasticsearchIndexPrefix).alias, elasticNames(config.elasticsearchIndexPrefix).erasures),
         deadLetters: new KafkaDeadLetterSink(producer, config.dlqTopic, log.child({ component: 'dlq' }), metrics),
         log: log.child({ component: 'elastic-worker' }),
         service: 'chat-command-elastic-svc',

@@ -1,4 +1,5 @@
-import { createCassandra, createElastic, elasticNames } from '@parley/clients';
+import { hostname } from 'node:os';
+import { connectNats, createCassandra, createElastic, elasticNames } from '@parley/clients';
 import { DEFAULT_BUCKET_MS } from '@parley/envelope';
 import { ParleyError } from '@parley/errors';
 import { buildHttpApp, httpComponent, type OpenApiInfo } from '@parley/http';
@@ -11,7 +12,9 @@ import { CassandraPartitionReader } from './src/cassandra-partition-reader.js';
 import { ElasticMessageSearch } from './src/elastic-message-search.js';
 import { queryGrpcService } from './src/grpc.js';
 import { latestMessages } from './src/latest-messages.js';
-import { registerLatestRoute, registerQueryRoutes } from './src/routes.js';
+import { MessageReads } from './src/message-reads.js';
+import { registerAdminRoutes, registerLatestRoute, registerMessageRoutes, registerQueryRoutes } from './src/routes.js';
+import { Erasures } from './src/erasures.js';
 
 /** The introduction of the generated API document; the routes describe themselves (src/routes.ts). */
 export const queryApiInfo: OpenApiInfo = {
@@ -42,6 +45,7 @@ export const queryService: ServiceDefinition<typeof queryConfigSpec> = {
     const search = new ElasticMessageSearch(es.client, elasticNames(config.elasticsearchIndexPrefix).alias);
     // The writer (chat-command-cql-svc) buckets with the same constant: both sides must agree.
     const reader = new CassandraPartitionReader(cql.client, config.cassandraKeyspace);
+    const reads = new MessageReads(cql.client, config.cassandraKeyspace, DEFAULT_BUCKET_MS);
 
     const app = buildHttpApp({
       log,
@@ -54,14 +58,27 @@ export const queryService: ServiceDefinition<typeof queryConfigSpec> = {
       ],
     });
     const limits = { defaultLimit: config.defaultLimit, maxLimit: config.maxLimit, skewMs: config.clockSkewMs, bucketMs: DEFAULT_BUCKET_MS };
-    const latest = latestMessages({ access, reader, limits });
-    registerQueryRoutes(app, access, search, config);
+    const latest = latestMessages({ access, reader, reads, limits });
+    registerQueryRoutes(app, access, search, config, reads);
+    registerMessageRoutes(app, { access, reads, search, limits: config });
+    // The operator API needs NATS (erasures are logged like every change); off without its token.
+    const nats = config.adminToken
+      ? runner.provide('nats', () => connectNats({ url: config.natsUrl, name: `chat-query-svc:${hostname()}:${process.pid}` }), (h) => h.close())
+      : undefined;
+    const erasures = nats
+      ? new Erasures({ es: es.client, alias: elasticNames(config.elasticsearchIndexPrefix).alias, js: () => nats.value.client.js, stream: config.stream, prefix: config.subjectPrefix, timeoutMs: 5000 })
+      : undefined;
+    registerAdminRoutes(app, { adminToken: config.adminToken, erasures: () => erasures ?? failNoErasures() });
     registerLatestRoute(app, latest, limits);
 
     runner.add(component('cassandra', () => cql.client.connect(), () => cql.close()));
     runner.add(component('elasticsearch', () => es.health(), () => es.close()));
     runner.add(component('identity-clients', () => undefined, () => access.close()));
     runner.add(httpComponent('http', app, config.httpHost, config.httpPort));
-    runner.add(grpcComponent('grpc', { services: [queryGrpcService({ latest, limits, log })], host: config.grpcHost, port: config.grpcPort, log, metrics }));
+    runner.add(grpcComponent('grpc', { services: [queryGrpcService({ latest, reads, access, limits, log })], host: config.grpcHost, port: config.grpcPort, log, metrics }));
   },
 };
+
+function failNoErasures(): never {
+  throw new ParleyError('FORBIDDEN', 'the operator API is off (QUERY_ADMIN_TOKEN is not set)');
+}

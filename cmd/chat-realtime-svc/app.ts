@@ -2,7 +2,7 @@ import { hostname } from 'node:os';
 import { connectNats, createRedis } from '@parley/clients';
 import { ensureMessageStream, InstanceLease } from '@parley/nats';
 import { ParleyError } from '@parley/errors';
-import { requireProxySecret } from '@parley/access';
+import { GrpcUserDirectory, requireProxySecret } from '@parley/access';
 import { component } from '@parley/lifecycle';
 import type { Logger } from '@parley/log';
 import type { ServiceDefinition } from '@parley/service';
@@ -11,6 +11,7 @@ import { assertNativeUws, RealtimeEdge } from './src/edge.js';
 import { GrpcGatekeeper } from './src/gatekeeper.js';
 import { GrpcHistorySource, JetStreamRecentSource } from './src/history.js';
 import { JetStreamMessagePublisher } from './src/publisher.js';
+import { CommandHandler, GrpcCommandOracle } from './src/commands.js';
 import { RedisRateLimiter } from './src/rate-limit.js';
 import { RoomEvents } from './src/room-events.js';
 import { RoomHub } from './src/room-hub.js';
@@ -22,6 +23,8 @@ import { CloseCodes } from '@parley/contracts';
 const RECENT_LOOKBACK_MS = 5 * 60_000;
 const MAX_RECENT_ON_JOIN = 1000;
 const MAX_PENDING_ON_JOIN = 10_000;
+/** How long an `@name` resolves to the same user id (or to nobody) without asking user-svc again. */
+const MENTION_CACHE_TTL_MS = 60_000;
 
 export const realtimeService: ServiceDefinition<typeof realtimeConfigSpec> = {
   name: 'chat-realtime-svc',
@@ -78,13 +81,23 @@ export const realtimeService: ServiceDefinition<typeof realtimeConfigSpec> = {
       },
       ({ lease }) => lease.stop(),
     );
-    runner.add(component('grpc-clients', () => undefined, () => { gatekeeper.close(); history.close(); }));
+    const oracle = new GrpcCommandOracle(config.querySvcGrpc, config.grpcTimeoutMs);
+    const users = new GrpcUserDirectory({ address: config.userSvcGrpc, ttlMs: MENTION_CACHE_TTL_MS, timeoutMs: config.grpcTimeoutMs });
+    runner.add(component('grpc-clients', () => undefined, () => { gatekeeper.close(); history.close(); oracle.close(); users.close(); }));
     runner.provide(
       'websocket',
       async () => {
         const { js, jsm } = nats.value.client;
         const hub = new RoomHub(js, config.stream, config.subjectPrefix, registry);
         const recent = new JetStreamRecentSource(js, jsm, config.stream, config.subjectPrefix, config.maxBodyBytes);
+        const commands = new CommandHandler({
+          oracle,
+          users,
+          logged: recent,
+          publisher: () => ids.current?.publisher ?? failNoPublisher(),
+          changeGraceMs: config.changeGraceMs,
+          log: log.child({ component: 'commands' }),
+        });
         const edge = new RealtimeEdge({
           host: config.host,
           port: config.port,
@@ -106,7 +119,7 @@ export const realtimeService: ServiceDefinition<typeof realtimeConfigSpec> = {
           services: {
             hub,
             limiter,
-            publisher: () => ids.current?.publisher ?? failNoPublisher(),
+            commands,
             backlog: { history, recent, lookbackMs: RECENT_LOOKBACK_MS, maxRecent: MAX_RECENT_ON_JOIN, onRecentError: (err) => log.warn({ err }, 'stream tail unavailable on join') },
           },
           // Not ready without NATS (no sends, no fanout) or without a valid lease (no ids).

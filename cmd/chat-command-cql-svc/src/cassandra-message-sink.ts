@@ -1,7 +1,9 @@
 import cassandra from 'cassandra-driver';
-import { bucketOf, DEFAULT_BUCKET_MS, type Envelope } from '@parley/envelope';
+import { MAX_LISTED_REACTORS, type MessageChanged } from '@parley/contracts';
+import { bucketOf, DEFAULT_BUCKET_MS, firstIdAt, SNOWFLAKE_EPOCH_MS, type Envelope } from '@parley/envelope';
 import { ParleyError } from '@parley/errors';
-import type { MessageSink } from '@parley/pipeline';
+import { deletionOf, long, MessageTables, messageOfRow, reactionsOf, type CqlStatement, type EventWrites } from '@parley/message-store';
+import { ErasureRegistry, type MessageSink } from '@parley/pipeline';
 
 const codes = cassandra.types.responseErrorCodes;
 /** Server answers that say "this statement can never succeed", as opposed to "not now". */
@@ -10,41 +12,62 @@ const REJECTING = new Set<number>([codes.syntaxError, codes.invalid]);
 /** The narrow part of the driver the sink uses (a unit test can fake it). */
 export type CqlSession = Pick<cassandra.Client, 'execute' | 'batch'>;
 
+/** Tells the room what a change made of a message (NATS, see ChangeAnnouncer). */
+export interface ChangeNotifier {
+  announce(roomId: string, changes: MessageChanged[]): Promise<void>;
+}
+
 /**
  * Cassandra's default `batch_size_fail_threshold` is 50 KiB (ScyllaDB's is larger); a batch is
  * cut well below it. A row too big for a batch alone is written on its own.
  */
 const BATCH_BUDGET_BYTES = 32 * 1024;
-const ROW_OVERHEAD_BYTES = 128;
+const ROW_OVERHEAD_BYTES = 160;
+const MAX_ID = (1n << 63n) - 1n;
+
+type Plan = { kind: 'writes'; index: number; writes: EventWrites } | { kind: 'erase'; index: number; env: Extract<Envelope, { kind: 'erase' }> };
 
 /**
- * Upserts envelopes into `<keyspace>.messages` (layout in cql/0001_messages.up.cql). An INSERT
- * on the full primary key is an upsert, so replaying a record rewrites the same row with the
- * same values: the write is idempotent and the statements are marked so, letting the driver
- * retry them on timeouts.
+ * Projects the log into `<keyspace>.messages` and its side tables (layout: cql/0001, 0002;
+ * statements: @parley/message-store). Every write is a blind, idempotent write at the event's
+ * own timestamp, so a replay of any record, or of the whole log, gives the same rows.
  *
- * Invariant: a room's rows become readable in the order of its records (Kafka order, which is
- * the stream's order for one ingestion instance), never a later one before an earlier one.
- * Rooms are written concurrently; inside a room, runs of rows of one partition go as one
- * unlogged single-partition batch (applied atomically and in isolation) and the runs go one
- * after another. A run that fails leaves every later row of its room unwritten and retryable,
- * so a retry cannot make a newer row visible before an older one either. The edge's join
- * relies on this as a second line: it also reads the stream over the whole span of a page.
+ * Invariant: a room's rows become readable in the order of its records, never a later one
+ * before an earlier one. Rooms are written concurrently; inside a room, runs of events on one
+ * partition go as one unlogged single-partition batch (atomic and isolated), then their side
+ * writes, run after run. A run that fails leaves every later event of its room unwritten and
+ * retryable. The edge's join relies on this as a second line (it also reads the stream).
+ *
+ * After a room's events are written, the messages they changed are read back and announced
+ * (when a notifier is given); a failed announcement retries the room's events, whose writes are
+ * idempotent, so every change is announced at least once.
+ *
+ * Two checks need what only the store knows: a delete purges the text only when the stored
+ * author (or the owner flag) allows it, and an erasure (scan of the room's partitions) is
+ * remembered in `erasures`, so an older event replayed later is skipped rather than revived.
  */
 export class CassandraMessageSink implements MessageSink {
   readonly name = 'cassandra';
-  private readonly insert: string;
+  private readonly tables: MessageTables;
+  private readonly erasures = new ErasureRegistry();
 
   constructor(
     private readonly client: CqlSession,
     keyspace: string,
     private readonly bucketMs: number = DEFAULT_BUCKET_MS,
+    private readonly notifier?: ChangeNotifier,
   ) {
-    this.insert = `INSERT INTO ${keyspace}.messages (room_id, bucket, id, sender_id, sender_name, body, client_msg_id, kind, created_at, v) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
+    this.tables = new MessageTables(keyspace, bucketMs);
   }
 
   async write(envelopes: Envelope[]): Promise<Array<ParleyError | undefined>> {
     const results: Array<ParleyError | undefined> = envelopes.map(() => undefined);
+    try {
+      await this.loadErasures();
+    } catch (err) {
+      const e = classify(err);
+      return envelopes.map(() => e);
+    }
     const byRoom = new Map<string, number[]>();
     envelopes.forEach((e, i) => {
       const list = byRoom.get(e.room_id);
@@ -55,41 +78,54 @@ export class CassandraMessageSink implements MessageSink {
     return results;
   }
 
-  /** One room's rows, run after run; stops at the first run the store could not take. */
+  /** One room's events, run after run; stops at the first run the store could not take. */
   private async writeRoom(envelopes: Envelope[], indexes: number[], results: Array<ParleyError | undefined>): Promise<void> {
     const runs = this.runs(envelopes, indexes);
+    const changed = new Map<bigint, bigint>();
     for (let r = 0; r < runs.length; r++) {
       const run = runs[r]!;
-      const err = await this.writeRun(envelopes, run, results);
+      const err = await this.writeRun(run, results);
       if (err) {
-        const later = runs.slice(r + 1).flat();
-        for (const i of later) results[i] = notAttempted(err);
+        for (const p of runs.slice(r + 1).flat()) results[p.index] = notAttempted(err);
         return;
       }
+      for (const p of run) {
+        if (p.kind !== 'writes' || results[p.index] !== undefined) continue;
+        for (const id of p.writes.changed) changed.set(id, BigInt(envelopes[p.index]!.id));
+      }
+    }
+    if (!this.notifier || changed.size === 0) return;
+    const roomId = envelopes[indexes[0]!]!.room_id;
+    try {
+      await this.notifier.announce(roomId, await this.readChanged(roomId, changed));
+    } catch (err) {
+      const e = err instanceof ParleyError ? err : classify(err);
+      const retry = e.canRetry ? e : new ParleyError('DEPENDENCY_UNAVAILABLE', e.message, { cause: err });
+      for (const i of indexes) if (results[i] === undefined) results[i] = retry;
     }
   }
 
   /** Writes one run; returns the retryable error that stopped it, if any. */
-  private async writeRun(envelopes: Envelope[], run: number[], results: Array<ParleyError | undefined>): Promise<ParleyError | undefined> {
+  private async writeRun(run: Plan[], results: Array<ParleyError | undefined>): Promise<ParleyError | undefined> {
     try {
-      if (run.length === 1) await this.client.execute(this.insert, this.params(envelopes[run[0]!]!), { prepare: true, isIdempotent: true });
-      else await this.client.batch(run.map((i) => ({ query: this.insert, params: this.params(envelopes[i]!) })), { prepare: true, logged: false, isIdempotent: true });
+      if (run.length === 1 && run[0]!.kind === 'erase') await this.erase(run[0]!.env);
+      else await this.applyWrites(run.map((p) => (p as Extract<Plan, { kind: 'writes' }>).writes));
       return undefined;
     } catch (err) {
-      const e = classify(err);
+      const e = err instanceof ParleyError ? err : classify(err);
       if (e.canRetry) {
-        for (const i of run) results[i] = e;
+        for (const p of run) results[p.index] = e;
         return e;
       }
       if (run.length === 1) {
-        results[run[0]!] = e;
+        results[run[0]!.index] = e;
         return undefined;
       }
-      // The batch as a whole was refused: find the row that cannot be stored, keep the order.
+      // The batch as a whole was refused: find the event that cannot be stored, keep the order.
       for (let k = 0; k < run.length; k++) {
-        const stopped = await this.writeRun(envelopes, [run[k]!], results);
+        const stopped = await this.writeRun([run[k]!], results);
         if (stopped) {
-          for (const i of run.slice(k + 1)) results[i] = notAttempted(stopped);
+          for (const p of run.slice(k + 1)) results[p.index] = notAttempted(stopped);
           return stopped;
         }
       }
@@ -97,43 +133,107 @@ export class CassandraMessageSink implements MessageSink {
     }
   }
 
-  /** Consecutive rows of one partition, cut by the batch budget. */
-  private runs(envelopes: Envelope[], indexes: number[]): number[][] {
-    const runs: number[][] = [];
-    let run: number[] = [];
-    let bucket: number | undefined;
-    let bytes = 0;
-    for (const i of indexes) {
-      const e = envelopes[i]!;
-      const b = bucketOf(BigInt(e.id), this.bucketMs);
-      const size = Buffer.byteLength(e.body) + Buffer.byteLength(e.sender_name) + ROW_OVERHEAD_BYTES;
-      if (run.length > 0 && (b !== bucket || bytes + size > BATCH_BUDGET_BYTES)) {
-        runs.push(run);
-        run = [];
-        bytes = 0;
-      }
-      run.push(i);
-      bucket = b;
-      bytes += size;
-    }
-    if (run.length > 0) runs.push(run);
-    return runs;
+  private async applyWrites(writes: EventWrites[]): Promise<void> {
+    if (writes.length === 1) await this.exec(writes[0]!.row);
+    else await this.client.batch(writes.map((w) => w.row), { prepare: true, logged: false, isIdempotent: true });
+    await Promise.all(writes.flatMap((w) => w.side.map((s) => this.exec(s))));
+    // A delete purges the text only if the stored author (or the owner flag) makes it count.
+    for (const w of writes) if (w.kind === 'delete') await this.purgeIfDeleted(w.roomId, w.messageId);
   }
 
-  private params(e: Envelope): unknown[] {
-    const id = BigInt(e.id);
-    return [
-      e.room_id,
-      bucketOf(id, this.bucketMs),
-      cassandra.types.Long.fromString(e.id),
-      e.sender_id,
-      e.sender_name,
-      e.body,
-      e.client_msg_id,
-      e.kind,
-      new Date(e.created_at),
-      e.v,
-    ];
+  private async purgeIfDeleted(roomId: string, messageId: bigint): Promise<void> {
+    const row = await this.readRow(roomId, messageId);
+    const sender = row?.get('sender_id') as string | null | undefined;
+    if (row && sender && deletionOf(row, sender) !== undefined) await this.exec(this.tables.purgeOf(roomId, messageId));
+  }
+
+  /**
+   * Erases the room's messages (of one user, or all) that precede the erasure in the log, and
+   * remembers the event's id: a replay of anything older is skipped from then on.
+   */
+  private async erase(env: Extract<Envelope, { kind: 'erase' }>): Promise<void> {
+    const upTo = BigInt(env.id);
+    const who = env.erase_user_id ?? '*';
+    await this.exec(this.tables.erasureOf(env.room_id, who, upTo));
+    this.erasures.remember({ roomId: env.room_id, userId: who, upTo });
+    const first = bucketOf(firstIdAt(SNOWFLAKE_EPOCH_MS), this.bucketMs);
+    for (let b = bucketOf(upTo, this.bucketMs) + 1; b >= first; b--) {
+      let pageState: string | undefined;
+      do {
+        // Everything of theirs stored by now: the log put it before the erasure, whatever its id.
+        const rs = await this.client.execute(this.tables.selectSenders, [env.room_id, b, long(MAX_ID)], { prepare: true, fetchSize: 1000, ...(pageState ? { pageState } : {}) });
+        const doomed = rs.rows.filter((r) => who === '*' || r.get('sender_id') === who);
+        await Promise.all(
+          doomed.flatMap((r) => {
+            const replyTo = r.get('reply_to') as cassandra.types.Long | null;
+            return this.tables.eraseOf(env.room_id, BigInt(r.get('id').toString()), replyTo ? BigInt(replyTo.toString()) : undefined).map((s) => this.exec(s));
+          }),
+        );
+        pageState = rs.pageState ?? undefined;
+      } while (pageState);
+    }
+  }
+
+  private async readChanged(roomId: string, changed: Map<bigint, bigint>): Promise<MessageChanged[]> {
+    const out: MessageChanged[] = [];
+    await Promise.all(
+      [...changed].map(async ([id, eventId]) => {
+        const row = await this.readRow(roomId, id);
+        const message = row ? messageOfRow(row) : undefined;
+        if (!row || !message) return;
+        const reactors: Record<string, string[]> = {};
+        if (message.deleted_at === undefined) for (const [emoji, users] of reactionsOf(row).reactors) reactors[emoji] = users.slice(0, MAX_LISTED_REACTORS);
+        out.push({ event_id: eventId.toString(), message, reactors });
+      }),
+    );
+    return out;
+  }
+
+  private async readRow(roomId: string, id: bigint): Promise<cassandra.types.Row | undefined> {
+    const rs = await this.client.execute(this.tables.selectOne, [roomId, this.tables.bucketOf(id), long(id)], { prepare: true, isIdempotent: true });
+    return rs.first() ?? undefined;
+  }
+
+  private exec(s: CqlStatement) {
+    return this.client.execute(s.query, s.params, { prepare: true, isIdempotent: true });
+  }
+
+  private async loadErasures(): Promise<void> {
+    if (!this.erasures.stale()) return;
+    const rs = await this.client.execute(this.tables.selectErasures, [], { prepare: true, fetchSize: 5000 });
+    this.erasures.replace(
+      rs.rows.map((r) => ({ roomId: r.get('room_id') as string, userId: r.get('user_id') as string, upTo: BigInt((r.get('up_to') as cassandra.types.Long).toString()) })),
+    );
+  }
+
+  /** Consecutive events on one partition, cut by the batch budget; an erasure runs alone. */
+  private runs(envelopes: Envelope[], indexes: number[]): Plan[][] {
+    const runs: Plan[][] = [];
+    let run: Plan[] = [];
+    let bucket: number | undefined;
+    let bytes = 0;
+    const cut = () => {
+      if (run.length > 0) runs.push(run);
+      run = [];
+      bytes = 0;
+    };
+    for (const index of indexes) {
+      const env = envelopes[index]!;
+      if (this.erasures.covers(env)) continue;
+      if (env.kind === 'erase') {
+        cut();
+        runs.push([{ kind: 'erase', index, env }]);
+        continue;
+      }
+      const writes = this.tables.writesOf(env);
+      const size = ('body' in env ? Buffer.byteLength(env.body) : 0) + Buffer.byteLength(env.sender_name) + ROW_OVERHEAD_BYTES;
+      if (run.length > 0 && (writes.bucket !== bucket || bytes + size > BATCH_BUDGET_BYTES)) cut();
+      run.push({ kind: 'writes', index, writes });
+      bucket = writes.bucket;
+      bytes += size;
+    }
+    cut();
+    return runs;
   }
 }
 

@@ -4,7 +4,10 @@ import cassandra from 'cassandra-driver';
 import { newMessageEnvelope, Snowflake, type Envelope } from '@parley/envelope';
 import { CassandraMessageSink, type CqlSession } from '../src/cassandra-message-sink.js';
 
-/** Records which ids each statement wrote, in the order the statements were sent and settled. */
+/**
+ * Records which message ids each write of a `messages` row wrote, in the order the statements
+ * were sent and settled; the other tables' statements (retry keys, erasures) answer empty.
+ */
 function fakeSession(behave: (ids: string[]) => Promise<void>) {
   const sent: string[][] = [];
   const settled: string[][] = [];
@@ -17,9 +20,11 @@ function fakeSession(behave: (ids: string[]) => Promise<void>) {
     }
   };
   const idOf = (params: unknown) => String((params as unknown[])[2]);
+  const empty = { rows: [], first: () => null };
+  const isRow = (q: string) => q.startsWith('INSERT INTO ks.messages ');
   const session = {
-    execute: async (_q: string, params: unknown) => run([idOf(params)]),
-    batch: async (qs: Array<{ params: unknown }>) => run(qs.map((q) => idOf(q.params))),
+    execute: async (q: string, params: unknown) => (isRow(q) ? run([idOf(params)]) : empty),
+    batch: async (qs: Array<{ query: string; params: unknown }>) => run(qs.filter((x) => isRow(x.query)).map((x) => idOf(x.params))),
   } as unknown as CqlSession;
   return { session, sent, settled };
 }

@@ -14,9 +14,14 @@ test('bulk item failures: 429, 5xx and a missing alias are retried; other 4xx ar
   assert.match(rejected.message, /strict_dynamic_mapping_exception/);
 });
 
-test('documents carry exactly the mapped fields, the id also as seq', () => {
-  const e = newMessageEnvelope(new Snowflake({ instance: 2 }).next(), { room_id: 'r', sender_id: 'u', sender_name: 'U', body: 'b', client_msg_id: 'c' });
+test('documents carry only mapped fields: the message, the id also as seq, and what an edit falls back to', () => {
+  const e = newMessageEnvelope(new Snowflake({ instance: 2 }).next(), { room_id: 'r', sender_id: 'u', sender_name: 'U', body: 'b', client_msg_id: 'c', mentions: ['u2'] });
   const doc = toDocument(e);
-  assert.deepEqual(Object.keys(doc).sort(), Object.keys(messagesMapping().properties).sort());
+  const mapped = Object.keys(messagesMapping().properties);
+  assert.deepEqual(Object.keys(doc).filter((k) => !mapped.includes(k)), [], 'strict mapping: no unmapped field');
+  assert.deepEqual(
+    Object.keys(doc).sort(),
+    ['body', 'client_msg_id', 'created_at', 'id', 'kind', 'mentions', 'original_body', 'original_mentions', 'room_id', 'sender_id', 'sender_name', 'seq', 'v', 'version'],
+  );
   assert.equal(doc['seq'], e.id, 'sent as a string: an int64 does not fit a JS number');
 });

@@ -3,7 +3,11 @@ import { GrpcMembershipChecker, GrpcSessionValidator } from '@parley/access';
 /** What every read needs to know before it touches a message. */
 export interface RoomAccess {
   /** The caller's user id. UNAUTHENTICATED, FORBIDDEN (not a member) or NOT_FOUND (no such room). */
-  authorize(token: string, roomId: string): Promise<{ userId: string }>;
+  authorize(token: string, roomId: string): Promise<{ userId: string; role: string }>;
+  /** The session's user alone (UNAUTHENTICATED); cached within user-svc's bound. */
+  identify(token: string): Promise<{ userId: string }>;
+  /** FORBIDDEN (not a member) or NOT_FOUND (no such room); the member's role otherwise. */
+  requireMember(roomId: string, userId: string): Promise<{ role: string }>;
   /** Epoch ms of the room's creation: the oldest bucket a history walk must look at. */
   roomCreatedAt(roomId: string): Promise<number>;
   close(): void;
@@ -33,10 +37,18 @@ export class GrpcRoomAccess implements RoomAccess {
     this.members = new GrpcMembershipChecker({ address: opts.roomSvcAddr });
   }
 
-  async authorize(token: string, roomId: string): Promise<{ userId: string }> {
+  async authorize(token: string, roomId: string): Promise<{ userId: string; role: string }> {
     const caller = await this.sessions.validate(token);
-    await this.members.requireMember(roomId, caller.id);
-    return { userId: caller.id };
+    const { role } = await this.members.requireMember(roomId, caller.id);
+    return { userId: caller.id, role };
+  }
+
+  async identify(token: string): Promise<{ userId: string }> {
+    return { userId: (await this.sessions.validate(token)).id };
+  }
+
+  requireMember(roomId: string, userId: string): Promise<{ role: string }> {
+    return this.members.requireMember(roomId, userId);
   }
 
   roomCreatedAt(roomId: string): Promise<number> {

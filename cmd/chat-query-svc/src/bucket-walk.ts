@@ -12,7 +12,7 @@ export type Direction = 'older' | 'newer';
  * bound, oldest first. At most `limit` rows.
  */
 export interface PartitionReader {
-  read(roomId: string, bucket: number, dir: Direction, bound: bigint, limit: number): Promise<StoredMessage[]>;
+  read(roomId: string, bucket: number, dir: Direction, bound: bigint, limit: number, readerId?: string): Promise<StoredMessage[]>;
 }
 
 export interface PageRequest {
@@ -20,6 +20,8 @@ export interface PageRequest {
   limit: number;
   beforeId?: bigint | undefined;
   afterId?: bigint | undefined;
+  /** Whose view (`me` of reactions). */
+  readerId?: string | undefined;
 }
 
 export interface Page {
@@ -75,7 +77,7 @@ export async function readPage(reader: PartitionReader, req: PageRequest, bounds
     for (let i = 0; i < width && inRange(next); i++, next += step) batch.push(next);
     const need = want - found.length;
     // Each bucket may hold the whole remainder; results are used strictly in walk order.
-    const results = await Promise.all(batch.map((b) => reader.read(req.roomId, b, dir, bound, need)));
+    const results = await Promise.all(batch.map((b) => reader.read(req.roomId, b, dir, bound, need, req.readerId)));
     for (const rows of results) {
       for (const row of rows) {
         if (found.length === want) break;

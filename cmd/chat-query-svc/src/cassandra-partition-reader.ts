@@ -1,8 +1,8 @@
-import { ENVELOPE_VERSION, type MessageKind } from '@parley/contracts';
 import cassandra from 'cassandra-driver';
+import { MESSAGE_COLUMNS, messageOfRow } from '@parley/message-store';
 import type { Direction, PartitionReader, StoredMessage } from './bucket-walk.js';
 
-const COLUMNS = 'room_id, id, sender_id, sender_name, body, client_msg_id, kind, created_at';
+const COLUMNS = MESSAGE_COLUMNS;
 /** Rows per page the driver fetches; a page request never needs more than QUERY_MAX_LIMIT + 1. */
 const FETCH_SIZE = 500;
 
@@ -25,7 +25,7 @@ export class CassandraPartitionReader implements PartitionReader {
     this.newerQuery = `SELECT ${COLUMNS} FROM ${keyspace}.messages WHERE room_id = ? AND bucket = ? AND id > ? ORDER BY id ASC LIMIT ?`;
   }
 
-  async read(roomId: string, bucket: number, dir: Direction, bound: bigint, limit: number): Promise<StoredMessage[]> {
+  async read(roomId: string, bucket: number, dir: Direction, bound: bigint, limit: number, readerId?: string): Promise<StoredMessage[]> {
     const query = dir === 'older' ? this.olderQuery : this.newerQuery;
     const params = [roomId, bucket, cassandra.types.Long.fromString(bound.toString()), limit];
     const out: StoredMessage[] = [];
@@ -37,24 +37,13 @@ export class CassandraPartitionReader implements PartitionReader {
         fetchSize: Math.min(FETCH_SIZE, limit),
         ...(pageState ? { pageState } : {}),
       });
-      for (const row of rs.rows) out.push(toMessage(row));
+      for (const row of rs.rows) {
+        // A row that only holds changes (its message is not stored yet) is not a message.
+        const m = messageOfRow(row, readerId);
+        if (m) out.push(m);
+      }
       pageState = rs.pageState ?? undefined;
     } while (pageState && out.length < limit);
     return out;
   }
-}
-
-/** A row in the field order of the message contract (the writer stored a validated message). */
-function toMessage(row: cassandra.types.Row): StoredMessage {
-  return {
-    v: ENVELOPE_VERSION,
-    id: (row.get('id') as cassandra.types.Long).toString(),
-    room_id: row.get('room_id') as string,
-    sender_id: row.get('sender_id') as string,
-    sender_name: row.get('sender_name') as string,
-    body: row.get('body') as string,
-    client_msg_id: row.get('client_msg_id') as string,
-    kind: row.get('kind') as MessageKind,
-    created_at: (row.get('created_at') as Date).getTime(),
-  };
 }

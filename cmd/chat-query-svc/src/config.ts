@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { field, types, cassandraFields, elasticFields } from '@parley/config';
+import { field, types, cassandraFields, elasticFields, natsFields } from '@parley/config';
+import { DEFAULT_STREAM_NAME, DEFAULT_SUBJECT_PREFIX } from '@parley/nats';
 
 /** The revocation bound user-svc documents (USER_SESSION_CACHE_TTL_MS default); our cache stays within it. */
 export const MAX_AUTH_CACHE_TTL_MS = 30_000;
@@ -9,6 +10,16 @@ const grpcAddr = () => z.string().regex(/^[A-Za-z0-9.\-_[\]:]+:\d{1,5}$/, 'must 
 export const queryConfigSpec = {
   ...cassandraFields,
   ...elasticFields,
+  ...natsFields,
+  stream: field({ env: 'NATS_STREAM', schema: types.string(64), default: DEFAULT_STREAM_NAME, doc: 'JetStream stream of the room subjects (operator erasures are logged into it)' }),
+  subjectPrefix: field({ env: 'NATS_SUBJECT_PREFIX', schema: types.string(64), default: DEFAULT_SUBJECT_PREFIX, doc: 'first token of the room subjects (<prefix>.room.<id>.msg)' }),
+  adminToken: field({
+    env: 'QUERY_ADMIN_TOKEN',
+    schema: z.string().max(256),
+    default: '',
+    secret: true,
+    doc: 'bearer token of the operator API (POST /v1/admin/erasures); empty: the API is off and NATS is not used',
+  }),
   httpHost: field({ env: 'QUERY_HTTP_HOST', schema: types.string(255), default: '127.0.0.1', doc: 'REST listen address' }),
   httpPort: field({ env: 'QUERY_HTTP_PORT', schema: types.port(), default: '8004', doc: 'REST port' }),
   grpcHost: field({ env: 'QUERY_GRPC_HOST', schema: types.string(255), default: '127.0.0.1', doc: 'gRPC listen address (internal callers only)' }),

@@ -6,10 +6,13 @@ import type { SearchText } from './search-text.js';
 import type { SortOrder } from './cursor.js';
 
 export interface SearchRequest {
-  roomId: string;
+  /** One room; absent only for the mentions of a user across rooms (membership checked after). */
+  roomId?: string | undefined;
   /** Absent: plain history (every message matching the filters). */
   text?: SearchText | undefined;
   senderId?: string | undefined;
+  /** Only messages whose current body mentions this user. */
+  mentionId?: string | undefined;
   /** Inclusive lower and exclusive upper bound on created_at, epoch ms. */
   fromMs?: number | undefined;
   toMs?: number | undefined;
@@ -32,7 +35,7 @@ export interface MessageSearch {
   search(req: SearchRequest): Promise<SearchPage>;
 }
 
-/** The message's own fields (the document also holds `seq`, for sorting only). */
+/** The message's own fields (the document also holds `seq`, for sorting, and the folded events). */
 const SOURCE = Object.keys(messageSchema.shape);
 
 /**
@@ -42,8 +45,12 @@ const SOURCE = Object.keys(messageSchema.shape);
  * neither skip nor repeat, whatever is indexed in between.
  */
 export function buildSearchBody(req: SearchRequest): Record<string, unknown> {
-  const filter: unknown[] = [{ term: { room_id: req.roomId } }];
+  const filter: unknown[] = req.roomId === undefined ? [] : [{ term: { room_id: req.roomId } }];
   if (req.senderId !== undefined) filter.push({ term: { sender_id: req.senderId } });
+  if (req.mentionId !== undefined) filter.push({ term: { mentions: req.mentionId } });
+  // A change whose message is not indexed yet is no message; a deleted one has no words.
+  const mustNot: unknown[] = [{ term: { shell: true } }];
+  if (req.text) mustNot.push({ exists: { field: 'deleted_at' } });
   if (req.fromMs !== undefined || req.toMs !== undefined) {
     filter.push({ range: { created_at: { ...(req.fromMs !== undefined ? { gte: req.fromMs } : {}), ...(req.toMs !== undefined ? { lt: req.toMs } : {}) } } });
   }
@@ -56,7 +63,7 @@ export function buildSearchBody(req: SearchRequest): Record<string, unknown> {
     size: req.limit + 1,
     track_total_hits: false,
     _source: SOURCE,
-    query: { bool: { filter, ...(must.length > 0 ? { must } : {}) } },
+    query: { bool: { filter, must_not: mustNot, ...(must.length > 0 ? { must } : {}) } },
     sort: [{ seq: { order: req.order === 'newest' ? 'desc' : 'asc' } }],
     // A string keeps all 64 bits; ES parses it as the long it sorts on.
     ...(req.afterId !== undefined ? { search_after: [req.afterId.toString()] } : {}),

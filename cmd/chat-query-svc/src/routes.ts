@@ -3,12 +3,28 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { ParleyError } from '@parley/errors';
 import { errorAnswers, jsonAnswer, registerRoutes, sessionSecurity, type ZodApp } from '@parley/http';
 import { extractToken } from '@parley/access';
-import { latestPageSchema, searchPageSchema, uuidText, type LatestPage, type SearchPage } from '@parley/contracts';
+import {
+  erasureReportSchema,
+  erasureRequestSchema,
+  latestPageSchema,
+  messageIdText,
+  messageSchema,
+  parseMessageId,
+  searchPageSchema,
+  threadPageSchema,
+  uuidText,
+  versionsSchema,
+  type FoundMessage,
+  type LatestPage,
+  type SearchPage,
+} from '@parley/contracts';
 import { afterAccess, type RoomAccess } from './access.js';
 import { decodeCursor, encodeCursor, queryFingerprint } from './cursor.js';
 import type { MessageSearch, SearchRequest } from './elastic-message-search.js';
 import { idCursors, type LatestMessages } from './latest-messages.js';
 import { parseSearchText } from './search-text.js';
+import type { MessageReads } from './message-reads.js';
+import { isOperator, type Erasures } from './erasures.js';
 
 export interface QueryLimits {
   defaultLimit: number;
@@ -44,6 +60,7 @@ function pageShape(limits: QueryLimits) {
     cursor: z.string().optional().meta({ description: '`next_cursor` of the previous page, asked with the same other parameters (opaque)' }),
     order: z.enum(['newest', 'oldest']).default('newest'),
     sender: senderId.optional().meta({ description: 'only messages of this sender (user id)' }),
+    mention: senderId.optional().meta({ description: 'only messages whose current body mentions this user (user id)' }),
     from: instant.optional().meta({ description: '`created_at` >= from: epoch milliseconds or an RFC 3339 date-time' }),
     to: instant.optional().meta({ description: '`created_at` < to: epoch milliseconds or an RFC 3339 date-time; after `from`' }),
   };
@@ -83,15 +100,37 @@ const pageErrors = errorAnswers('VALIDATION_FAILED', 'UNAUTHENTICATED', 'FORBIDD
  * 403, 404). The search runs alongside the access check, and its result is released only
  * when access was granted (see afterAccess).
  */
-export function registerQueryRoutes(app: FastifyInstance, access: RoomAccess, search: MessageSearch, limits: QueryLimits): void {
-  registerRoutes(app, (routes) => queryRoutes(routes, access, search, limits));
+export function registerQueryRoutes(app: FastifyInstance, access: RoomAccess, search: MessageSearch, limits: QueryLimits, reads?: MessageReads): void {
+  registerRoutes(app, (routes) => queryRoutes(routes, access, search, limits, reads));
 }
 
-function queryRoutes(app: ZodApp, access: RoomAccess, search: MessageSearch, limits: QueryLimits): void {
+/**
+ * Elasticsearch finds and orders; the current state of what it found (reactions, replies, the
+ * reader's `me`, an edit ES has not folded in yet) comes from Cassandra, the projection that
+ * holds every change. Without Cassandra the page is answered from the documents alone.
+ */
+async function hydrate(reads: MessageReads | undefined, found: FoundMessage[], readerId: string): Promise<FoundMessage[]> {
+  if (!reads || found.length === 0) return found;
+  const byRoom = new Map<string, bigint[]>();
+  for (const m of found) byRoom.set(m.room_id, [...(byRoom.get(m.room_id) ?? []), BigInt(m.id)]);
+  let states: Map<string, import('@parley/contracts').Message>;
+  try {
+    const maps = await Promise.all([...byRoom].map(([room, ids]) => reads.many(room, ids, readerId)));
+    states = new Map(maps.flatMap((m) => [...m]));
+  } catch {
+    return found;
+  }
+  return found.map((m) => {
+    const state = states.get(m.id);
+    return state ? { ...state, ...(m.highlights ? { highlights: m.highlights } : {}) } : m;
+  });
+}
+
+function queryRoutes(app: ZodApp, access: RoomAccess, search: MessageSearch, limits: QueryLimits, reads: MessageReads | undefined): void {
   const page = async (req: FastifyRequest, roomId: string, q: PageQuery): Promise<SearchPage> => {
     const token = requireToken(req);
     const text = q.q !== undefined ? parseSearchText(q.q, limits.maxQueryChars) : undefined;
-    const fingerprint = queryFingerprint({ roomId, q: q.q, sender: q.sender, from: q.from, to: q.to, order: q.order });
+    const fingerprint = queryFingerprint({ roomId, q: q.q, sender: q.sender, mention: q.mention, from: q.from, to: q.to, order: q.order });
     let afterId: bigint | undefined;
     if (q.cursor !== undefined) {
       const cursor = decodeCursor(q.cursor);
@@ -100,11 +139,12 @@ function queryRoutes(app: ZodApp, access: RoomAccess, search: MessageSearch, lim
       }
       afterId = cursor.id;
     }
-    const request: SearchRequest = { roomId, text, senderId: q.sender, fromMs: q.from, toMs: q.to, order: q.order, limit: q.limit ?? limits.defaultLimit, afterId };
-    const found = await afterAccess(access.authorize(token, roomId), search.search(request));
+    const request: SearchRequest = { roomId, text, senderId: q.sender, mentionId: q.mention, fromMs: q.from, toMs: q.to, order: q.order, limit: q.limit ?? limits.defaultLimit, afterId };
+    const granted = access.authorize(token, roomId);
+    const found = await afterAccess(granted, search.search(request));
     const last = found.messages.at(-1);
     const next = found.hasMore && last ? encodeCursor({ id: BigInt(last.id), order: q.order, fingerprint }) : null;
-    return { messages: found.messages, next_cursor: next };
+    return { messages: await hydrate(reads, found.messages, (await granted).userId), next_cursor: next };
   };
   const pageAnswer = jsonAnswer('a page; follow `next_cursor` (null on the last one): paging never skips or repeats a message while new ones arrive', searchPageSchema);
 
@@ -173,6 +213,162 @@ export function registerLatestRoute(app: FastifyInstance, latest: LatestMessages
         const found = await latest.list(requireToken(req), { roomId: req.params.roomId, limit: q.limit ?? limits.defaultLimit, ...idCursors(q.before_id, q.after_id) });
         return { messages: found.messages, has_more: found.hasMore } satisfies LatestPage;
       },
+    ),
+  );
+}
+
+const MessageParams = z.strictObject({
+  roomId: uuidText().meta({ format: 'uuid', description: 'room id, in any letter case' }),
+  messageId: messageIdText.meta({ description: 'message id (snowflake, decimal)' }),
+});
+
+/**
+ * One message and what hangs off it, from Cassandra: the message in its current state, its
+ * versions (the author's edits), its thread, and the messages that mention the caller across
+ * their rooms (Elasticsearch finds them, membership is checked per room, Cassandra gives the state).
+ */
+export function registerMessageRoutes(
+  app: FastifyInstance,
+  deps: { access: RoomAccess; reads: MessageReads; search: MessageSearch; limits: QueryLimits },
+): void {
+  const { access, reads, search, limits } = deps;
+  const notFound = () => new ParleyError('NOT_FOUND', 'no such message in this room');
+  const idOf = (text: string) => parseMessageId(text)!;
+  registerRoutes(app, (routes) => {
+    routes.get(
+      '/v1/rooms/:roomId/messages/:messageId',
+      {
+        ...tokenFirst,
+        schema: {
+          summary: 'One message in its current state (Cassandra)',
+          security: sessionSecurity,
+          params: MessageParams,
+          response: { 200: jsonAnswer('the message', messageSchema), ...pageErrors },
+        },
+      },
+      async (req) => {
+        const { roomId, messageId } = req.params;
+        const granted = access.authorize(requireToken(req), roomId);
+        const { userId } = await granted;
+        const m = await reads.one(roomId, idOf(messageId), userId);
+        if (!m) throw notFound();
+        return m;
+      },
+    );
+    routes.get(
+      '/v1/rooms/:roomId/messages/:messageId/versions',
+      {
+        ...tokenFirst,
+        schema: {
+          summary: "Every body a message had: the original, then each of its author's edits",
+          description: 'Empty once the message is deleted: its text is gone with it.',
+          security: sessionSecurity,
+          params: MessageParams,
+          response: { 200: jsonAnswer('the versions, oldest first', versionsSchema), ...pageErrors },
+        },
+      },
+      async (req) => {
+        const { roomId, messageId } = req.params;
+        const versions = await afterAccess(access.authorize(requireToken(req), roomId), reads.versions(roomId, idOf(messageId)));
+        if (!versions) throw notFound();
+        return { message_id: messageId, versions };
+      },
+    );
+    const ThreadQuery = z.strictObject({
+      limit: limitParam(limits),
+      after_id: messageIdText.optional().meta({ description: 'exclusive: the replies after this one (the last of the previous page)' }),
+    });
+    routes.get(
+      '/v1/rooms/:roomId/messages/:messageId/thread',
+      {
+        ...tokenFirst,
+        schema: {
+          summary: 'The replies to a message, oldest first, page by page',
+          security: sessionSecurity,
+          params: MessageParams,
+          querystring: ThreadQuery,
+          response: { 200: jsonAnswer('a page of the thread; continue with `after_id` = the last id while `has_more`', threadPageSchema), ...pageErrors },
+        },
+      },
+      async (req) => {
+        const { roomId, messageId } = req.params;
+        const { userId } = await access.authorize(requireToken(req), roomId);
+        const afterId = req.query.after_id === undefined ? undefined : idOf(req.query.after_id);
+        const [parent, page] = await Promise.all([
+          reads.one(roomId, idOf(messageId), userId),
+          reads.thread(roomId, idOf(messageId), { limit: req.query.limit ?? limits.defaultLimit, ...(afterId === undefined ? {} : { afterId }) }, userId),
+        ]);
+        if (!parent || !page) throw notFound();
+        return { parent, messages: page.messages, has_more: page.hasMore };
+      },
+    );
+    const MentionsQuery = z.strictObject({
+      limit: limitParam(limits),
+      cursor: z.string().optional().meta({ description: '`next_cursor` of the previous page (opaque)' }),
+    });
+    routes.get(
+      '/v1/mentions',
+      {
+        ...tokenFirst,
+        schema: {
+          summary: 'Messages that mention the caller, newest first, in the rooms the caller is a member of',
+          security: sessionSecurity,
+          querystring: MentionsQuery,
+          response: { 200: pageAnswerOf(), ...errorAnswers('VALIDATION_FAILED', 'UNAUTHENTICATED', 'DEPENDENCY_UNAVAILABLE') },
+        },
+      },
+      async (req) => {
+        const { userId } = await access.identify(requireToken(req));
+        const fingerprint = queryFingerprint({ roomId: '*', mention: userId, order: 'newest' });
+        let afterId: bigint | undefined;
+        if (req.query.cursor !== undefined) {
+          const cursor = decodeCursor(req.query.cursor);
+          if (cursor.fingerprint !== fingerprint) throw new ParleyError('VALIDATION_FAILED', 'cursor belongs to a different query; drop it');
+          afterId = cursor.id;
+        }
+        const limit = req.query.limit ?? limits.defaultLimit;
+        const found = await search.search({ mentionId: userId, order: 'newest', limit, afterId });
+        // Only rooms the caller is still a member of; each room asked once.
+        const rooms = [...new Set(found.messages.map((m) => m.room_id))];
+        const allowed = new Set<string>();
+        await Promise.all(rooms.map((r) => access.requireMember(r, userId).then(() => allowed.add(r), () => undefined)));
+        const visible = found.messages.filter((m) => allowed.has(m.room_id));
+        const last = found.messages.at(-1);
+        const next = found.hasMore && last ? encodeCursor({ id: BigInt(last.id), order: 'newest', fingerprint }) : null;
+        return { messages: await hydrate(reads, visible, userId), next_cursor: next };
+      },
+    );
+  });
+}
+
+function pageAnswerOf() {
+  return jsonAnswer('a page; follow `next_cursor` (null on the last one)', searchPageSchema);
+}
+
+/**
+ * POST /v1/admin/erasures: an operator erases every message of one user (in every room, or in
+ * one) or of one room, from both stores, for good (see Erasures). Authenticated by the operator
+ * token (QUERY_ADMIN_TOKEN), not by a user's session; 403 when it is missing, wrong or unset.
+ */
+export function registerAdminRoutes(app: FastifyInstance, deps: { adminToken: string; erasures: () => Erasures }): void {
+  registerRoutes(app, (routes) =>
+    routes.post(
+      '/v1/admin/erasures',
+      {
+        preValidation: async (req: FastifyRequest) => {
+          if (!isOperator(deps.adminToken, req.headers.authorization)) throw new ParleyError('FORBIDDEN', 'operator token required (Authorization: Bearer <QUERY_ADMIN_TOKEN>)');
+        },
+        schema: {
+          summary: "Erase a user's or a room's messages from Cassandra and Elasticsearch (operator)",
+          description:
+            'Logs one erasure per room into the room\'s stream; both command workers apply it in the room\'s order and remember it, so no replay of the log brings the messages back. ' +
+            'The answer counts what search held when it was logged; the stores are erased within the pipeline\'s lag.',
+          security: [{ bearer: [] }],
+          body: erasureRequestSchema,
+          response: { 200: jsonAnswer('what was logged for erasure, per room', erasureReportSchema), ...errorAnswers('VALIDATION_FAILED', 'FORBIDDEN', 'DEPENDENCY_UNAVAILABLE') },
+        },
+      },
+      (req) => deps.erasures().erase(req.body),
     ),
   );
 }

@@ -58,8 +58,8 @@ test('ListMessages: latest, before and after pages across many buckets, gaps and
     after = page.messages.at(-1)!.id;
   }
   assert.deepEqual(forward, all.slice(4));
-  assert.deepEqual(await q.grpc.list(member.token, { roomId: room, afterId: all.at(-1)! }), { messages: [], hasMore: false });
-  assert.deepEqual(await q.grpc.list(member.token, { roomId: room, beforeId: all[0]! }), { messages: [], hasMore: false });
+  assert.deepEqual(await q.grpc.list(member.token, { roomId: room, afterId: all.at(-1)! }), { messages: [], hasMore: false, changed: [], changesTruncated: false });
+  assert.deepEqual(await q.grpc.list(member.token, { roomId: room, beforeId: all[0]! }), { messages: [], hasMore: false, changed: [], changesTruncated: false });
 
   const everything = await q.grpc.list(member.token, { roomId: room, limit: 200 });
   assert.deepEqual(ids(everything), all);
@@ -75,12 +75,12 @@ test('ListMessages: empty rooms answer empty without walking forever', async (t)
   const q = await startAll(defer);
   const owner = await newUser(q.users.http);
   const fresh = await q.newRoom(owner);
-  assert.deepEqual(await q.grpc.list(owner.token, { roomId: fresh }), { messages: [], hasMore: false });
+  assert.deepEqual(await q.grpc.list(owner.token, { roomId: fresh }), { messages: [], hasMore: false, changed: [], changesTruncated: false });
   // Created two years ago (before the id epoch even): the walk stops at the epoch's bucket.
   const old = await q.newRoom(owner, new Date(Date.now() - 730 * DAY));
   const started = Date.now();
-  assert.deepEqual(await q.grpc.list(owner.token, { roomId: old, limit: 200 }), { messages: [], hasMore: false });
-  assert.deepEqual(await q.grpc.list(owner.token, { roomId: old, afterId: '1' }), { messages: [], hasMore: false });
+  assert.deepEqual(await q.grpc.list(owner.token, { roomId: old, limit: 200 }), { messages: [], hasMore: false, changed: [], changesTruncated: false });
+  assert.deepEqual(await q.grpc.list(owner.token, { roomId: old, afterId: '1' }), { messages: [], hasMore: false, changed: [], changesTruncated: false });
   assert.ok(Date.now() - started < 10_000, 'walk over ~70 empty buckets stays fast');
 });
 

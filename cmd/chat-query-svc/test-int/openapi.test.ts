@@ -5,22 +5,34 @@ import { openApiContract } from '@parley/http/openapi-contract';
 import { deferrer } from '@parley/test-support';
 import { startAll, newUser, call } from '@parley/test-support/query-svc';
 import { makeEnvelopes, writeCql, writeEs } from '@parley/test-support/store-fixtures';
+import { newEventEnvelope, Snowflake } from '@parley/envelope';
+import { connectNats } from '@parley/clients';
+import { ensureMessageStream } from '@parley/nats';
+import { infra, uniqueName } from '@parley/test-support';
 
 test('every chat-query-svc route answers as its generated OpenAPI document says, on success and on error', async (t) => {
   const defer = deferrer(t);
-  const q = await startAll(defer);
+  const nats = { stream: uniqueName('S'), prefix: uniqueName('p') };
+  const q = await startAll(defer, { QUERY_ADMIN_TOKEN: 'operator-secret', NATS_URL: infra.natsUrl, NATS_STREAM: nats.stream, NATS_SUBJECT_PREFIX: nats.prefix });
+  const nc = await connectNats({ url: infra.natsUrl, name: 'openapi-test' });
+  defer(() => nc.close());
+  await ensureMessageStream(nc.client.jsm, { name: nats.stream, prefix: nats.prefix });
+  defer(() => nc.client.jsm.streams.delete(nats.stream));
   const [owner, stranger] = [await newUser(q.users.http), await newUser(q.users.http)];
   const room = await q.newRoom(owner);
   const now = Date.now();
   const envs = makeEnvelopes(['hello world', 'a "quoted" <b>word</b>', 'hello again 🦊'].map((body, i) => ({ roomId: room, senderId: owner.id, body, at: now - 1000 + i })));
-  await Promise.all([writeCql(q.cql, q.keyspace, envs), writeEs(q.es, q.alias, envs)]);
+  const ids = new Snowflake({ instance: 9 });
+  const reply = newEventEnvelope(ids.next(), { kind: 'message', room_id: room, sender_id: owner.id, sender_name: 'o', body: 'a reply', client_msg_id: 'r1', reply_to: envs[0]!.id });
+  const edit = newEventEnvelope(ids.next(), { kind: 'edit', room_id: room, sender_id: owner.id, sender_name: 'o', client_msg_id: 'e1', target_id: envs[0]!.id, body: 'hello world, edited' });
+  await Promise.all([writeCql(q.cql, q.keyspace, [...envs, reply, edit]), writeEs(q.es, q.alias, envs)]);
 
   const docAnswer = await call(q.http, 'GET', '/openapi.json');
   const contract = openApiContract(docAnswer.body);
-  const expect = async (status: number, path: string, token?: string) => {
-    const r = await call(q.http, 'GET', path, token === undefined ? {} : { token });
-    assert.equal(r.status, status, `GET ${path}: ${JSON.stringify(r.body)}`);
-    contract.check('GET', path, r);
+  const expect = async (status: number, path: string, token?: string, method: 'GET' | 'POST' = 'GET', body?: unknown) => {
+    const r = await call(q.http, method, path, { ...(token === undefined ? {} : { token }), ...(body === undefined ? {} : { body }) });
+    assert.equal(r.status, status, `${method} ${path}: ${JSON.stringify(r.body)}`);
+    contract.check(method, path, r);
     return r.body;
   };
   contract.check('GET', '/openapi.json', docAnswer);
@@ -44,6 +56,27 @@ test('every chat-query-svc route answers as its generated OpenAPI document says,
   assert.ok(found.messages[0].highlights.length > 0, 'search hits carry highlights');
   const latest = await expect(200, `/v1/rooms/${room}/messages/latest?before_id=${envs[2]!.id}`, owner.token);
   assert.deepEqual(latest.messages.map((m: { id: string }) => m.id), envs.slice(0, 2).map((e) => e.id));
+
+
+  const one = `/v1/rooms/${room}/messages/${envs[0]!.id}`;
+  const state = await expect(200, one, owner.token);
+  assert.equal(state.body, 'hello world, edited');
+  assert.equal(state.reply_count, 1);
+  await expect(404, `/v1/rooms/${room}/messages/${reply.id}0`, owner.token);
+  await expect(403, one, stranger.token);
+  const versions = await expect(200, `${one}/versions`, owner.token);
+  assert.deepEqual(versions.versions.map((v: { body: string }) => v.body), ['hello world', 'hello world, edited']);
+  await expect(401, `${one}/versions`);
+  const thread = await expect(200, `${one}/thread`, owner.token);
+  assert.deepEqual(thread.messages.map((m: { id: string }) => m.id), [reply.id]);
+  await expect(400, `${one}/thread?after_id=nope`, owner.token);
+  await expect(200, '/v1/mentions', owner.token);
+  await expect(400, '/v1/mentions?limit=0', owner.token);
+  await expect(401, '/v1/mentions');
+  const erased = await expect(200, '/v1/admin/erasures', 'operator-secret', 'POST', { room_id: room });
+  assert.deepEqual(erased.rooms.map((r: { room_id: string }) => r.room_id), [room]);
+  await expect(403, '/v1/admin/erasures', owner.token, 'POST', { room_id: room });
+  await expect(400, '/v1/admin/erasures', 'operator-secret', 'POST', {});
 
   assert.deepEqual(contract.unchecked(), [], 'every documented route was shown to keep its word');
 });

@@ -13,7 +13,12 @@ function access(refuse?: ParleyError): RoomAccess {
   return {
     authorize: async () => {
       if (refuse) throw refuse;
-      return { userId: 'u' };
+      return { userId: 'u', role: 'member' };
+    },
+    identify: async () => ({ userId: 'u' }),
+    requireMember: async () => {
+      if (refuse) throw refuse;
+      return { role: 'member' };
     },
     roomCreatedAt: async () => NOW - 1000,
     close: () => undefined,
@@ -42,7 +47,7 @@ test('latestMessages: a refusal wins over a failed read, and nothing is released
   };
   const now = () => NOW;
   const page = await latestMessages({ access: access(), reader: ok, limits, now }).list('t', { roomId: 'r', limit: 10 });
-  assert.deepEqual(page, { messages: [row], hasMore: false });
+  assert.deepEqual(page, { messages: [row], hasMore: false, changed: [], changesTruncated: false });
   const denied = latestMessages({ access: access(new ParleyError('FORBIDDEN', 'not a member')), reader: ok, limits, now });
   await assert.rejects(denied.list('t', { roomId: 'r', limit: 10 }), isCode('FORBIDDEN'));
   const both = latestMessages({ access: access(new ParleyError('NOT_FOUND', 'no room')), reader: broken, limits, now });

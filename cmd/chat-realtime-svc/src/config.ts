@@ -24,6 +24,12 @@ export const realtimeConfigSpec = {
     default: '5000',
     doc: 'in-process cache of validated sessions; never longer than user-svc allows',
   }),
+  changeGraceMs: field({
+    env: 'REALTIME_CHANGE_GRACE_MS',
+    schema: types.int(0, 86_400_000),
+    default: '600000',
+    doc: 'a command naming a message the store does not hold yet looks it up in the room\'s stream if its id is younger than this (it may be between the stream and the store); older: message_not_found',
+  }),
   grpcTimeoutMs: field({ env: 'REALTIME_GRPC_TIMEOUT_MS', schema: types.int(100, 30_000), default: '2000', doc: 'deadline of each gRPC call (auth, membership, history)' }),
   stream: field({ env: 'NATS_STREAM', schema: types.string(64), default: DEFAULT_STREAM_NAME, doc: 'JetStream stream holding the room message subjects (created if missing)' }),
   subjectPrefix: field({ env: 'NATS_SUBJECT_PREFIX', schema: subjectPrefix, default: DEFAULT_SUBJECT_PREFIX, doc: 'first token of the room subjects (<prefix>.room.<id>.msg)' }),

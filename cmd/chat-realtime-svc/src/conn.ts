@@ -3,12 +3,12 @@ import type { Logger } from '@parley/log';
 import { isParleyError } from '@parley/errors';
 import type { Admitted } from './admission.js';
 import { loadBacklog, resumeFloor, type BacklogDeps } from './join.js';
-import type { MessagePublisher } from './publisher.js';
 import type { RateLimiter } from './rate-limit.js';
 import type { RoomHub } from './room-hub.js';
 import type { RoomRegistry } from './room-registry.js';
-import { CloseCodes, type ErrorFrameCode } from '@parley/contracts';
-import { PONG_FRAME, ackFrame, errorFrame, historyFrame, historyUnavailableFrame, parseClientFrame } from './protocol.js';
+import { CloseCodes, type CommandFrame, type ErrorFrameCode } from '@parley/contracts';
+import type { CommandHandler } from './commands.js';
+import { PONG_FRAME, ackFrame, errorFrame, historyFrame, historyUnavailableFrame, messageUpdatedFrame, parseClientFrame } from './protocol.js';
 
 /** uWS copies the own properties of user data into its own object, so the Conn travels inside one. */
 export interface SocketData {
@@ -29,9 +29,15 @@ export interface ConnServices {
   hub: RoomHub;
   registry: RoomRegistry;
   limiter: RateLimiter;
-  /** Resolved lazily: the publisher needs the instance lease, which starts after the edge is built. */
-  publisher: () => MessagePublisher;
+  commands: CommandHandler;
   backlog: BacklogDeps;
+}
+
+/** A change announced while the socket was joining: sent after history unless it is older. */
+interface PendingUpdate {
+  id: bigint;
+  changedAt: number;
+  frame: string;
 }
 
 /**
@@ -54,7 +60,8 @@ export class Conn {
    * dropped once live: most joins see none, and an idle socket should hold nothing it no longer needs.
    */
   private pending: Map<bigint, string> | undefined;
-  /** Needed only for the history request; not kept for the socket's lifetime. */
+  private pendingUpdates: PendingUpdate[] | undefined;
+  /** For the history request and the checks of commands (chat-query-svc acts on the user's behalf). */
   private token: string | undefined;
   private readonly caller: Admitted['caller'];
   private readonly lastId: bigint | undefined;
@@ -105,21 +112,32 @@ export class Conn {
     if (this.closed || !this.ws) return;
     const ws = this.ws;
     const sent = new Set<bigint>();
+    /** The change time of each copy sent, so an older buffered change does not undo it. */
+    const shown = new Map<bigint, number>();
     ws.cork(() => {
       if (backlog.kind === 'history') {
-        for (const m of backlog.messages) sent.add(m.id);
+        for (const m of backlog.messages) {
+          sent.add(m.id);
+          shown.set(m.id, m.changedAt);
+        }
         ws.send(historyFrame(this.roomId, backlog.messages.map((m) => m.json), backlog.hasMore));
+        for (const m of backlog.changed) {
+          if ((shown.get(m.id) ?? -1) > m.changedAt) continue;
+          shown.set(m.id, m.changedAt);
+          ws.send(messageUpdatedFrame(m.json));
+        }
       } else {
         ws.send(historyUnavailableFrame(this.roomId, backlog.code));
       }
       const after = this.lastId === undefined ? 0n : resumeFloor(this.lastId);
       if (this.pending) for (const [id, frame] of this.pending) if (!sent.has(id) && id > after) ws.send(frame);
+      if (this.pendingUpdates) for (const u of this.pendingUpdates) if ((shown.get(u.id) ?? -1) <= u.changedAt) ws.send(u.frame);
       // Same tick as the flush: no live message can fall between the buffer and the topic.
       ws.subscribe(this.services.registry.topicOf(this.roomId));
     });
     this.joining = false;
     this.pending = undefined;
-    this.token = undefined;
+    this.pendingUpdates = undefined;
     this.services.registry.markLive(this);
   }
 
@@ -132,28 +150,45 @@ export class Conn {
     if (this.pending.size > this.limits.maxPendingJoin) this.end(CloseCodes.SLOW_CONSUMER, 'too much traffic while joining: reconnect and resume');
   }
 
+  /** A change announced while the history loads (the registry has built the frame for this user). */
+  bufferUpdate(id: bigint, changedAt: number, frame: string): void {
+    if (!this.joining || this.closed) return;
+    this.pendingUpdates ??= [];
+    this.pendingUpdates.push({ id, changedAt, frame });
+    if (this.pendingUpdates.length > this.limits.maxPendingJoin) this.end(CloseCodes.SLOW_CONSUMER, 'too much traffic while joining: reconnect and resume');
+  }
+
+  get isJoining(): boolean {
+    return this.joining;
+  }
+
   onFrame(data: ArrayBuffer, isBinary: boolean): void {
     const parsed = parseClientFrame(data, isBinary, this.limits.maxBodyBytes);
     if (!parsed.ok) return this.reject(parsed.code, parsed.message, parsed.client_msg_id);
     if (parsed.frame.type === 'ping') return this.send(PONG_FRAME);
-    const { client_msg_id: clientMsgId, body } = parsed.frame;
+    const frame = parsed.frame;
     if (this.inFlight >= this.limits.maxInFlight) {
-      return this.reject('too_many_in_flight', `at most ${this.limits.maxInFlight} unacknowledged sends`, clientMsgId);
+      return this.reject('too_many_in_flight', `at most ${this.limits.maxInFlight} unacknowledged commands`, frame.client_msg_id);
     }
     this.inFlight += 1;
-    const work = this.deliver(clientMsgId, body).finally(() => {
+    const work = this.deliver(frame).finally(() => {
       this.inFlight -= 1;
     });
     this.services.registry.track(work);
   }
 
-  private async deliver(clientMsgId: string, body: string): Promise<void> {
+  /** Every command counts against the send rate: a change costs the pipeline what a message does. */
+  private async deliver(frame: CommandFrame): Promise<void> {
     const { caller } = this;
+    const clientMsgId = frame.client_msg_id;
+    const { commands } = this.services;
     try {
-      const rate = await this.services.limiter.hit('send', caller.id, this.ip);
+      const [rate, prepared] = await Promise.all([this.services.limiter.hit('send', caller.id, this.ip), commands.prepare(this.roomId, this.token ?? '', frame)]);
       if (!rate.allowed) return this.reject('rate_limited', `send rate exceeded; retry in ${rate.retryAfterMs} ms`, clientMsgId, rate.retryAfterMs);
-      const id = await this.services.publisher().publish({ roomId: this.roomId, senderId: caller.id, senderName: caller.displayName, clientMsgId, body });
-      this.send(ackFrame(clientMsgId, id));
+      if (prepared === 'unavailable') return this.send(errorFrame('unavailable', 'the message store cannot check this now; retry with the same client_msg_id', clientMsgId));
+      const outcome = await commands.commit(this.roomId, caller, frame, prepared);
+      if (outcome.ok) this.send(ackFrame(clientMsgId, outcome.id));
+      else this.send(errorFrame(outcome.code, outcome.message, clientMsgId));
     } catch (err) {
       if (!isParleyError(err) || err.code === 'INTERNAL') this.log.error({ err, roomId: this.roomId }, 'send failed');
       this.send(errorFrame('unavailable', 'message not stored; retry with the same client_msg_id', clientMsgId));
@@ -196,6 +231,7 @@ export class Conn {
     this.closed = true;
     this.ws = undefined;
     this.pending = undefined;
+    this.pendingUpdates = undefined;
     this.token = undefined;
     this.services.registry.remove(this);
     this.services.hub.release(this.roomId);

@@ -3,32 +3,50 @@ import { BinaryReader } from '@bufbuild/protobuf/wire';
 import { DeliverPolicy, type JetStreamClient, type JetStreamManager } from 'nats';
 import { LRUCache } from 'lru-cache';
 import { ParleyError } from '@parley/errors';
-import { chatV1, fromGrpcError } from '@parley/proto';
-import { decodeEnvelope, encodeEnvelope, parseId, validateEnvelope, type Envelope } from '@parley/envelope';
+import { messageSchema, type Message, type MessageEvent } from '@parley/contracts';
+import { chatV1, fromGrpcError, messageFromProto } from '@parley/proto';
+import { decodeEnvelope, encodeEnvelope, parseId, timeOf, type Envelope } from '@parley/envelope';
 import { JS_NO_MESSAGE_FOUND, jsApiErrorCode, roomSubject } from '@parley/nats';
 
-/** One message ready for a frame: its id for merging, its canonical JSON for sending. */
+/**
+ * One message ready for a frame: its id for merging, its canonical JSON for sending, and the
+ * time of its latest change (to keep the newer of two copies).
+ */
 export interface Backlogged {
   id: bigint;
   json: string;
+  changedAt: number;
 }
 
 export interface HistoryPage {
   messages: Backlogged[];
   hasMore: boolean;
+  /** With `changesAfterId`: messages up to it that changed since about its time. */
+  changed: Backlogged[];
+  changesTruncated: boolean;
 }
 
 /** The stored history of a room, as the caller is allowed to see it. */
 export interface HistorySource {
-  /** Oldest to newest; `afterId` asks for what came after it, otherwise the newest `limit`. */
-  list(roomId: string, token: string, opts: { limit: number; afterId?: bigint }): Promise<HistoryPage>;
+  /**
+   * Oldest to newest; `afterId` asks for what came after it, otherwise the newest `limit`.
+   * `changesAfterId` (a resume's last id) also asks for the changes the client missed.
+   */
+  list(roomId: string, token: string, opts: { limit: number; afterId?: bigint; changesAfterId?: bigint }): Promise<HistoryPage>;
   close(): void;
 }
 
 const decoder = new TextDecoder();
 
-export function toBacklogged(env: Envelope): Backlogged {
-  return { id: BigInt(env.id), json: decoder.decode(encodeEnvelope(env)) };
+/** A message event as a message (no change yet); other kinds are not messages (undefined). */
+export function toBacklogged(env: Envelope): Backlogged | undefined {
+  if (env.kind !== 'message') return undefined;
+  return { id: BigInt(env.id), json: decoder.decode(encodeEnvelope(env)), changedAt: env.created_at };
+}
+
+/** A message in its current state (from the store, or an announcement). */
+export function messageBacklogged(m: Message): Backlogged {
+  return { id: BigInt(m.id), json: JSON.stringify(m), changedAt: m.changed_at ?? m.created_at };
 }
 
 /**
@@ -93,10 +111,16 @@ export class GrpcHistorySource implements HistorySource {
     this.decodePage = (buf) => decodeListResponse(buf, rows, maxBodyBytes);
   }
 
-  async list(roomId: string, token: string, opts: { limit: number; afterId?: bigint }): Promise<HistoryPage> {
+  async list(roomId: string, token: string, opts: { limit: number; afterId?: bigint; changesAfterId?: bigint }): Promise<HistoryPage> {
     const md = new Metadata();
     md.set('authorization', `Bearer ${token}`);
-    const req = { roomId, limit: opts.limit, beforeId: '', afterId: opts.afterId === undefined ? '' : opts.afterId.toString() };
+    const req = {
+      roomId,
+      limit: opts.limit,
+      beforeId: '',
+      afterId: opts.afterId === undefined ? '' : opts.afterId.toString(),
+      changesAfterId: opts.changesAfterId === undefined ? '' : opts.changesAfterId.toString(),
+    };
     // The generated method with the generated request encoder, but a response decoder that
     // converts rows as it meets them and skips the ones it converted before.
     return new Promise<HistoryPage>((resolve, reject) => {
@@ -119,6 +143,8 @@ const LIST = chatV1.ChatQueryServiceService.listMessages;
  *
  *   1: repeated ChatMessage messages   tag 10, length-delimited; decoded by ChatMessage.decode
  *   2: bool has_more                   tag 16, varint
+ *   3: repeated ChatMessage changed    tag 26, as 1
+ *   4: bool changes_truncated          tag 32, varint
  *
  * A row seen before (same bytes) is not decoded again. Malformed bytes throw as in the
  * generated decoder, which grpc-js reports as a failed call.
@@ -126,10 +152,12 @@ const LIST = chatV1.ChatQueryServiceService.listMessages;
 export function decodeListResponse(buf: Uint8Array, rows: ByteMemo, maxBodyBytes: number): HistoryPage {
   const reader = new BinaryReader(buf);
   const messages: Backlogged[] = [];
+  const changed: Backlogged[] = [];
   let hasMore = false;
+  let changesTruncated = false;
   while (reader.pos < reader.len) {
     const tag = reader.uint32();
-    if (tag === 10) {
+    if (tag === 10 || tag === 26) {
       const len = reader.uint32();
       const start = reader.pos;
       const end = start + len;
@@ -141,30 +169,28 @@ export function decodeListResponse(buf: Uint8Array, rows: ByteMemo, maxBodyBytes
       } else {
         reader.pos = end;
       }
-      if (item !== undefined) messages.push(item);
+      if (item !== undefined) (tag === 10 ? messages : changed).push(item);
       continue;
     }
     if (tag === 16) {
       hasMore = reader.bool();
       continue;
     }
+    if (tag === 32) {
+      changesTruncated = reader.bool();
+      continue;
+    }
     if ((tag & 7) === 4 || tag === 0) break;
     reader.skip(tag & 7);
   }
-  return { messages, hasMore };
+  return { messages, hasMore, changed, changesTruncated };
 }
 
-/** A row that does not form a valid envelope is left out; the rest of the history still helps. */
+/** A row that does not form a valid message is left out; the rest of the history still helps. */
 function rowToBacklogged(m: chatV1.ChatMessage, maxBodyBytes: number): Backlogged | undefined {
-  try {
-    const env = validateEnvelope(
-      { v: 1, id: m.id, room_id: m.roomId, sender_id: m.senderId, sender_name: m.senderName, body: m.body, client_msg_id: m.clientMsgId, kind: m.kind, created_at: Number(m.createdAt) },
-      { maxBodyBytes },
-    );
-    return toBacklogged(env);
-  } catch {
-    return undefined;
-  }
+  const parsed = messageSchema.safeParse(messageFromProto(m));
+  if (!parsed.success || Buffer.byteLength(parsed.data.body) > maxBodyBytes) return undefined;
+  return messageBacklogged(parsed.data);
 }
 
 /** FNV-1a (32 bits): only a memo key, so a collision costs a conversion, never a wrong row. */
@@ -198,6 +224,10 @@ export interface RecentSource {
 }
 
 const FETCH_BATCH = 256;
+/** A lookup by id starts this long before the id's time (ids of other edges may run behind). */
+const FIND_SKEW_MS = 2000;
+/** Stream messages a lookup by id reads at most (the room's traffic since the id's time). */
+const FIND_SCAN_MAX = 20_000;
 const FETCH_EXPIRES_MS = 1000;
 /** A join reads at most this many times `max` from the stream before giving up on the rest. */
 const SCAN_FACTOR = 20;
@@ -234,15 +264,57 @@ export class JetStreamRecentSource implements RecentSource {
   }
 
   async read(roomId: string, sinceMs: number, max: number, stop: (id: bigint) => boolean): Promise<RecentRead> {
+    const out: Backlogged[] = [];
+    let overflowed = false;
+    await this.scan(roomId, sinceMs, max * SCAN_FACTOR, (seq, data) => {
+      const item = this.convert(seq, data);
+      if (item === undefined) return false;
+      if (stop(item.id)) return true;
+      out.push(item);
+      // A sliding window: the newest `max` before live frames begin are the ones that count.
+      if (out.length > max) {
+        out.shift();
+        overflowed = true;
+      }
+      return false;
+    });
+    return { messages: out, overflowed };
+  }
+
+  /**
+   * The message `id` of the room, looked up in the stream from its own time (minus the skew
+   * between edges): for a command naming a message the store does not hold yet. Undefined when
+   * the stream has no such message in this room.
+   */
+  async find(roomId: string, id: bigint): Promise<MessageEvent | undefined> {
+    let found: MessageEvent | undefined;
+    const want = id.toString();
+    await this.scan(roomId, timeOf(id) - FIND_SKEW_MS, FIND_SCAN_MAX, (_seq, data) => {
+      try {
+        const env = decodeEnvelope(data, { maxBodyBytes: this.maxBodyBytes });
+        if (env.kind === 'message' && env.id === want) found = env;
+      } catch {
+        // not an envelope: not the one
+      }
+      return found !== undefined;
+    }).catch((err: unknown) => {
+      // A lookup that ran out of budget found nothing; anything else is the stream being away.
+      if (!(err instanceof ParleyError && err.code === 'DEPENDENCY_UNAVAILABLE' && err.details?.['reason'] === 'scan_limit')) throw err;
+    });
+    return found;
+  }
+
+  /**
+   * Reads the room's messages from `sinceMs` on, in stream order, until `visit` says stop (true)
+   * or the stream has nothing more; more than `limit` messages is an error (scan_limit).
+   */
+  private async scan(roomId: string, sinceMs: number, limit: number, visit: (seq: number, data: Uint8Array) => boolean): Promise<void> {
     const consumer = await this.js.consumers.get(this.stream, {
       filterSubjects: roomSubject(roomId, this.prefix),
       deliver_policy: DeliverPolicy.StartTime,
-      opt_start_time: new Date(sinceMs).toISOString(),
+      opt_start_time: new Date(Math.max(0, sinceMs)).toISOString(),
     });
-    const out: Backlogged[] = [];
-    let overflowed = false;
     let scanned = 0;
-    const done = () => ({ messages: out, overflowed });
     try {
       for (;;) {
         const batch = await consumer.fetch({ max_messages: FETCH_BATCH, expires: FETCH_EXPIRES_MS });
@@ -250,19 +322,12 @@ export class JetStreamRecentSource implements RecentSource {
         for await (const m of batch) {
           got += 1;
           scanned += 1;
-          const item = this.convert(m.seq, m.data);
-          if (item === undefined) continue;
-          if (stop(item.id)) return done();
-          out.push(item);
-          // A sliding window: the newest `max` before live frames begin are the ones that count.
-          if (out.length > max) {
-            out.shift();
-            overflowed = true;
+          if (visit(m.seq, m.data) || m.info.pending === 0) return;
+          if (scanned >= limit) {
+            throw new ParleyError('DEPENDENCY_UNAVAILABLE', `stream tail of room ${roomId} is longer than ${scanned} messages`, { details: { reason: 'scan_limit' } });
           }
-          if (m.info.pending === 0) return done();
-          if (scanned >= max * SCAN_FACTOR) throw new ParleyError('DEPENDENCY_UNAVAILABLE', `stream tail of room ${roomId} is longer than ${scanned} messages`);
         }
-        if (got === 0) return done();
+        if (got === 0) return;
       }
     } finally {
       await consumer.delete().catch(() => undefined);

@@ -13,10 +13,15 @@ import type { Backlogged, HistorySource, RecentRead, RecentSource } from './hist
  *      or the resume floor), for what the pipeline has not stored yet or stored out of order,
  *      read until a message the live buffer already holds (so nothing falls between 2 and 1);
  *   4. merge 2 and 3 by id (dedupe, sort): one history frame, oldest to newest;
- *   5. buffered live frames whose id the history frame did not carry, in arrival order;
- *   6. from then on the socket is subscribed to the room topic and gets live frames directly.
+ *   5. on resume, `message_updated` for the messages up to `last_id` that changed since about
+ *      its time (from the store: complete at any age, not only within the stream's window);
+ *   6. buffered live frames whose id the history frame did not carry, in arrival order, and
+ *      buffered changes newer than the copy already sent;
+ *   7. from then on the socket is subscribed to the room topic and gets live frames directly.
  */
-export type Backlog = { kind: 'history'; messages: Backlogged[]; hasMore: boolean } | { kind: 'unavailable'; code: string };
+export type Backlog =
+  | { kind: 'history'; messages: Backlogged[]; hasMore: boolean; changed: Backlogged[]; changesTruncated: boolean }
+  | { kind: 'unavailable'; code: string };
 
 export interface BacklogDeps {
   history: HistorySource;
@@ -57,11 +62,16 @@ export async function loadBacklog(deps: BacklogDeps, req: JoinRequest): Promise<
   let page;
   let fromNewest = floor === undefined;
   try {
-    page = await deps.history.list(req.roomId, req.token, { limit: req.limit, ...(floor === undefined ? {} : { afterId: floor }) });
+    page = await deps.history.list(req.roomId, req.token, {
+      limit: req.limit,
+      ...(floor === undefined ? {} : { afterId: floor }),
+      ...(req.lastId === undefined ? {} : { changesAfterId: req.lastId }),
+    });
     // More was missed than one page holds: start from the newest instead and tell the client
     // (has_more) that there is a hole it can fill through the REST history.
     if (floor !== undefined && page.hasMore) {
-      page = { ...(await deps.history.list(req.roomId, req.token, { limit: req.limit })), hasMore: true };
+      const changes = { changed: page.changed, changesTruncated: page.changesTruncated };
+      page = { ...(await deps.history.list(req.roomId, req.token, { limit: req.limit })), hasMore: true, ...changes };
       fromNewest = true;
     }
   } catch (err) {
@@ -77,13 +87,14 @@ export async function loadBacklog(deps: BacklogDeps, req: JoinRequest): Promise<
     // run ending where live frames begin, so it alone forms the frame; older ones are in the
     // REST history (has_more).
     const tail = mergeById([], recent.messages, floor);
-    return { kind: 'history', messages: tail.slice(Math.max(0, tail.length - req.limit)), hasMore: true };
+    return { kind: 'history', messages: tail.slice(Math.max(0, tail.length - req.limit)), hasMore: true, changed: page.changed, changesTruncated: page.changesTruncated };
   }
   const merged = mergeById(page.messages, recent.messages, floor);
+  const changes = { changed: page.changed, changesTruncated: page.changesTruncated };
   if (req.lastId === undefined && merged.length > req.limit) {
-    return { kind: 'history', messages: merged.slice(merged.length - req.limit), hasMore: true };
+    return { kind: 'history', messages: merged.slice(merged.length - req.limit), hasMore: true, ...changes };
   }
-  return { kind: 'history', messages: merged, hasMore: page.hasMore };
+  return { kind: 'history', messages: merged, hasMore: page.hasMore, ...changes };
 }
 
 async function readRecent(deps: BacklogDeps, req: JoinRequest, from: bigint | undefined): Promise<RecentRead> {
@@ -106,9 +117,16 @@ function minId(list: readonly Backlogged[]): bigint | undefined {
   return min;
 }
 
-/** Union by id, sorted ascending, keeping only ids after `after` when given. */
+/**
+ * Union by id, sorted ascending, keeping only ids after `after` when given. A message in both
+ * keeps the copy with the later change (the store's has its edits; the stream's is as sent).
+ */
 export function mergeById(a: readonly Backlogged[], b: readonly Backlogged[], after?: bigint): Backlogged[] {
   const byId = new Map<bigint, Backlogged>();
-  for (const m of [...a, ...b]) if (after === undefined || m.id > after) byId.set(m.id, m);
+  for (const m of [...b, ...a]) {
+    if (after !== undefined && m.id <= after) continue;
+    const had = byId.get(m.id);
+    if (!had || had.changedAt <= m.changedAt) byId.set(m.id, m);
+  }
   return [...byId.values()].sort((x, y) => (x.id < y.id ? -1 : x.id > y.id ? 1 : 0));
 }

@@ -1,5 +1,7 @@
 import {
   CLIENT_MSG_ID_PATTERN,
+  isEmoji,
+  parseMessageId,
   containsNul,
   hasLoneSurrogate,
   isBlankText,
@@ -45,23 +47,70 @@ export function parseClientFrame(data: ArrayBuffer, isBinary: boolean, maxBodyBy
     const extra = Object.keys(obj).filter((k) => k !== 'type');
     return extra.length > 0 ? fail('invalid_frame', `unknown fields: ${extra.slice(0, 5).join(', ')}`) : { ok: true, frame: { type: 'ping' } };
   }
-  if (obj['type'] !== 'send') return fail('unknown_type', `unknown frame type ${JSON.stringify(obj['type'] ?? null).slice(0, 64)}`);
-  return parseSend(obj, maxBodyBytes);
+  switch (obj['type']) {
+    case 'send':
+    case 'edit':
+    case 'delete':
+    case 'react':
+      return parseCommand(obj['type'], obj, maxBodyBytes);
+    default:
+      return fail('unknown_type', `unknown frame type ${JSON.stringify(obj['type'] ?? null).slice(0, 64)}`);
+  }
 }
 
-function parseSend(obj: Record<string, unknown>, maxBodyBytes: number): ParseResult {
-  const extra = Object.keys(obj).filter((k) => k !== 'type' && k !== 'client_msg_id' && k !== 'body');
+/** The fields each command may carry besides `type` and `client_msg_id`. */
+const COMMAND_FIELDS = {
+  send: ['body', 'reply_to'],
+  edit: ['message_id', 'body'],
+  delete: ['message_id'],
+  react: ['message_id', 'emoji', 'on'],
+} as const;
+
+/** Checks in a fixed order, so a frame with several faults always gets the same code. */
+function parseCommand(type: keyof typeof COMMAND_FIELDS, obj: Record<string, unknown>, maxBodyBytes: number): ParseResult {
+  const allowed: readonly string[] = COMMAND_FIELDS[type];
+  const extra = Object.keys(obj).filter((k) => k !== 'type' && k !== 'client_msg_id' && !allowed.includes(k));
   const id = obj['client_msg_id'];
   if (typeof id !== 'string' || !CLIENT_MSG_ID.test(id)) return fail('invalid_client_msg_id', 'client_msg_id must match [A-Za-z0-9_-]{1,64}');
   if (extra.length > 0) return fail('invalid_frame', `unknown fields: ${extra.slice(0, 5).join(', ')}`, id);
-  const body = obj['body'];
+  const messageId = obj['message_id'];
+  if (type !== 'send' && (typeof messageId !== 'string' || parseMessageId(messageId) === undefined)) {
+    return fail('invalid_message_id', 'message_id must be a message id (positive int64 as a decimal string)', id);
+  }
+  const replyTo = obj['reply_to'];
+  if (replyTo !== undefined && (typeof replyTo !== 'string' || parseMessageId(replyTo) === undefined)) {
+    return fail('invalid_message_id', 'reply_to must be a message id (positive int64 as a decimal string)', id);
+  }
+  if (type === 'send' || type === 'edit') {
+    const bad = checkBody(obj['body'], maxBodyBytes, id);
+    if (bad) return bad;
+  }
+  const body = obj['body'] as string;
+  const target = messageId as string;
+  switch (type) {
+    case 'send':
+      return { ok: true, frame: { type, client_msg_id: id, body, ...(replyTo === undefined ? {} : { reply_to: replyTo as string }) } };
+    case 'edit':
+      return { ok: true, frame: { type, message_id: target, body, client_msg_id: id } };
+    case 'delete':
+      return { ok: true, frame: { type, message_id: target, client_msg_id: id } };
+    case 'react': {
+      const emoji = obj['emoji'];
+      if (typeof emoji !== 'string' || emoji.length > 64 || !isEmoji(emoji)) return fail('invalid_emoji', 'emoji must be exactly one emoji', id);
+      if (typeof obj['on'] !== 'boolean') return fail('invalid_frame', 'on must be true or false', id);
+      return { ok: true, frame: { type, message_id: target, emoji, on: obj['on'], client_msg_id: id } };
+    }
+  }
+}
+
+function checkBody(body: unknown, maxBodyBytes: number, id: string): ParseResult | undefined {
   if (typeof body !== 'string') return fail('invalid_frame', 'body must be a string', id);
   if (isBlankText(body)) return fail('body_empty', 'body must have visible text (not only spaces, control or zero-width characters)', id);
   if (containsNul(body)) return fail('invalid_frame', 'body must not contain NUL', id);
   if (hasLoneSurrogate(body)) return fail('invalid_frame', 'body contains a lone surrogate', id);
   const size = Buffer.byteLength(body);
   if (size > maxBodyBytes) return fail('body_too_large', `body is ${size} bytes, limit ${maxBodyBytes}`, id);
-  return { ok: true, frame: { type: 'send', client_msg_id: id, body } };
+  return undefined;
 }
 
 function fail(code: ErrorFrameCode, message: string, clientMsgId?: string): ParseResult {
@@ -90,6 +139,11 @@ export function messageFrame(envelopeJson: string): string {
 
 export function historyFrame(roomId: string, envelopeJsons: readonly string[], hasMore: boolean): string {
   return `{"type":"history","room_id":${JSON.stringify(roomId)},"messages":[${envelopeJsons.join(',')}],"has_more":${hasMore}}`;
+}
+
+/** A change of a message: the whole state, as the reader sees it (`me` of reactions). */
+export function messageUpdatedFrame(messageJson: string): string {
+  return `{"type":"message_updated","message":${messageJson}}`;
 }
 
 export function historyUnavailableFrame(roomId: string, code: string): string {

@@ -1,6 +1,6 @@
 import type { JetStreamClient, JetStreamManager } from 'nats';
 import { ParleyError } from '@parley/errors';
-import { decodeEnvelope, encodeEnvelope, newMessageEnvelope } from '@parley/envelope';
+import { decodeEnvelope, encodeEnvelope, newEventEnvelope, type EventKind, type NewEvent } from '@parley/envelope';
 import { publishMsgId, roomSubject } from '@parley/nats';
 
 export interface OutgoingMessage {
@@ -9,16 +9,23 @@ export interface OutgoingMessage {
   senderName: string;
   clientMsgId: string;
   body: string;
+  replyTo?: string;
+  mentions?: string[];
 }
 
-/** Stores a message durably and says which id it has. */
+/** Stores a message, or a change of one, durably and says which id it has. */
 export interface MessagePublisher {
   /** Resolves with the message id once stored; a retried client message id resolves with the original id. */
   publish(msg: OutgoingMessage): Promise<string>;
+  /**
+   * Any event of the room's log (an edit, a delete, a reaction); resolves with its id, or for a
+   * retry with the id and kind the client_msg_id was first logged with.
+   */
+  publishEvent(event: NewEvent): Promise<{ id: string; kind: EventKind }>;
 }
 
 /**
- * JetStream as the durable store. The dedupe key is `<room>:<sender>:<client_msg_id>`, so a
+ * JetStream as the durable store, for every kind of event. The dedupe key is `<room>:<sender>:<client_msg_id>`, so a
  * retry within the stream's duplicate window is not stored twice; the PubAck of a duplicate
  * carries the sequence of the first copy, and its envelope gives the original id back. Ids
  * therefore need no side table and every edge answers a retry the same way.
@@ -37,26 +44,36 @@ export class JetStreamMessagePublisher implements MessagePublisher {
   ) {}
 
   async publish(msg: OutgoingMessage): Promise<string> {
+    const logged = await this.publishEvent({
+      kind: 'message',
+      room_id: msg.roomId,
+      sender_id: msg.senderId,
+      sender_name: msg.senderName,
+      body: msg.body,
+      client_msg_id: msg.clientMsgId,
+      ...(msg.replyTo === undefined ? {} : { reply_to: msg.replyTo }),
+      ...(msg.mentions === undefined || msg.mentions.length === 0 ? {} : { mentions: msg.mentions }),
+    });
+    return logged.id;
+  }
+
+  async publishEvent(event: NewEvent): Promise<{ id: string; kind: EventKind }> {
     const { js, jsm, stream, prefix, maxBodyBytes } = this.opts;
-    const env = newMessageEnvelope(
-      this.opts.nextId(),
-      { room_id: msg.roomId, sender_id: msg.senderId, sender_name: msg.senderName, body: msg.body, client_msg_id: msg.clientMsgId },
-      { maxBodyBytes },
-    );
+    const env = newEventEnvelope(this.opts.nextId(), event, { maxBodyBytes });
     let ack;
     try {
-      ack = await js.publish(roomSubject(msg.roomId, prefix), encodeEnvelope(env), {
-        msgID: publishMsgId(msg.roomId, msg.senderId, msg.clientMsgId),
+      ack = await js.publish(roomSubject(env.room_id, prefix), encodeEnvelope(env), {
+        msgID: publishMsgId(env.room_id, env.sender_id, env.client_msg_id),
         expect: { streamName: stream },
         timeout: this.opts.timeoutMs,
       });
     } catch (err) {
       throw new ParleyError('DEPENDENCY_UNAVAILABLE', 'message store unavailable; retry with the same client_msg_id', { cause: err });
     }
-    if (!ack.duplicate) return env.id;
+    if (!ack.duplicate) return { id: env.id, kind: env.kind };
     try {
-      const first = await jsm.streams.getMessage(stream, { seq: ack.seq });
-      return decodeEnvelope(first.data, { maxBodyBytes }).id;
+      const first = decodeEnvelope((await jsm.streams.getMessage(stream, { seq: ack.seq })).data, { maxBodyBytes });
+      return { id: first.id, kind: first.kind };
     } catch (err) {
       throw new ParleyError('DEPENDENCY_UNAVAILABLE', 'could not read the original of a retried message; retry', { cause: err });
     }

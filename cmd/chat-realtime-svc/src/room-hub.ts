@@ -1,9 +1,10 @@
 import { DeliverPolicy, type ConsumerMessages, type JetStreamClient } from 'nats';
-import { roomSubject } from '@parley/nats';
+import { roomFollowSubject } from '@parley/nats';
 
 /**
  * One NATS consumer per room per edge, however many local members, reference counted by the
- * sockets in the room: an ordered consumer on <stream>, filter <subjectPrefix>.room.<roomId>.msg,
+ * sockets in the room: an ordered consumer on <stream>, filter <subjectPrefix>.room.<roomId>.*
+ * (the room's events on .msg and the store's announcements of changes on .upd, in one order),
  * deliver new. It sees only what JetStream stored, in stream order; a core subscription on the
  * subject would also see publishes the stream refused or dropped as duplicates (a retried send
  * would reach clients twice, a refused one would look sent). Room lifecycle events are followed
@@ -13,7 +14,8 @@ import { roomSubject } from '@parley/nats';
  * reaches this edge: the join algorithm relies on it.
  */
 export interface RoomHubHandlers {
-  onMessage(roomId: string, data: Uint8Array): void;
+  /** `update`: an announcement of a change (.upd) rather than an event of the room's log (.msg). */
+  onMessage(roomId: string, data: Uint8Array, update: boolean): void;
   /** The subscription ended on its own (permissions, connection closed): members must resume elsewhere. */
   onLost(roomId: string, err: unknown): void;
 }
@@ -70,11 +72,11 @@ export class RoomHub {
   }
 
   private async consume(roomId: string): Promise<ConsumerMessages | undefined> {
-    const consumer = await this.js.consumers.get(this.stream, { filterSubjects: roomSubject(roomId, this.subjectPrefix), deliver_policy: DeliverPolicy.New });
+    const consumer = await this.js.consumers.get(this.stream, { filterSubjects: roomFollowSubject(roomId, this.subjectPrefix), deliver_policy: DeliverPolicy.New });
     const iter = await consumer.consume({ max_messages: 512 });
     void (async () => {
       try {
-        for await (const m of iter) this.handlers.onMessage(roomId, m.data);
+        for await (const m of iter) this.handlers.onMessage(roomId, m.data, m.subject.endsWith('.upd'));
       } catch (err) {
         return this.handlers.onLost(roomId, err);
       }

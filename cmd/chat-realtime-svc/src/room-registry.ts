@@ -3,8 +3,8 @@ import type { Logger } from '@parley/log';
 import type { Conn } from './conn.js';
 import { BoundedSet, type RoomEvent } from './room-events.js';
 import type { RoomHubHandlers } from './room-hub.js';
-import { CloseCodes } from '@parley/contracts';
-import { messageFrame, roomDeletedFrame } from './protocol.js';
+import { CloseCodes, messageChangedSchema, parseEvent, type MessageChanged } from '@parley/contracts';
+import { messageFrame, messageUpdatedFrame, roomDeletedFrame } from './protocol.js';
 
 const text = new TextDecoder();
 /** Deletions and removals remembered for sockets admitted just before them. */
@@ -97,10 +97,14 @@ export class RoomRegistry implements RoomHubHandlers {
     return n;
   }
 
-  onMessage(roomId: string, data: Uint8Array): void {
+  onMessage(roomId: string, data: Uint8Array, update = false): void {
+    if (update) return this.onUpdate(roomId, data);
     let id: bigint | undefined;
     try {
-      id = parseId(decodeEnvelope(data, { maxBodyBytes: this.maxBodyBytes }).id);
+      const env = decodeEnvelope(data, { maxBodyBytes: this.maxBodyBytes });
+      // A change reaches clients once the store applied it (the .upd announcement), not as logged.
+      if (env.kind !== 'message') return;
+      id = parseId(env.id);
     } catch (err) {
       // Nothing but envelopes belongs on a message subject; a stray publish must not reach clients.
       this.log.warn({ err, roomId }, 'dropped an invalid envelope from the room subject');
@@ -111,6 +115,38 @@ export class RoomRegistry implements RoomHubHandlers {
     this.publish(this.topicOf(roomId), frame);
     const joiners = this.joining.get(roomId);
     if (joiners) for (const c of joiners) c.buffer(id, frame);
+  }
+
+  /**
+   * A change the store announced: `message_updated` with the message's whole state. Reactions
+   * say whether the reader reacted, so a message with reactions gets one frame per user on
+   * this edge (built once per user, not per socket); without, one frame for everyone.
+   */
+  private onUpdate(roomId: string, data: Uint8Array): void {
+    const change = parseEvent(messageChangedSchema, data);
+    if (!change || change.message.room_id !== roomId) {
+      this.log.warn({ roomId }, 'dropped an invalid announcement from the room subject');
+      return;
+    }
+    const id = BigInt(change.message.id);
+    const changedAt = change.message.changed_at ?? change.message.created_at;
+    const conns = this.rooms.get(roomId);
+    if (!conns) return;
+    const perUser = (change.message.reactions?.length ?? 0) > 0;
+    const shared = perUser ? undefined : messageUpdatedFrame(JSON.stringify(change.message));
+    const frames = new Map<string, string>();
+    for (const c of conns) {
+      let frame = shared;
+      if (frame === undefined) {
+        frame = frames.get(c.userId);
+        if (frame === undefined) {
+          frame = messageUpdatedFrame(JSON.stringify(asSeenBy(change, c.userId)));
+          frames.set(c.userId, frame);
+        }
+      }
+      if (c.isJoining) c.bufferUpdate(id, changedAt, frame);
+      else c.send(frame);
+    }
   }
 
   /**
@@ -197,4 +233,10 @@ function setDelete<K, V>(map: Map<K, Set<V>>, key: K, value: V): void {
   if (!set) return;
   set.delete(value);
   if (set.size === 0) map.delete(key);
+}
+
+/** The announced state with `me` set for one reader (see MAX_LISTED_REACTORS for its bound). */
+function asSeenBy(change: MessageChanged, userId: string): MessageChanged['message'] {
+  const reactions = change.message.reactions?.map((r) => ({ ...r, me: change.reactors[r.emoji]?.includes(userId) ?? false }));
+  return reactions ? { ...change.message, reactions } : change.message;
 }

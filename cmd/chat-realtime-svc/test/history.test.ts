@@ -1,40 +1,38 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { BinaryWriter } from '@bufbuild/protobuf/wire';
-import { chatV1 } from '@parley/proto';
-import { newMessageEnvelope, Snowflake, validateEnvelope } from '@parley/envelope';
-import { ByteMemo, decodeListResponse, toBacklogged, type Backlogged } from '../src/history.js';
+import { messageSchema } from '@parley/contracts';
+import { chatV1, messageFromProto, messageToProto } from '@parley/proto';
+import { newMessageEnvelope, Snowflake } from '@parley/envelope';
+import { ByteMemo, decodeListResponse, messageBacklogged, type Backlogged, type HistoryPage } from '../src/history.js';
 
 const ids = new Snowflake({ instance: 1 });
 const ROOM = '0b6c3f5e-8d1a-4c2b-9e7f-123456789abc';
 
 function row(body: string, over: Partial<chatV1.ChatMessage> = {}): chatV1.ChatMessage {
   const env = newMessageEnvelope(ids.next(), { room_id: ROOM, sender_id: 'u1', sender_name: 'Ada', body, client_msg_id: `c-${body}` });
-  return { id: env.id, roomId: env.room_id, senderId: env.sender_id, senderName: env.sender_name, body: env.body, clientMsgId: env.client_msg_id, kind: env.kind, createdAt: env.created_at, ...over };
+  return { ...messageToProto(env), ...over };
 }
 
 /** What the generated decoder and the conversion without a memo give. */
-function plain(bytes: Uint8Array): { messages: Backlogged[]; hasMore: boolean } {
+function plain(bytes: Uint8Array): HistoryPage {
   const res = chatV1.ListMessagesResponse.decode(bytes);
-  const messages: Backlogged[] = [];
-  for (const m of res.messages) {
-    try {
-      const env = validateEnvelope({ v: 1, id: m.id, room_id: m.roomId, sender_id: m.senderId, sender_name: m.senderName, body: m.body, client_msg_id: m.clientMsgId, kind: m.kind, created_at: m.createdAt });
-      messages.push(toBacklogged(env));
-    } catch {
-      // left out, as GrpcHistorySource does
-    }
-  }
-  return { messages, hasMore: res.hasMore };
+  const convert = (list: chatV1.ChatMessage[]) =>
+    list.flatMap((m) => {
+      const parsed = messageSchema.safeParse(messageFromProto(m));
+      // left out when invalid, as GrpcHistorySource does
+      return parsed.success ? [messageBacklogged(parsed.data)] : [];
+    });
+  return { messages: convert(res.messages), hasMore: res.hasMore, changed: convert(res.changed), changesTruncated: res.changesTruncated };
 }
 
 test('a ListMessages page decodes to what the generated decoder and a fresh conversion give, and repeats come from the memo', () => {
-  const rows = [row('one'), row('blank', { body: '   ' }), row('two'), row('three')];
-  const bytes = chatV1.ListMessagesResponse.encode({ messages: rows, hasMore: true }).finish();
+  const rows = [row('one'), row('bad', { kind: 'edit' }), row('two'), row('three')];
+  const bytes = chatV1.ListMessagesResponse.encode({ messages: rows, hasMore: true, changed: [rows[2]!], changesTruncated: true }).finish();
   const memo = new ByteMemo(100);
   const first = decodeListResponse(bytes, memo, 4096);
   assert.deepEqual(first, plain(bytes));
-  assert.deepEqual(first.messages.map((m) => JSON.parse(m.json).body), ['one', 'two', 'three'], 'the blank body is left out');
+  assert.deepEqual(first.messages.map((m) => JSON.parse(m.json).body), ['one', 'two', 'three'], 'the row that is not a message is left out');
   assert.equal(memo.size, 4, 'the invalid row is remembered as invalid too');
 
   const again = decodeListResponse(bytes, memo, 4096);
@@ -42,7 +40,7 @@ test('a ListMessages page decodes to what the generated decoder and a fresh conv
   assert.equal(again.messages[0], first.messages[0], 'the same object: not converted again');
 
   // The same id with other contents (say a row the store rewrote) is converted again.
-  const changed = chatV1.ListMessagesResponse.encode({ messages: [{ ...rows[0]!, body: 'one, edited' }], hasMore: false }).finish();
+  const changed = chatV1.ListMessagesResponse.encode({ messages: [{ ...rows[0]!, body: 'one, edited' }], hasMore: false, changed: [], changesTruncated: false }).finish();
   const third = decodeListResponse(changed, memo, 4096);
   assert.deepEqual(third, plain(changed));
   assert.equal(JSON.parse(third.messages[0]!.json).body, 'one, edited');
@@ -64,7 +62,7 @@ test('unknown fields are skipped and malformed pages throw, as with the generate
 test('the memo is bounded: the least recently used entry goes first', () => {
   const memo = new ByteMemo(2);
   const b = (s: string) => new TextEncoder().encode(s);
-  const item = (n: number): Backlogged => ({ id: BigInt(n), json: String(n) });
+  const item = (n: number): Backlogged => ({ id: BigInt(n), json: String(n), changedAt: n });
   memo.remember(1, b('a'), 0, 1, item(1));
   memo.remember(2, b('b'), 0, 1, item(2));
   assert.equal(memo.lookup(1, b('a'), 0, 1), memo.lookup(1, b('xa'), 1, 2), 'a range of a larger buffer matches');

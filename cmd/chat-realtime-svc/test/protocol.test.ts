@@ -73,7 +73,7 @@ test('the hand-written frame parser and the contract schema agree on what is a v
 });
 
 test('mergeById dedupes, sorts ascending and drops ids at or before the resume point', () => {
-  const m = (id: bigint) => ({ id, json: String(id) });
+  const m = (id: bigint, changedAt = 0) => ({ id, json: String(id), changedAt });
   assert.deepEqual(mergeById([m(3n), m(1n)], [m(2n), m(3n), m(5n)]).map((x) => x.id), [1n, 2n, 3n, 5n]);
   assert.deepEqual(mergeById([m(3n), m(1n)], [m(2n), m(5n)], 2n).map((x) => x.id), [3n, 5n]);
 });
@@ -84,14 +84,14 @@ test('a resume also returns a message stored after last_id with a slightly small
   const seen = gen(1, t0 + 1000); // what the client saw last, from edge 1
   const late = gen(2, t0 + 400); // taken earlier by edge 2 (clock behind), stored after `seen`
   const old = gen(2, t0 - 5000); // long before: not repeated
-  const stored = [old, late, seen].map((id) => ({ id, json: `{"id":"${id}"}` }));
+  const stored = [old, late, seen].map((id) => ({ id, json: `{"id":"${id}"}`, changedAt: 0 }));
   const asked: Array<bigint | undefined> = [];
   const backlog = await loadBacklog(
     {
       history: {
         list: async (_room, _token, opts) => {
           asked.push(opts.afterId);
-          return { messages: stored.filter((m) => opts.afterId === undefined || m.id > opts.afterId), hasMore: false };
+          return { messages: stored.filter((m) => opts.afterId === undefined || m.id > opts.afterId), hasMore: false, changed: [], changesTruncated: false };
         },
         close: () => undefined,
       },

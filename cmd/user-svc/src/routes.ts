@@ -3,7 +3,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { ParleyError } from '@parley/errors';
 import { sessionSchema, userSchema } from '@parley/contracts';
 import { bodyErrors, errorAnswers, jsonAnswer, noContent, registerRoutes, sessionSecurity, type ZodApp } from '@parley/http';
-import { nameText, secretText } from '@parley/contracts';
+import { nameText, secretText, USERNAME_PATTERN } from '@parley/contracts';
 import { clearSessionCookie, clientIp, extractToken, sessionCookie, type TrustedProxies } from '@parley/access';
 import type { PostgresUserStore, UserRecord } from './users.js';
 import type { SessionService, ValidatedSession } from './sessions.js';
@@ -13,7 +13,7 @@ import type { RateLimiter } from './rate-limit.js';
 // ASCII only: case-insensitive uniqueness is then exactly lower(), with no Unicode folding traps.
 const username = z
   .string()
-  .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{2,31}$/, 'must be 3-32 characters of A-Z a-z 0-9 _ . - starting with a letter or digit')
+  .regex(USERNAME_PATTERN, 'must be 3-32 characters of A-Z a-z 0-9 _ . - starting with a letter or digit')
   .meta({ description: 'unique regardless of case' });
 const password = secretText(8, 256);
 

@@ -40,6 +40,13 @@ export class PostgresUserStore {
     return rs.rows[0] ? toUser(rs.rows[0]) : undefined;
   }
 
+  /** Users by username, any case; unknown names are left out. */
+  async findByUsernames(usernames: readonly string[]): Promise<UserRecord[]> {
+    if (usernames.length === 0) return [];
+    const rs = await this.pool.query<UserRow>('SELECT * FROM users WHERE lower(username) = ANY($1::text[])', [usernames.map((u) => u.toLowerCase())]);
+    return rs.rows.map(toUser);
+  }
+
   /** Compare-and-set, so an upgrade computed from `previous` never overwrites a newer password. */
   async replacePasswordHash(id: string, previous: string, next: string): Promise<void> {
     await this.pool.query('UPDATE users SET password_hash = $3 WHERE id = $1 AND password_hash = $2', [id, previous, next]);

@@ -95,6 +95,39 @@ export class GrpcSessionValidator implements SessionValidator {
 }
 
 /**
+ * Usernames to user ids (user-svc FindUsers), for `@name` mentions. Answers, including "no such
+ * user", are kept for `ttlMs`: a user registered since is mentionable after that, and a name
+ * never changes owner (usernames are never reused).
+ */
+export class GrpcUserDirectory {
+  private readonly client: userV1.UserServiceClient;
+  private readonly cache: LRUCache<string, { id: string | null; until: number }>;
+
+  constructor(private readonly opts: { address: string; ttlMs: number; timeoutMs?: number; now?: () => number }) {
+    this.client = new userV1.UserServiceClient(opts.address, credentials.createInsecure());
+    this.cache = new LRUCache({ max: MAX_ENTRIES });
+  }
+
+  /** The ids of the known names among `usernames` (lower case), in their order. */
+  async idsOf(usernames: readonly string[]): Promise<string[]> {
+    const now = (this.opts.now ?? Date.now)();
+    const missing = usernames.filter((u) => (this.cache.get(u)?.until ?? 0) <= now);
+    if (missing.length > 0) {
+      const res = await call<userV1.FindUsersResponse>('user-svc', this.opts.timeoutMs ?? DEFAULT_CALL_TIMEOUT_MS, (md, o, cb) =>
+        this.client.findUsers({ usernames: missing }, md, o, cb),
+      );
+      const found = new Map(res.users.map((u) => [u.username.toLowerCase(), u.id]));
+      for (const u of missing) this.cache.set(u, { id: found.get(u) ?? null, until: now + this.opts.ttlMs });
+    }
+    return usernames.map((u) => this.cache.get(u)?.id).filter((id): id is string => typeof id === 'string');
+  }
+
+  close(): void {
+    this.client.close();
+  }
+}
+
+/**
  * Asks room-svc on every call: membership is never cached, so a removed member loses access
  * at once. A room's creation time never changes and is cached (bounded in size).
  */

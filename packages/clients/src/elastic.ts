@@ -35,6 +35,8 @@ export interface ElasticNames {
   alias: string;
   pattern: string;
   firstIndex: string;
+  /** Operator erasures a replay must not undo (one document per room and user, `*` for all). */
+  erasures: string;
 }
 
 export function elasticNames(prefix: string): ElasticNames {
@@ -43,6 +45,7 @@ export function elasticNames(prefix: string): ElasticNames {
     alias: `${prefix}-messages`,
     pattern: `${prefix}-messages-*`,
     firstIndex: `${prefix}-messages-000001`,
+    erasures: `${prefix}-erasures`,
   };
 }
 

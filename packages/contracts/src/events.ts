@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { messageIdText, messageSchema, userIdText } from './message.js';
 
 /**
  * Events that services publish for each other on NATS (never on the message subjects). Each
@@ -18,6 +19,17 @@ import { z } from 'zod';
  *   payload  {"v":1,"id":<uuid>,"type":"session.revoked","user_id":<uuid>,"token_sha256":<64 hex>,"occurred_at":<RFC 3339>}
  *
  * The token never leaves user-svc: its sha-256 names the session to whoever already holds it.
+ *
+ * Message changes, by chat-command-cql-svc once Cassandra holds them (edges turn them into
+ * `message_updated` frames):
+ *   subject  <prefix>.room.<roomId>.upd   (captured by the message stream, beside .msg, so one
+ *                                          ordered consumer per room carries both)
+ *   payload  {"event_id":<id>,"message":M,"reactors":{"👍":[user ids…]}}
+ *
+ * M is the message's state with `me` false everywhere; `reactors` lists, per emoji, up to
+ * MAX_LISTED_REACTORS of the members who reacted (the newest-known first is not promised), so
+ * an edge can set `me` per socket. For an emoji with more reactors than that, `me` in a live
+ * frame is false for the members not listed; every read (history, REST) is exact.
  */
 const base = { v: z.literal(1), id: z.string().min(1).max(64), room_id: z.string().min(1).max(64), actor_id: z.string().min(1).max(64), occurred_at: z.string() };
 
@@ -44,6 +56,14 @@ export const sessionRevokedEventSchema = z.object({
   occurred_at: z.string(),
 });
 export type SessionRevokedEvent = z.infer<typeof sessionRevokedEventSchema>;
+
+export const MAX_LISTED_REACTORS = 64;
+export const messageChangedSchema = z.strictObject({
+  event_id: messageIdText,
+  message: messageSchema,
+  reactors: z.record(z.string(), z.array(userIdText).max(MAX_LISTED_REACTORS)),
+});
+export type MessageChanged = z.infer<typeof messageChangedSchema>;
 
 const decoder = new TextDecoder();
 

@@ -1,18 +1,28 @@
 import { z } from 'zod';
-import { clientMsgIdText, messageIdText, messageSchema } from './message.js';
+import { clientMsgIdText, emojiText, messageIdText, messageSchema } from './message.js';
 
 /**
  * The WebSocket protocol of the edge (`/v1/rooms/{roomId}/ws`, subprotocol `parley.v1`). Every
  * frame is one UTF-8 JSON text frame holding an object with a `type`.
  *
  *   client → server
- *     {"type":"send","client_msg_id":"c-1","body":"hi"}   acknowledged by `ack`, or `error` with the same client_msg_id
+ *     {"type":"send","client_msg_id":"c-1","body":"hi","reply_to"?:"<id>"}   acknowledged by `ack`, or `error` with the same client_msg_id
+ *     {"type":"edit","message_id":"<id>","body":"hi!","client_msg_id":"c-2"}   your own message only
+ *     {"type":"delete","message_id":"<id>","client_msg_id":"c-3"}              yours, or any if you own the room
+ *     {"type":"react","message_id":"<id>","emoji":"👍","on":true,"client_msg_id":"c-4"}
  *     {"type":"ping"}                                      answered with {"type":"pong"}
+ *
+ *   Every command is acknowledged by `ack` once the log stored it (its `id` is the new
+ *   message's id for `send`, the change event's id otherwise); the change itself reaches every
+ *   member, the actor included, as `message_updated` once the store applied it.
  *
  *   server → client
  *     {"type":"history","room_id":R,"messages":[M…],"has_more":b}   once, oldest to newest
  *     {"type":"history_unavailable","room_id":R,"code":C}         instead of history; live continues
  *     {"type":"message","message":M}                            every live message, in room order
+ *     {"type":"message_updated","message":M}                    a message changed (edit, delete, reaction,
+ *                                                               reply count): M is its whole current state;
+ *                                                               keep the copy with the larger changed_at
  *     {"type":"ack","client_msg_id":"c-1","id":"<snowflake>"}    after JetStream stored it
  *     {"type":"error","code":C,"message":"…","client_msg_id"?:"c-1","retry_after_ms"?:n}
  *     {"type":"room_deleted","room_id":R}                       then close 4404
@@ -22,13 +32,29 @@ import { clientMsgIdText, messageIdText, messageSchema } from './message.js';
  * spliced into its frame without re-encoding); tests hold what it writes to these schemas.
  */
 
-export const sendFrameSchema = z.strictObject({ type: z.literal('send'), client_msg_id: clientMsgIdText, body: z.string() }).meta({ id: 'SendFrame' });
+export const sendFrameSchema = z
+  .strictObject({ type: z.literal('send'), client_msg_id: clientMsgIdText, body: z.string(), reply_to: messageIdText.optional() })
+  .meta({ id: 'SendFrame' });
+export const editFrameSchema = z
+  .strictObject({ type: z.literal('edit'), message_id: messageIdText, body: z.string(), client_msg_id: clientMsgIdText })
+  .meta({ id: 'EditFrame' });
+export const deleteFrameSchema = z.strictObject({ type: z.literal('delete'), message_id: messageIdText, client_msg_id: clientMsgIdText }).meta({ id: 'DeleteFrame' });
+export const reactFrameSchema = z
+  .strictObject({ type: z.literal('react'), message_id: messageIdText, emoji: emojiText, on: z.boolean(), client_msg_id: clientMsgIdText })
+  .meta({ id: 'ReactFrame' });
 export const pingFrameSchema = z.strictObject({ type: z.literal('ping') }).meta({ id: 'PingFrame' });
-export const clientFrameSchema = z.discriminatedUnion('type', [sendFrameSchema, pingFrameSchema]).meta({ id: 'ClientFrame' });
+export const clientFrameSchema = z
+  .discriminatedUnion('type', [sendFrameSchema, editFrameSchema, deleteFrameSchema, reactFrameSchema, pingFrameSchema])
+  .meta({ id: 'ClientFrame' });
 export type SendFrame = z.infer<typeof sendFrameSchema>;
+export type EditFrame = z.infer<typeof editFrameSchema>;
+export type DeleteFrame = z.infer<typeof deleteFrameSchema>;
+export type ReactFrame = z.infer<typeof reactFrameSchema>;
 export type ClientFrame = z.infer<typeof clientFrameSchema>;
+/** A frame that asks for a change and is acknowledged: everything but ping. */
+export type CommandFrame = Exclude<ClientFrame, { type: 'ping' }>;
 /** The `type` values a client may send, in one place. */
-export const CLIENT_FRAME_TYPES = ['send', 'ping'] as const satisfies ReadonlyArray<ClientFrame['type']>;
+export const CLIENT_FRAME_TYPES = ['send', 'edit', 'delete', 'react', 'ping'] as const satisfies ReadonlyArray<ClientFrame['type']>;
 
 /** Stable `code` values of the `error` frame; clients switch on these, never on `message`. */
 export const ERROR_FRAME_CODES = [
@@ -42,6 +68,14 @@ export const ERROR_FRAME_CODES = [
   'rate_limited',
   'too_many_in_flight',
   'unavailable',
+  'invalid_message_id',
+  'invalid_emoji',
+  'message_not_found',
+  'message_deleted',
+  'not_author',
+  'not_allowed',
+  'too_many_reactions',
+  'reply_not_found',
 ] as const;
 export type ErrorFrameCode = (typeof ERROR_FRAME_CODES)[number];
 
@@ -52,6 +86,9 @@ export const historyUnavailableFrameSchema = z
   .strictObject({ type: z.literal('history_unavailable'), room_id: z.string(), code: z.string() })
   .meta({ id: 'HistoryUnavailableFrame', description: 'History could not be read; live messages still follow.' });
 export const messageFrameSchema = z.strictObject({ type: z.literal('message'), message: messageSchema }).meta({ id: 'MessageFrame' });
+export const messageUpdatedFrameSchema = z
+  .strictObject({ type: z.literal('message_updated'), message: messageSchema })
+  .meta({ id: 'MessageUpdatedFrame', description: 'The whole current state of a message that changed.' });
 export const ackFrameSchema = z.strictObject({ type: z.literal('ack'), client_msg_id: clientMsgIdText, id: messageIdText }).meta({ id: 'AckFrame' });
 export const errorFrameSchema = z
   .strictObject({
@@ -65,17 +102,27 @@ export const errorFrameSchema = z
 export const roomDeletedFrameSchema = z.strictObject({ type: z.literal('room_deleted'), room_id: z.string() }).meta({ id: 'RoomDeletedFrame' });
 export const pongFrameSchema = z.strictObject({ type: z.literal('pong') }).meta({ id: 'PongFrame' });
 export const serverFrameSchema = z
-  .discriminatedUnion('type', [historyFrameSchema, historyUnavailableFrameSchema, messageFrameSchema, ackFrameSchema, errorFrameSchema, roomDeletedFrameSchema, pongFrameSchema])
+  .discriminatedUnion('type', [
+    historyFrameSchema,
+    historyUnavailableFrameSchema,
+    messageFrameSchema,
+    messageUpdatedFrameSchema,
+    ackFrameSchema,
+    errorFrameSchema,
+    roomDeletedFrameSchema,
+    pongFrameSchema,
+  ])
   .meta({ id: 'ServerFrame' });
 export type ServerFrame = z.infer<typeof serverFrameSchema>;
 export type HistoryFrame = z.infer<typeof historyFrameSchema>;
 export type HistoryUnavailableFrame = z.infer<typeof historyUnavailableFrameSchema>;
 export type MessageFrame = z.infer<typeof messageFrameSchema>;
+export type MessageUpdatedFrame = z.infer<typeof messageUpdatedFrameSchema>;
 export type AckFrame = z.infer<typeof ackFrameSchema>;
 export type ErrorFrame = z.infer<typeof errorFrameSchema>;
 export type RoomDeletedFrame = z.infer<typeof roomDeletedFrameSchema>;
 export type PongFrame = z.infer<typeof pongFrameSchema>;
-export const SERVER_FRAME_TYPES = ['history', 'history_unavailable', 'message', 'ack', 'error', 'room_deleted', 'pong'] as const satisfies ReadonlyArray<ServerFrame['type']>;
+export const SERVER_FRAME_TYPES = ['history', 'history_unavailable', 'message', 'message_updated', 'ack', 'error', 'room_deleted', 'pong'] as const satisfies ReadonlyArray<ServerFrame['type']>;
 
 /**
  * Close codes the edge ends a socket with, and what a client should do about each. 1006 (no

@@ -51,3 +51,22 @@ export const CLIENT_MSG_ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
 export const ROOM_TOKEN_PATTERN = /^[a-z0-9_-]{1,64}$/;
 /** A user id inside a message: the sender's canonical UUID, or a short token in tests. */
 export const USER_TOKEN_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
+
+/** A username: ASCII, so case-insensitive uniqueness is exactly lower() (user-svc stores it so). */
+export const USERNAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{2,31}$/;
+const MENTION = /(^|[^A-Za-z0-9_.@-])@([A-Za-z0-9][A-Za-z0-9_.-]{2,31})/g;
+
+/**
+ * The usernames a body mentions as `@name` (lower case, each once, in order of appearance, at
+ * most `max`). A mention starts after a non-name character, so `mail@example.com` is none; a
+ * trailing `.` or `-` ends the sentence rather than the name.
+ */
+export function mentionedUsernames(body: string, max: number): string[] {
+  const out: string[] = [];
+  for (const m of body.matchAll(MENTION)) {
+    const name = m[2]!.replace(/[.-]+$/, '').toLowerCase();
+    if (name.length >= 3 && !out.includes(name)) out.push(name);
+    if (out.length === max) break;
+  }
+  return out;
+}

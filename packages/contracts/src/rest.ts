@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { messageSchema } from './message.js';
+import { messageSchema, messageVersionSchema } from './message.js';
 
 /**
  * JSON answers shared by more than one service or client. Each service's routes declare these
@@ -23,6 +23,33 @@ export type FoundMessage = z.infer<typeof foundMessageSchema>;
 /** `/messages` (history) and `/search`: newest or oldest first, continued with `cursor`. */
 export const searchPageSchema = z.object({ messages: z.array(foundMessageSchema), next_cursor: z.string().nullable() }).meta({ id: 'SearchPage' });
 export type SearchPage = z.infer<typeof searchPageSchema>;
+
+/** `/messages/{id}/versions`: every body the message had, oldest (version 1) first; none once deleted. */
+export const versionsSchema = z.object({ message_id: z.string(), versions: z.array(messageVersionSchema) }).meta({ id: 'MessageVersions' });
+export type Versions = z.infer<typeof versionsSchema>;
+
+/** `/messages/{id}/thread`: the replies below a message, oldest first, continued with `after_id`. */
+export const threadPageSchema = z.object({ parent: messageSchema, messages: z.array(messageSchema), has_more: z.boolean() }).meta({ id: 'ThreadPage' });
+export type ThreadPage = z.infer<typeof threadPageSchema>;
+
+/** `POST /v1/admin/erasures`: what an operator asks to erase. */
+export const erasureRequestSchema = z
+  .strictObject({
+    user_id: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be a user id').optional(),
+    room_id: z.string().regex(/^[a-z0-9_-]{1,64}$/, 'must be a room id (canonical, lower case)').optional(),
+  })
+  .refine((r) => r.user_id !== undefined || r.room_id !== undefined, { message: 'give user_id, room_id or both', path: ['user_id'] })
+  .meta({ id: 'ErasureRequest' });
+export type ErasureRequest = z.infer<typeof erasureRequestSchema>;
+
+/** Its answer: per room, how many messages the erasure covers and the event that carries it. */
+export const erasureReportSchema = z
+  .object({
+    rooms: z.array(z.object({ room_id: z.string(), messages: z.number().int().nonnegative(), event_id: z.string() })),
+    messages: z.number().int().nonnegative(),
+  })
+  .meta({ id: 'ErasureReport' });
+export type ErasureReport = z.infer<typeof erasureReportSchema>;
 
 /*
  * Accounts, sessions and rooms, as user-svc and room-svc answer them and as the CLI, the SDK

@@ -1,17 +1,17 @@
-import { DEFAULT_MAX_BODY_BYTES, ENVELOPE_VERSION, messageSchema, type Message } from '@parley/contracts';
+import { DEFAULT_MAX_BODY_BYTES, ENVELOPE_VERSION, eventSchema, type ChatEvent, type MessageEvent } from '@parley/contracts';
 import { ParleyError, type ErrorCode } from '@parley/errors';
 import { timeOf } from './snowflake.js';
 
 /**
- * The codec of the one message shape (its schema and layout: `messageSchema` in
- * @parley/contracts). The same UTF-8 JSON bytes travel as the JetStream message body and as the
+ * The codec of the log's events (their schema and layout: `eventSchema` in @parley/contracts). The same UTF-8 JSON bytes travel as the JetStream message body and as the
  * Kafka record value; every hop decodes them with `decodeEnvelope` and nothing else.
  *
  * Decoding is strict: unknown fields, wrong types, invalid UTF-8 and lone surrogates are
  * rejected, so whatever passes can be written to Cassandra and Elasticsearch as is.
  */
-export { DEFAULT_MAX_BODY_BYTES, ENVELOPE_VERSION, MESSAGE_KINDS, type MessageKind } from '@parley/contracts';
-export type Envelope = Message;
+export { DEFAULT_MAX_BODY_BYTES, ENVELOPE_VERSION, EVENT_KINDS, MESSAGE_KINDS, type EventKind, type MessageKind } from '@parley/contracts';
+/** One record of the log, of any kind. */
+export type Envelope = ChatEvent;
 
 /** Stable reason codes: they go into dead-letter headers and dashboards. */
 export type EnvelopeRejection = 'bad_encoding' | 'bad_json' | 'unsupported_version' | 'invalid_field' | 'body_too_large' | 'too_large';
@@ -38,13 +38,13 @@ export function validateEnvelope(value: unknown, limits: EnvelopeLimits = {}): E
   if (typeof value === 'object' && value !== null && 'v' in value && value.v !== ENVELOPE_VERSION) {
     throw new EnvelopeError('unsupported_version', `envelope version ${JSON.stringify(value.v)} is not supported (want ${ENVELOPE_VERSION})`);
   }
-  const parsed = messageSchema.safeParse(value);
+  const parsed = eventSchema.safeParse(value);
   if (!parsed.success) {
     const msg = parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
     throw new EnvelopeError('invalid_field', msg, 'VALIDATION_FAILED');
   }
   const env = parsed.data;
-  if (Buffer.byteLength(env.body) > maxBody) {
+  if ('body' in env && Buffer.byteLength(env.body) > maxBody) {
     throw new EnvelopeError('body_too_large', `body is ${Buffer.byteLength(env.body)} bytes, limit ${maxBody}`, 'PAYLOAD_TOO_LARGE');
   }
   if (env.created_at !== timeOf(BigInt(env.id))) {
@@ -75,34 +75,36 @@ export function decodeEnvelope(bytes: Uint8Array | string, limits: EnvelopeLimit
   return validateEnvelope(value, limits);
 }
 
-/** Canonical bytes: fixed field order, so the same envelope always encodes the same. */
+/** Field order per kind: the canonical bytes (a message keeps the order it always had). */
+const COMMON_HEAD = ['v', 'id', 'room_id', 'sender_id', 'sender_name'] as const;
+const COMMON_TAIL = ['client_msg_id', 'kind', 'created_at'] as const;
+const FIELD_ORDER: Record<Envelope['kind'], readonly string[]> = {
+  message: [...COMMON_HEAD, 'body', ...COMMON_TAIL, 'reply_to', 'mentions'],
+  edit: [...COMMON_HEAD, ...COMMON_TAIL, 'target_id', 'body', 'mentions'],
+  delete: [...COMMON_HEAD, ...COMMON_TAIL, 'target_id', 'by_owner'],
+  reaction: [...COMMON_HEAD, ...COMMON_TAIL, 'target_id', 'emoji', 'on'],
+  erase: [...COMMON_HEAD, ...COMMON_TAIL, 'erase_user_id'],
+};
+
+/** Canonical bytes: fixed field order per kind, so the same envelope always encodes the same. */
 export function encodeEnvelope(env: Envelope): Uint8Array {
-  const ordered: Envelope = {
-    v: env.v,
-    id: env.id,
-    room_id: env.room_id,
-    sender_id: env.sender_id,
-    sender_name: env.sender_name,
-    body: env.body,
-    client_msg_id: env.client_msg_id,
-    kind: env.kind,
-    created_at: env.created_at,
-  };
+  const source = env as unknown as Record<string, unknown>;
+  const ordered: Record<string, unknown> = {};
+  for (const key of FIELD_ORDER[env.kind]) if (source[key] !== undefined) ordered[key] = source[key];
   return encoder.encode(JSON.stringify(ordered));
 }
 
-export interface NewMessage {
-  room_id: string;
-  sender_id: string;
-  sender_name: string;
-  body: string;
-  client_msg_id: string;
+type Fresh<E> = E extends unknown ? Omit<E, 'v' | 'id' | 'created_at'> : never;
+/** An event before it has an id: what the edge (or an operator tool) decides to log. */
+export type NewEvent = Fresh<Envelope>;
+export type NewMessage = Omit<Fresh<MessageEvent>, 'kind'>;
+
+/** Builds and validates an event for a freshly assigned id. */
+export function newEventEnvelope(id: bigint, event: NewEvent, limits: EnvelopeLimits = {}): Envelope {
+  return validateEnvelope({ v: ENVELOPE_VERSION, id: id.toString(), ...event, created_at: timeOf(id) }, limits);
 }
 
 /** Builds and validates a message envelope for a freshly assigned id. */
-export function newMessageEnvelope(id: bigint, msg: NewMessage, limits: EnvelopeLimits = {}): Envelope {
-  return validateEnvelope(
-    { v: ENVELOPE_VERSION, id: id.toString(), ...msg, kind: 'message', created_at: timeOf(id) },
-    limits,
-  );
+export function newMessageEnvelope(id: bigint, msg: NewMessage, limits: EnvelopeLimits = {}): MessageEvent {
+  return newEventEnvelope(id, { ...msg, kind: 'message' }, limits) as MessageEvent;
 }

@@ -1,6 +1,6 @@
 import { DiscardPolicy, RetentionPolicy, StorageType, nanos, type JetStreamManager, type StreamConfig } from 'nats';
 import { jsApiErrorCode, JS_STREAM_NAME_IN_USE, JS_STREAM_NOT_FOUND } from './errors.js';
-import { DEFAULT_STREAM_NAME, roomSubjectWildcard } from './subjects.js';
+import { DEFAULT_STREAM_NAME, roomStreamWildcard } from './subjects.js';
 
 export interface MessageStreamOptions {
   name?: string;
@@ -22,7 +22,7 @@ export const DEFAULT_DUPLICATE_WINDOW_MS = 2 * 60 * 1000;
 export function messageStreamConfig(opts: MessageStreamOptions = {}): StreamSpec {
   return {
     name: opts.name ?? DEFAULT_STREAM_NAME,
-    subjects: [roomSubjectWildcard(opts.prefix)],
+    subjects: [roomStreamWildcard(opts.prefix)],
     retention: RetentionPolicy.Limits,
     storage: StorageType.File,
     discard: DiscardPolicy.New,

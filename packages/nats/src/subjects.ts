@@ -4,10 +4,15 @@ import { ParleyError } from '@parley/errors';
 /**
  * NATS subjects and the JetStream stream that captures them.
  *
- *   <prefix>.room.<roomId>.msg     one subject per room; the edge publishes envelopes here and
- *                                  every edge holding members of the room subscribes (fanout)
- *   stream <name>                  subjects <prefix>.room.*.msg, file storage: the durable
- *                                  buffer between the edge's PubAck and ingestion
+ *   <prefix>.room.<roomId>.msg     one subject per room; the edge publishes events here (sends,
+ *                                  edits, deletes, reactions) and every edge holding members of
+ *                                  the room follows it (fanout); ingestion carries it to Kafka
+ *   <prefix>.room.<roomId>.upd     what a change made of a message, once Cassandra holds it
+ *                                  (chat-command-cql-svc publishes; edges follow; never ingested)
+ *   stream <name>                  subject <prefix>.room.*.* (both of the above: NATS 2.9 lets
+ *                                  a consumer filter only on a subset of one stream subject, and
+ *                                  an edge filters on <prefix>.room.<roomId>.*), file storage:
+ *                                  the durable buffer between the edge's PubAck and ingestion
  *
  * The prefix is `chat` in production; tests use a random one so streams never overlap.
  * Room lifecycle events must use other subjects: nothing but envelopes goes to `.msg`.
@@ -33,6 +38,22 @@ export function roomSubject(roomId: string, prefix: string = DEFAULT_SUBJECT_PRE
   return `${prefix}.room.${roomId}.msg`;
 }
 
+/** Where the store announces a message's new state (MessageChanged in @parley/contracts). */
+export function roomUpdateSubject(roomId: string, prefix: string = DEFAULT_SUBJECT_PREFIX): string {
+  return `${roomSubject(roomId, prefix).slice(0, -'.msg'.length)}.upd`;
+}
+
+/** Both subjects of one room: what an edge's room consumer filters on (one filter, NATS 2.9). */
+export function roomFollowSubject(roomId: string, prefix: string = DEFAULT_SUBJECT_PREFIX): string {
+  return `${roomSubject(roomId, prefix).slice(0, -'.msg'.length)}.*`;
+}
+
+/** What the message stream captures: every room's .msg and .upd. */
+export function roomStreamWildcard(prefix: string = DEFAULT_SUBJECT_PREFIX): string {
+  checkPrefix(prefix);
+  return `${prefix}.room.*.*`;
+}
+
 export function roomSubjectWildcard(prefix: string = DEFAULT_SUBJECT_PREFIX): string {
   checkPrefix(prefix);
   return `${prefix}.room.*.msg`;
@@ -53,6 +74,11 @@ export function roomOfSubject(subject: string, prefix: string = DEFAULT_SUBJECT_
  */
 export function publishMsgId(roomId: string, senderId: string, clientMsgId: string): string {
   return `${roomId}:${senderId}:${clientMsgId}`;
+}
+
+/** The dedupe key of an announcement: a replayed change announces the same state once. */
+export function updateMsgId(roomId: string, messageId: string, eventId: string): string {
+  return `upd:${roomId}:${messageId}:${eventId}`;
 }
 
 /**

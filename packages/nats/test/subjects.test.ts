@@ -17,8 +17,8 @@ test('room subjects round trip and refuse tokens that change the subject', () =>
 
 test('the stream captures every room subject with a dedupe window and file storage', () => {
   const cfg = messageStreamConfig({ name: 'S', prefix: 'p' });
-  assert.deepEqual(cfg.subjects, [roomSubjectWildcard('p')]);
-  assert.equal(cfg.subjects[0], 'p.room.*.msg');
+  assert.deepEqual(cfg.subjects, ['p.room.*.*'], 'the room subjects .msg and .upd');
+  assert.equal(roomSubjectWildcard('p'), 'p.room.*.msg', 'what ingestion takes');
   assert.equal(cfg.storage, 'file');
   assert.equal(cfg.discard, 'new');
   assert.equal(cfg.duplicate_window, 120_000_000_000);

@@ -4,3 +4,4 @@ export * from './sink-worker.js';
 export * from './topics.js';
 export * from './config.js';
 export * from './metrics.js';
+export * from './erasures.js';

@@ -170,9 +170,10 @@ export class SinkWorker implements Component {
         }
       });
       this.measureWrite(started, retry.length + dead === 0 ? 'ok' : 'partial', retry.length, dead, pending.length - retry.length - dead);
+      const firstRefusal = results.find((e) => e?.canRetry);
       pending = retry;
       if (pending.length > 0) {
-        this.opts.log.warn({ count: pending.length, attempt: backoff.attempts, partition }, 'retrying records the store refused for now');
+        this.opts.log.warn({ count: pending.length, attempt: backoff.attempts, partition, reason: firstRefusal?.message }, 'retrying records the store refused for now');
         if (!(await this.pause(backoff, p))) return false;
       }
     }

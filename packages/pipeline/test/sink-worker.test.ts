@@ -52,7 +52,7 @@ test('retries transient failures, dead-letters poison and rejected records, then
       calls += 1;
       events.push(`write ${envs.length}`);
       if (calls === 1) throw new ParleyError('DEPENDENCY_UNAVAILABLE', 'store away');
-      return envs.map((e) => (e.body === 'b2' ? new ParleyError('POISON_MESSAGE', 'refused', { details: { reason: 'store_rejected' } }) : calls === 2 && e.body === 'b3' ? new ParleyError('RATE_LIMITED', 'later') : undefined));
+      return envs.map((e) => ('body' in e && e.body === 'b2' ? new ParleyError('POISON_MESSAGE', 'refused', { details: { reason: 'store_rejected' } }) : calls === 2 && 'body' in e && e.body === 'b3' ? new ParleyError('RATE_LIMITED', 'later') : undefined));
     },
   };
   const values = [envelopeRecord(good[0]!).value, Buffer.from('not json'), envelopeRecord(good[1]!).value, envelopeRecord(good[2]!).value];

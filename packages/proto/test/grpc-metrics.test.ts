@@ -14,6 +14,7 @@ test('each unary call is counted by method and status code, and timed', async (t
     getUser: unary(log, 'GetUser', async () => {
       throw new ParleyError('NOT_FOUND', 'user not found');
     }),
+    findUsers: unary(log, 'FindUsers', async () => ({ users: [] })),
   };
   const server = grpcComponent('grpc', { services: [{ definition: userV1.UserServiceService, implementation }], host: '127.0.0.1', port: 0, log, metrics });
   await server.start(new AbortController().signal);

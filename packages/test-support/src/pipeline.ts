@@ -8,6 +8,7 @@ import type { JetStreamClient } from 'nats';
 import { parseConfig, commonFields, type ConfigSpec, type ConfigOf } from '@parley/config';
 import { createElastic, createKafka, elasticNames } from '@parley/clients';
 import { Snowflake, encodeEnvelope, newMessageEnvelope, type Envelope } from '@parley/envelope';
+import type { MessageEvent } from '@parley/contracts';
 import { roomSubject, publishMsgId } from '@parley/nats';
 import { Runner } from '@parley/lifecycle';
 import { silentLogger, createLogger } from '@parley/log';
@@ -107,7 +108,7 @@ export async function collectTopic(kafka: Kafka, topic: string): Promise<{ recor
 }
 
 /** `count` message envelopes spread round-robin over `rooms`, with increasing ids. */
-export function makeEnvelopes(count: number, rooms: string[], body = (i: number) => `message ${i}`): Envelope[] {
+export function makeEnvelopes(count: number, rooms: string[], body = (i: number) => `message ${i}`): MessageEvent[] {
   const gen = new Snowflake({ instance: Math.floor(Math.random() * 1024) });
   return Array.from({ length: count }, (_, i) =>
     newMessageEnvelope(gen.next(), {
@@ -168,7 +169,7 @@ export async function pipelineStores(defer: (fn: () => unknown) => void, n: Pipe
 }
 
 /** Poison records as they could arrive from a broken producer, each with the reason it must get. */
-export function poisonValues(valid: Envelope): Array<[reason: string, value: Buffer]> {
+export function poisonValues(valid: MessageEvent): Array<[reason: string, value: Buffer]> {
   return [
     ['bad_json', Buffer.from('{"v":1,"id":')],
     ['unsupported_version', Buffer.from(JSON.stringify({ ...valid, v: 2 }))],

@@ -73,7 +73,7 @@ export function queryGrpcClient(defer: Defer, addr: string) {
       new Promise<chatV1.ListMessagesResponse>((resolve, reject) => {
         const md = new Metadata();
         if (token !== undefined) md.set('authorization', `Bearer ${token}`);
-        const full = { roomId: '', limit: 0, beforeId: '', afterId: '', ...req };
+        const full = { roomId: '', limit: 0, beforeId: '', afterId: '', changesAfterId: '', ...req };
         client.listMessages(full, md, { deadline: Date.now() + 15_000 }, (err: ServiceError | null, res?: chatV1.ListMessagesResponse) => (err ? reject(err) : resolve(res!)));
       }),
   };

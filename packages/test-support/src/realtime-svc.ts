@@ -1,9 +1,10 @@
 import WebSocket from 'ws';
 import { connectNats } from '@parley/clients';
 import { silentLogger } from '@parley/log';
-import { chatV1, grpcComponent, unary } from '@parley/proto';
+import { chatV1, grpcComponent, messageToProto, unary } from '@parley/proto';
 import { infra, uniqueName, freePort, eventually, startInTest, type deferrer } from './index.js';
-import { decodeEnvelope, type Envelope } from '@parley/envelope';
+import { decodeEnvelope } from '@parley/envelope';
+import type { MessageEvent } from '@parley/contracts';
 import { startUserSvc, call, newUser } from './user-svc.js';
 import { roomNames, startRoomSvc } from './room-svc.js';
 import { realtimeService } from '@parley/chat-realtime-svc/app';
@@ -16,7 +17,7 @@ export { call, newUser };
  * (`store`), so a test can make the store lag behind the stream on purpose.
  */
 export async function startFakeQuery(defer: Defer) {
-  const stored: Envelope[] = [];
+  const stored: MessageEvent[] = [];
   let down = false;
   const port = await freePort();
   const impl = {
@@ -33,8 +34,13 @@ export async function startFakeQuery(defer: Defer) {
         hasMore = rows.length > limit;
         rows = rows.slice(-limit);
       }
-      const messages = rows.map((e) => ({ id: e.id, roomId: e.room_id, senderId: e.sender_id, senderName: e.sender_name, body: e.body, clientMsgId: e.client_msg_id, kind: e.kind, createdAt: e.created_at }));
-      return { messages, hasMore };
+      return { messages: rows.map(messageToProto), hasMore, changed: [], changesTruncated: false };
+    }),
+    // Nothing was logged before; the named message as stored (the fake knows no owners).
+    prepareCommand: unary<chatV1.PrepareCommandRequest, chatV1.PrepareCommandResponse>(silentLogger(), 'PrepareCommand', async (req) => {
+      if (down) throw Object.assign(new Error('down'), { code: 14 });
+      const found = stored.find((e) => e.room_id === req.roomId && e.id === req.messageId);
+      return { loggedEventId: '', loggedKind: '', message: found ? messageToProto(found) : undefined, callerIsOwner: false };
     }),
   };
   const server = grpcComponent('fake-query', { services: [{ definition: chatV1.ChatQueryServiceService, implementation: impl }], host: '127.0.0.1', port, log: silentLogger() });
@@ -42,7 +48,7 @@ export async function startFakeQuery(defer: Defer) {
   defer(() => server.stop(AbortSignal.timeout(2000)));
   return {
     addr: `127.0.0.1:${port}`,
-    store: (envs: Envelope[]) => stored.push(...envs),
+    store: (envs: MessageEvent[]) => stored.push(...envs),
     setDown: (d: boolean) => {
       down = d;
     },
@@ -105,14 +111,15 @@ export async function startStack(defer: Defer, opts: { queryAddr?: string } = {}
   };
 
   /** Everything the stream holds for a room, in stream order (what the pipeline will store). */
-  const streamed = async (roomId: string): Promise<Envelope[]> => {
-    const out: Envelope[] = [];
+  const streamed = async (roomId: string): Promise<MessageEvent[]> => {
+    const out: MessageEvent[] = [];
     const info = await nats.client.jsm.streams.info(stream);
     for (let seq = info.state.first_seq; seq <= info.state.last_seq; seq++) {
       const m = await nats.client.jsm.streams.getMessage(stream, { seq }).catch(() => undefined);
       if (!m) continue;
+      if (!m.subject.endsWith('.msg')) continue;
       const env = decodeEnvelope(m.data);
-      if (env.room_id === roomId) out.push(env);
+      if (env.room_id === roomId && env.kind === 'message') out.push(env);
     }
     return out;
   };

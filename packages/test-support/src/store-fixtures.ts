@@ -6,7 +6,9 @@
 import cassandra from 'cassandra-driver';
 import type { Client as EsClient } from '@elastic/elasticsearch';
 import { toDocument } from '@parley/chat-command-elastic-svc/elastic-message-sink';
-import { bucketOf, newMessageEnvelope, Snowflake, type Envelope } from '@parley/envelope';
+import type { MessageEvent } from '@parley/contracts';
+import { newMessageEnvelope, Snowflake, type Envelope } from '@parley/envelope';
+import { MessageTables, type EventWrites } from '@parley/message-store';
 
 const CQL_BATCH = 100;
 const ES_CHUNK = 5000;
@@ -20,7 +22,7 @@ export interface MessageSpec {
 }
 
 /** Envelopes with ids encoding `at` (strictly increasing within one call). */
-export function makeEnvelopes(specs: MessageSpec[], instance = 7): Envelope[] {
+export function makeEnvelopes(specs: MessageSpec[], instance = 7): MessageEvent[] {
   let clock = 0;
   const gen = new Snowflake({ instance, now: () => clock });
   return specs.map((s, i) => {
@@ -29,33 +31,34 @@ export function makeEnvelopes(specs: MessageSpec[], instance = 7): Envelope[] {
   });
 }
 
+/**
+ * Writes events with the statements chat-command-cql-svc writes them with (@parley/message-store):
+ * each partition's rows as unlogged batches, then their side rows (retry keys, replies, changes).
+ */
 export async function writeCql(client: cassandra.Client, keyspace: string, envs: Envelope[], concurrency = 8): Promise<void> {
-  const insert = `INSERT INTO ${keyspace}.messages (room_id, bucket, id, sender_id, sender_name, body, client_msg_id, kind, created_at, v) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
-  const byPartition = new Map<string, Envelope[]>();
+  const tables = new MessageTables(keyspace);
+  const byPartition = new Map<string, EventWrites[]>();
   for (const e of envs) {
-    const key = `${e.room_id}|${bucketOf(BigInt(e.id))}`;
-    const list = byPartition.get(key) ?? [];
-    list.push(e);
-    byPartition.set(key, list);
+    if (e.kind === 'erase') throw new Error('writeCql writes no erasures (the worker scans for them)');
+    const w = tables.writesOf(e);
+    const key = `${e.room_id}|${w.bucket}`;
+    byPartition.set(key, [...(byPartition.get(key) ?? []), w]);
   }
-  const batches: Envelope[][] = [];
+  const batches: EventWrites[][] = [];
   for (const list of byPartition.values()) for (let i = 0; i < list.length; i += CQL_BATCH) batches.push(list.slice(i, i + CQL_BATCH));
   let next = 0;
   const worker = async () => {
     while (next < batches.length) {
       const batch = batches[next++]!;
-      const queries = batch.map((e) => ({
-        query: insert,
-        params: [e.room_id, bucketOf(BigInt(e.id)), cassandra.types.Long.fromString(e.id), e.sender_id, e.sender_name, e.body, e.client_msg_id, e.kind, new Date(e.created_at), e.v],
-      }));
       // Single-partition unlogged batch: one mutation, no batchlog.
-      await client.batch(queries, { prepare: true, logged: false });
+      await client.batch(batch.map((w) => w.row), { prepare: true, logged: false });
+      for (const s of batch.flatMap((w) => w.side)) await client.execute(s.query, s.params, { prepare: true });
     }
   };
   await Promise.all(Array.from({ length: concurrency }, worker));
 }
 
-export async function writeEs(client: EsClient, alias: string, envs: Envelope[], refresh = true): Promise<void> {
+export async function writeEs(client: EsClient, alias: string, envs: MessageEvent[], refresh = true): Promise<void> {
   for (let i = 0; i < envs.length; i += ES_CHUNK) {
     const chunk = envs.slice(i, i + ES_CHUNK);
     const res = await client.bulk({

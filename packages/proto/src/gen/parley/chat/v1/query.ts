@@ -23,6 +23,13 @@ export const protobufPackage = "parley.chat.v1";
 
 export const protobufFileName = "parley/chat/v1/query.proto";
 
+export interface Reaction {
+  emoji: string;
+  count: number;
+  /** Whether the caller reacted with this emoji. */
+  me: boolean;
+}
+
 export interface ChatMessage {
   /** Snowflake id as a decimal string (int64 does not fit a JS number). */
   id: string;
@@ -31,10 +38,23 @@ export interface ChatMessage {
   senderName: string;
   body: string;
   clientMsgId: string;
-  /** "message" for now; edits, deletes and reactions later. */
+  /** Always "message": edits, deletes and reactions change a message, they are not messages. */
   kind: string;
   /** Epoch milliseconds, derived from the id. */
   createdAt: number;
+  /**
+   * The state the stores project from the message's events (see Message in @parley/contracts);
+   * 0 and "" mean absent.
+   */
+  replyTo: string;
+  mentions: string[];
+  version: number;
+  editedAt: number;
+  deletedAt: number;
+  reactions: Reaction[];
+  replyCount: number;
+  lastReplyId: string;
+  changedAt: number;
 }
 
 export interface ListMessagesRequest {
@@ -44,6 +64,11 @@ export interface ListMessagesRequest {
   /** Exclusive cursors, decimal snowflake ids; at most one of them. */
   beforeId: string;
   afterId: string;
+  /**
+   * A reconnecting client's last id: also return the changes (edits, deletes, reactions,
+   * replies) of messages up to it made since about its time (ListMessagesResponse.changed).
+   */
+  changesAfterId: string;
 }
 
 export interface ListMessagesResponse {
@@ -51,10 +76,155 @@ export interface ListMessagesResponse {
   messages: ChatMessage[];
   /** More messages exist beyond this page in the requested direction. */
   hasMore: boolean;
+  /**
+   * With changes_after_id: messages up to that id that changed since its time (minus the
+   * clock skew), each in its current state, oldest change first; at most `limit`.
+   */
+  changed: ChatMessage[];
+  /** More changes than `limit`: the client should reload instead of patching. */
+  changesTruncated: boolean;
 }
 
+export interface PrepareCommandRequest {
+  roomId: string;
+  clientMsgId: string;
+  /** The message the command is about; empty for a send without reply_to. */
+  messageId: string;
+}
+
+export interface PrepareCommandResponse {
+  /** Set when the caller already logged a command with this client_msg_id in this room. */
+  loggedEventId: string;
+  loggedKind: string;
+  /** The named message in its current state, when it exists in the room. */
+  message:
+    | ChatMessage
+    | undefined;
+  /** Whether the caller owns the room (may delete others' messages). */
+  callerIsOwner: boolean;
+}
+
+function createBaseReaction(): Reaction {
+  return { emoji: "", count: 0, me: false };
+}
+
+export const Reaction: MessageFns<Reaction> = {
+  encode(message: Reaction, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.emoji !== "") {
+      writer.uint32(10).string(message.emoji);
+    }
+    if (message.count !== 0) {
+      writer.uint32(16).uint32(message.count);
+    }
+    if (message.me !== false) {
+      writer.uint32(24).bool(message.me);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Reaction {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseReaction();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.emoji = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.count = reader.uint32();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.me = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): Reaction {
+    return {
+      emoji: isSet(object.emoji) ? globalThis.String(object.emoji) : "",
+      count: isSet(object.count) ? globalThis.Number(object.count) : 0,
+      me: isSet(object.me) ? globalThis.Boolean(object.me) : false,
+    };
+  },
+
+  toJSON(message: Reaction): unknown {
+    const obj: any = {};
+    if (message.emoji !== "") {
+      obj.emoji = message.emoji;
+    }
+    if (message.count !== 0) {
+      obj.count = Math.round(message.count);
+    }
+    if (message.me !== false) {
+      obj.me = message.me;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<Reaction>): Reaction {
+    return Reaction.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<Reaction>): Reaction {
+    const message = createBaseReaction();
+    message.emoji = object.emoji ?? "";
+    message.count = object.count ?? 0;
+    message.me = object.me ?? false;
+    return message;
+  },
+};
+
 function createBaseChatMessage(): ChatMessage {
-  return { id: "", roomId: "", senderId: "", senderName: "", body: "", clientMsgId: "", kind: "", createdAt: 0 };
+  return {
+    id: "",
+    roomId: "",
+    senderId: "",
+    senderName: "",
+    body: "",
+    clientMsgId: "",
+    kind: "",
+    createdAt: 0,
+    replyTo: "",
+    mentions: [],
+    version: 0,
+    editedAt: 0,
+    deletedAt: 0,
+    reactions: [],
+    replyCount: 0,
+    lastReplyId: "",
+    changedAt: 0,
+  };
 }
 
 export const ChatMessage: MessageFns<ChatMessage> = {
@@ -82,6 +252,33 @@ export const ChatMessage: MessageFns<ChatMessage> = {
     }
     if (message.createdAt !== 0) {
       writer.uint32(64).int64(message.createdAt);
+    }
+    if (message.replyTo !== "") {
+      writer.uint32(74).string(message.replyTo);
+    }
+    for (const v of message.mentions) {
+      writer.uint32(82).string(v!);
+    }
+    if (message.version !== 0) {
+      writer.uint32(88).uint32(message.version);
+    }
+    if (message.editedAt !== 0) {
+      writer.uint32(96).int64(message.editedAt);
+    }
+    if (message.deletedAt !== 0) {
+      writer.uint32(104).int64(message.deletedAt);
+    }
+    for (const v of message.reactions) {
+      Reaction.encode(v!, writer.uint32(114).fork()).join();
+    }
+    if (message.replyCount !== 0) {
+      writer.uint32(120).uint32(message.replyCount);
+    }
+    if (message.lastReplyId !== "") {
+      writer.uint32(130).string(message.lastReplyId);
+    }
+    if (message.changedAt !== 0) {
+      writer.uint32(136).int64(message.changedAt);
     }
     return writer;
   },
@@ -163,6 +360,78 @@ export const ChatMessage: MessageFns<ChatMessage> = {
             message.createdAt = longToNumber(reader.int64());
             continue;
           }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.replyTo = reader.string();
+            continue;
+          }
+          case 10: {
+            if (tag !== 82) {
+              break;
+            }
+
+            message.mentions.push(reader.string());
+            continue;
+          }
+          case 11: {
+            if (tag !== 88) {
+              break;
+            }
+
+            message.version = reader.uint32();
+            continue;
+          }
+          case 12: {
+            if (tag !== 96) {
+              break;
+            }
+
+            message.editedAt = longToNumber(reader.int64());
+            continue;
+          }
+          case 13: {
+            if (tag !== 104) {
+              break;
+            }
+
+            message.deletedAt = longToNumber(reader.int64());
+            continue;
+          }
+          case 14: {
+            if (tag !== 114) {
+              break;
+            }
+
+            message.reactions.push(Reaction.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 15: {
+            if (tag !== 120) {
+              break;
+            }
+
+            message.replyCount = reader.uint32();
+            continue;
+          }
+          case 16: {
+            if (tag !== 130) {
+              break;
+            }
+
+            message.lastReplyId = reader.string();
+            continue;
+          }
+          case 17: {
+            if (tag !== 136) {
+              break;
+            }
+
+            message.changedAt = longToNumber(reader.int64());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -205,6 +474,43 @@ export const ChatMessage: MessageFns<ChatMessage> = {
         : isSet(object.created_at)
         ? globalThis.Number(object.created_at)
         : 0,
+      replyTo: isSet(object.replyTo)
+        ? globalThis.String(object.replyTo)
+        : isSet(object.reply_to)
+        ? globalThis.String(object.reply_to)
+        : "",
+      mentions: globalThis.Array.isArray(object?.mentions)
+        ? object.mentions.map((e: any) => globalThis.String(e))
+        : [],
+      version: isSet(object.version) ? globalThis.Number(object.version) : 0,
+      editedAt: isSet(object.editedAt)
+        ? globalThis.Number(object.editedAt)
+        : isSet(object.edited_at)
+        ? globalThis.Number(object.edited_at)
+        : 0,
+      deletedAt: isSet(object.deletedAt)
+        ? globalThis.Number(object.deletedAt)
+        : isSet(object.deleted_at)
+        ? globalThis.Number(object.deleted_at)
+        : 0,
+      reactions: globalThis.Array.isArray(object?.reactions)
+        ? object.reactions.map((e: any) => Reaction.fromJSON(e))
+        : [],
+      replyCount: isSet(object.replyCount)
+        ? globalThis.Number(object.replyCount)
+        : isSet(object.reply_count)
+        ? globalThis.Number(object.reply_count)
+        : 0,
+      lastReplyId: isSet(object.lastReplyId)
+        ? globalThis.String(object.lastReplyId)
+        : isSet(object.last_reply_id)
+        ? globalThis.String(object.last_reply_id)
+        : "",
+      changedAt: isSet(object.changedAt)
+        ? globalThis.Number(object.changedAt)
+        : isSet(object.changed_at)
+        ? globalThis.Number(object.changed_at)
+        : 0,
     };
   },
 
@@ -234,6 +540,33 @@ export const ChatMessage: MessageFns<ChatMessage> = {
     if (message.createdAt !== 0) {
       obj.createdAt = Math.round(message.createdAt);
     }
+    if (message.replyTo !== "") {
+      obj.replyTo = message.replyTo;
+    }
+    if (message.mentions?.length) {
+      obj.mentions = message.mentions;
+    }
+    if (message.version !== 0) {
+      obj.version = Math.round(message.version);
+    }
+    if (message.editedAt !== 0) {
+      obj.editedAt = Math.round(message.editedAt);
+    }
+    if (message.deletedAt !== 0) {
+      obj.deletedAt = Math.round(message.deletedAt);
+    }
+    if (message.reactions?.length) {
+      obj.reactions = message.reactions.map((e) => Reaction.toJSON(e));
+    }
+    if (message.replyCount !== 0) {
+      obj.replyCount = Math.round(message.replyCount);
+    }
+    if (message.lastReplyId !== "") {
+      obj.lastReplyId = message.lastReplyId;
+    }
+    if (message.changedAt !== 0) {
+      obj.changedAt = Math.round(message.changedAt);
+    }
     return obj;
   },
 
@@ -250,12 +583,21 @@ export const ChatMessage: MessageFns<ChatMessage> = {
     message.clientMsgId = object.clientMsgId ?? "";
     message.kind = object.kind ?? "";
     message.createdAt = object.createdAt ?? 0;
+    message.replyTo = object.replyTo ?? "";
+    message.mentions = object.mentions?.map((e) => e) || [];
+    message.version = object.version ?? 0;
+    message.editedAt = object.editedAt ?? 0;
+    message.deletedAt = object.deletedAt ?? 0;
+    message.reactions = object.reactions?.map((e) => Reaction.fromPartial(e)) || [];
+    message.replyCount = object.replyCount ?? 0;
+    message.lastReplyId = object.lastReplyId ?? "";
+    message.changedAt = object.changedAt ?? 0;
     return message;
   },
 };
 
 function createBaseListMessagesRequest(): ListMessagesRequest {
-  return { roomId: "", limit: 0, beforeId: "", afterId: "" };
+  return { roomId: "", limit: 0, beforeId: "", afterId: "", changesAfterId: "" };
 }
 
 export const ListMessagesRequest: MessageFns<ListMessagesRequest> = {
@@ -271,6 +613,9 @@ export const ListMessagesRequest: MessageFns<ListMessagesRequest> = {
     }
     if (message.afterId !== "") {
       writer.uint32(34).string(message.afterId);
+    }
+    if (message.changesAfterId !== "") {
+      writer.uint32(42).string(message.changesAfterId);
     }
     return writer;
   },
@@ -320,6 +665,14 @@ export const ListMessagesRequest: MessageFns<ListMessagesRequest> = {
             message.afterId = reader.string();
             continue;
           }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.changesAfterId = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -350,6 +703,11 @@ export const ListMessagesRequest: MessageFns<ListMessagesRequest> = {
         : isSet(object.after_id)
         ? globalThis.String(object.after_id)
         : "",
+      changesAfterId: isSet(object.changesAfterId)
+        ? globalThis.String(object.changesAfterId)
+        : isSet(object.changes_after_id)
+        ? globalThis.String(object.changes_after_id)
+        : "",
     };
   },
 
@@ -367,6 +725,9 @@ export const ListMessagesRequest: MessageFns<ListMessagesRequest> = {
     if (message.afterId !== "") {
       obj.afterId = message.afterId;
     }
+    if (message.changesAfterId !== "") {
+      obj.changesAfterId = message.changesAfterId;
+    }
     return obj;
   },
 
@@ -379,12 +740,13 @@ export const ListMessagesRequest: MessageFns<ListMessagesRequest> = {
     message.limit = object.limit ?? 0;
     message.beforeId = object.beforeId ?? "";
     message.afterId = object.afterId ?? "";
+    message.changesAfterId = object.changesAfterId ?? "";
     return message;
   },
 };
 
 function createBaseListMessagesResponse(): ListMessagesResponse {
-  return { messages: [], hasMore: false };
+  return { messages: [], hasMore: false, changed: [], changesTruncated: false };
 }
 
 export const ListMessagesResponse: MessageFns<ListMessagesResponse> = {
@@ -394,6 +756,12 @@ export const ListMessagesResponse: MessageFns<ListMessagesResponse> = {
     }
     if (message.hasMore !== false) {
       writer.uint32(16).bool(message.hasMore);
+    }
+    for (const v of message.changed) {
+      ChatMessage.encode(v!, writer.uint32(26).fork()).join();
+    }
+    if (message.changesTruncated !== false) {
+      writer.uint32(32).bool(message.changesTruncated);
     }
     return writer;
   },
@@ -427,6 +795,22 @@ export const ListMessagesResponse: MessageFns<ListMessagesResponse> = {
             message.hasMore = reader.bool();
             continue;
           }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.changed.push(ChatMessage.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.changesTruncated = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -449,6 +833,12 @@ export const ListMessagesResponse: MessageFns<ListMessagesResponse> = {
         : isSet(object.has_more)
         ? globalThis.Boolean(object.has_more)
         : false,
+      changed: globalThis.Array.isArray(object?.changed) ? object.changed.map((e: any) => ChatMessage.fromJSON(e)) : [],
+      changesTruncated: isSet(object.changesTruncated)
+        ? globalThis.Boolean(object.changesTruncated)
+        : isSet(object.changes_truncated)
+        ? globalThis.Boolean(object.changes_truncated)
+        : false,
     };
   },
 
@@ -460,6 +850,12 @@ export const ListMessagesResponse: MessageFns<ListMessagesResponse> = {
     if (message.hasMore !== false) {
       obj.hasMore = message.hasMore;
     }
+    if (message.changed?.length) {
+      obj.changed = message.changed.map((e) => ChatMessage.toJSON(e));
+    }
+    if (message.changesTruncated !== false) {
+      obj.changesTruncated = message.changesTruncated;
+    }
     return obj;
   },
 
@@ -470,6 +866,252 @@ export const ListMessagesResponse: MessageFns<ListMessagesResponse> = {
     const message = createBaseListMessagesResponse();
     message.messages = object.messages?.map((e) => ChatMessage.fromPartial(e)) || [];
     message.hasMore = object.hasMore ?? false;
+    message.changed = object.changed?.map((e) => ChatMessage.fromPartial(e)) || [];
+    message.changesTruncated = object.changesTruncated ?? false;
+    return message;
+  },
+};
+
+function createBasePrepareCommandRequest(): PrepareCommandRequest {
+  return { roomId: "", clientMsgId: "", messageId: "" };
+}
+
+export const PrepareCommandRequest: MessageFns<PrepareCommandRequest> = {
+  encode(message: PrepareCommandRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.roomId !== "") {
+      writer.uint32(10).string(message.roomId);
+    }
+    if (message.clientMsgId !== "") {
+      writer.uint32(18).string(message.clientMsgId);
+    }
+    if (message.messageId !== "") {
+      writer.uint32(26).string(message.messageId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): PrepareCommandRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBasePrepareCommandRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.roomId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.clientMsgId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.messageId = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): PrepareCommandRequest {
+    return {
+      roomId: isSet(object.roomId)
+        ? globalThis.String(object.roomId)
+        : isSet(object.room_id)
+        ? globalThis.String(object.room_id)
+        : "",
+      clientMsgId: isSet(object.clientMsgId)
+        ? globalThis.String(object.clientMsgId)
+        : isSet(object.client_msg_id)
+        ? globalThis.String(object.client_msg_id)
+        : "",
+      messageId: isSet(object.messageId)
+        ? globalThis.String(object.messageId)
+        : isSet(object.message_id)
+        ? globalThis.String(object.message_id)
+        : "",
+    };
+  },
+
+  toJSON(message: PrepareCommandRequest): unknown {
+    const obj: any = {};
+    if (message.roomId !== "") {
+      obj.roomId = message.roomId;
+    }
+    if (message.clientMsgId !== "") {
+      obj.clientMsgId = message.clientMsgId;
+    }
+    if (message.messageId !== "") {
+      obj.messageId = message.messageId;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<PrepareCommandRequest>): PrepareCommandRequest {
+    return PrepareCommandRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<PrepareCommandRequest>): PrepareCommandRequest {
+    const message = createBasePrepareCommandRequest();
+    message.roomId = object.roomId ?? "";
+    message.clientMsgId = object.clientMsgId ?? "";
+    message.messageId = object.messageId ?? "";
+    return message;
+  },
+};
+
+function createBasePrepareCommandResponse(): PrepareCommandResponse {
+  return { loggedEventId: "", loggedKind: "", message: undefined, callerIsOwner: false };
+}
+
+export const PrepareCommandResponse: MessageFns<PrepareCommandResponse> = {
+  encode(message: PrepareCommandResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.loggedEventId !== "") {
+      writer.uint32(10).string(message.loggedEventId);
+    }
+    if (message.loggedKind !== "") {
+      writer.uint32(18).string(message.loggedKind);
+    }
+    if (message.message !== undefined) {
+      ChatMessage.encode(message.message, writer.uint32(26).fork()).join();
+    }
+    if (message.callerIsOwner !== false) {
+      writer.uint32(32).bool(message.callerIsOwner);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): PrepareCommandResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBasePrepareCommandResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.loggedEventId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.loggedKind = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.message = ChatMessage.decode(reader, reader.uint32());
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.callerIsOwner = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): PrepareCommandResponse {
+    return {
+      loggedEventId: isSet(object.loggedEventId)
+        ? globalThis.String(object.loggedEventId)
+        : isSet(object.logged_event_id)
+        ? globalThis.String(object.logged_event_id)
+        : "",
+      loggedKind: isSet(object.loggedKind)
+        ? globalThis.String(object.loggedKind)
+        : isSet(object.logged_kind)
+        ? globalThis.String(object.logged_kind)
+        : "",
+      message: isSet(object.message) ? ChatMessage.fromJSON(object.message) : undefined,
+      callerIsOwner: isSet(object.callerIsOwner)
+        ? globalThis.Boolean(object.callerIsOwner)
+        : isSet(object.caller_is_owner)
+        ? globalThis.Boolean(object.caller_is_owner)
+        : false,
+    };
+  },
+
+  toJSON(message: PrepareCommandResponse): unknown {
+    const obj: any = {};
+    if (message.loggedEventId !== "") {
+      obj.loggedEventId = message.loggedEventId;
+    }
+    if (message.loggedKind !== "") {
+      obj.loggedKind = message.loggedKind;
+    }
+    if (message.message !== undefined) {
+      obj.message = ChatMessage.toJSON(message.message);
+    }
+    if (message.callerIsOwner !== false) {
+      obj.callerIsOwner = message.callerIsOwner;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<PrepareCommandResponse>): PrepareCommandResponse {
+    return PrepareCommandResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<PrepareCommandResponse>): PrepareCommandResponse {
+    const message = createBasePrepareCommandResponse();
+    message.loggedEventId = object.loggedEventId ?? "";
+    message.loggedKind = object.loggedKind ?? "";
+    message.message = (object.message !== undefined && object.message !== null)
+      ? ChatMessage.fromPartial(object.message)
+      : undefined;
+    message.callerIsOwner = object.callerIsOwner ?? false;
     return message;
   },
 };
@@ -500,6 +1142,22 @@ export const ChatQueryServiceService = {
       Buffer.from(ListMessagesResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): ListMessagesResponse => ListMessagesResponse.decode(value),
   },
+  /**
+   * What the edge needs before it logs a command of the caller's: whether the caller's
+   * client_msg_id was already logged in this room (durable retries, at any age), and the
+   * current state of the message the command names (its target, or a send's reply_to).
+   */
+  prepareCommand: {
+    path: "/parley.chat.v1.ChatQueryService/PrepareCommand" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: PrepareCommandRequest): Buffer =>
+      Buffer.from(PrepareCommandRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): PrepareCommandRequest => PrepareCommandRequest.decode(value),
+    responseSerialize: (value: PrepareCommandResponse): Buffer =>
+      Buffer.from(PrepareCommandResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): PrepareCommandResponse => PrepareCommandResponse.decode(value),
+  },
 } as const;
 
 export interface ChatQueryServiceServer extends UntypedServiceImplementation {
@@ -509,6 +1167,12 @@ export interface ChatQueryServiceServer extends UntypedServiceImplementation {
    * client missed). Always returned oldest-to-newest.
    */
   listMessages: handleUnaryCall<ListMessagesRequest, ListMessagesResponse>;
+  /**
+   * What the edge needs before it logs a command of the caller's: whether the caller's
+   * client_msg_id was already logged in this room (durable retries, at any age), and the
+   * current state of the message the command names (its target, or a send's reply_to).
+   */
+  prepareCommand: handleUnaryCall<PrepareCommandRequest, PrepareCommandResponse>;
 }
 
 export interface ChatQueryServiceClient extends Client {
@@ -531,6 +1195,26 @@ export interface ChatQueryServiceClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: ListMessagesResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * What the edge needs before it logs a command of the caller's: whether the caller's
+   * client_msg_id was already logged in this room (durable retries, at any age), and the
+   * current state of the message the command names (its target, or a send's reply_to).
+   */
+  prepareCommand(
+    request: PrepareCommandRequest,
+    callback: (error: ServiceError | null, response: PrepareCommandResponse) => void,
+  ): ClientUnaryCall;
+  prepareCommand(
+    request: PrepareCommandRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: PrepareCommandResponse) => void,
+  ): ClientUnaryCall;
+  prepareCommand(
+    request: PrepareCommandRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: PrepareCommandResponse) => void,
   ): ClientUnaryCall;
 }
 

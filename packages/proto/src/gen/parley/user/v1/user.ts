@@ -59,6 +59,14 @@ export interface GetUserResponse {
   user: User | undefined;
 }
 
+export interface FindUsersRequest {
+  usernames: string[];
+}
+
+export interface FindUsersResponse {
+  users: User[];
+}
+
 function createBaseValidateSessionRequest(): ValidateSessionRequest {
   return { token: "" };
 }
@@ -480,6 +488,144 @@ export const GetUserResponse: MessageFns<GetUserResponse> = {
   },
 };
 
+function createBaseFindUsersRequest(): FindUsersRequest {
+  return { usernames: [] };
+}
+
+export const FindUsersRequest: MessageFns<FindUsersRequest> = {
+  encode(message: FindUsersRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.usernames) {
+      writer.uint32(10).string(v!);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): FindUsersRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseFindUsersRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.usernames.push(reader.string());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): FindUsersRequest {
+    return {
+      usernames: globalThis.Array.isArray(object?.usernames)
+        ? object.usernames.map((e: any) => globalThis.String(e))
+        : [],
+    };
+  },
+
+  toJSON(message: FindUsersRequest): unknown {
+    const obj: any = {};
+    if (message.usernames?.length) {
+      obj.usernames = message.usernames;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<FindUsersRequest>): FindUsersRequest {
+    return FindUsersRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<FindUsersRequest>): FindUsersRequest {
+    const message = createBaseFindUsersRequest();
+    message.usernames = object.usernames?.map((e) => e) || [];
+    return message;
+  },
+};
+
+function createBaseFindUsersResponse(): FindUsersResponse {
+  return { users: [] };
+}
+
+export const FindUsersResponse: MessageFns<FindUsersResponse> = {
+  encode(message: FindUsersResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.users) {
+      User.encode(v!, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): FindUsersResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseFindUsersResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.users.push(User.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): FindUsersResponse {
+    return { users: globalThis.Array.isArray(object?.users) ? object.users.map((e: any) => User.fromJSON(e)) : [] };
+  },
+
+  toJSON(message: FindUsersResponse): unknown {
+    const obj: any = {};
+    if (message.users?.length) {
+      obj.users = message.users.map((e) => User.toJSON(e));
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<FindUsersResponse>): FindUsersResponse {
+    return FindUsersResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<FindUsersResponse>): FindUsersResponse {
+    const message = createBaseFindUsersResponse();
+    message.users = object.users?.map((e) => User.fromPartial(e)) || [];
+    return message;
+  },
+};
+
 /**
  * UserService answers other services' questions about callers. It is internal: listen on a
  * private interface only.
@@ -514,6 +660,19 @@ export const UserServiceService = {
     responseSerialize: (value: GetUserResponse): Buffer => Buffer.from(GetUserResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): GetUserResponse => GetUserResponse.decode(value),
   },
+  /**
+   * The users with these usernames (case-insensitive; unknown ones are left out): how the edge
+   * turns `@name` mentions into user ids. At most 50 names.
+   */
+  findUsers: {
+    path: "/parley.user.v1.UserService/FindUsers" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: FindUsersRequest): Buffer => Buffer.from(FindUsersRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): FindUsersRequest => FindUsersRequest.decode(value),
+    responseSerialize: (value: FindUsersResponse): Buffer => Buffer.from(FindUsersResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): FindUsersResponse => FindUsersResponse.decode(value),
+  },
 } as const;
 
 export interface UserServiceServer extends UntypedServiceImplementation {
@@ -527,6 +686,11 @@ export interface UserServiceServer extends UntypedServiceImplementation {
    * such user exists; INVALID_ARGUMENT when the id is not a UUID.
    */
   getUser: handleUnaryCall<GetUserRequest, GetUserResponse>;
+  /**
+   * The users with these usernames (case-insensitive; unknown ones are left out): how the edge
+   * turns `@name` mentions into user ids. At most 50 names.
+   */
+  findUsers: handleUnaryCall<FindUsersRequest, FindUsersResponse>;
 }
 
 export interface UserServiceClient extends Client {
@@ -567,6 +731,25 @@ export interface UserServiceClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: GetUserResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * The users with these usernames (case-insensitive; unknown ones are left out): how the edge
+   * turns `@name` mentions into user ids. At most 50 names.
+   */
+  findUsers(
+    request: FindUsersRequest,
+    callback: (error: ServiceError | null, response: FindUsersResponse) => void,
+  ): ClientUnaryCall;
+  findUsers(
+    request: FindUsersRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: FindUsersResponse) => void,
+  ): ClientUnaryCall;
+  findUsers(
+    request: FindUsersRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: FindUsersResponse) => void,
   ): ClientUnaryCall;
 }
 
