@@ -1,7 +1,9 @@
 /**
  * Write-path benchmark (not a test): how fast messages flow from JetStream into Cassandra and
  * Elasticsearch on this machine, how long a message takes from publish to readable, and what
- * the bare Kafka producer reaches with the same record size, measured in the same run.
+ * the bare Kafka producer reaches with the same record size, measured in the same run; then the
+ * same two figures with a chat's mix of events (70 % sends, 20 % reactions, 10 % edits and
+ * deletes) beside the sends-only ones.
  *
  *   node --import tsx bench/pipeline.ts
  *   BENCH_MESSAGES=50000 BENCH_LATENCY_RATE=200 BENCH_LATENCY_SECONDS=20 ...
@@ -17,7 +19,8 @@ import type cassandra from 'cassandra-driver';
 import type { JetStreamClient } from 'nats';
 import { parseConfig, natsFields, kafkaFields, cassandraFields, elasticFields } from '@parley/config';
 import { connectNats, createCassandra, createElastic, createKafka } from '@parley/clients';
-import { Snowflake, bucketOf, firstIdAt, encodeEnvelope, newMessageEnvelope, type Envelope } from '@parley/envelope';
+import { Snowflake, bucketOf, firstIdAt, encodeEnvelope, newEventEnvelope, newMessageEnvelope, type Envelope } from '@parley/envelope';
+import { long, MessageTables } from '@parley/message-store';
 import { ensureMessageStream, publishMsgId, roomSubject } from '@parley/nats';
 import { migrateCassandra, elasticNames, removeElasticTemplates } from '@parley/migrate';
 import { ensureTopics } from '@parley/pipeline';
@@ -63,6 +66,26 @@ function message(i: number): Envelope {
   });
 }
 
+const EMOJI = ['👍', '❤️', '😂', '🎉', '🔥'];
+
+/**
+ * Event `i` of a chat's mix: 70 % messages, 20 % reactions, 8 % edits, 2 % deletes, each change
+ * naming a message sent earlier in the mix (in its room, by its author for an edit or a delete).
+ */
+function mixed(i: number, sent: Envelope[]): Envelope {
+  const r = i % 50;
+  const target = sent.length > 20 ? sent[sent.length - 1 - ((i * 7) % 20)]! : undefined;
+  if (!target || r < 35) {
+    const m = message(i);
+    sent.push(m);
+    return m;
+  }
+  const by = { room_id: target.room_id, sender_name: 'Bench', client_msg_id: `x${i}` };
+  if (r < 45) return newEventEnvelope(gen.next(), { ...by, sender_id: `u${(i * 13) % 100}`, kind: 'reaction', target_id: target.id, emoji: EMOJI[i % EMOJI.length]!, on: i % 3 !== 0 });
+  if (r < 49) return newEventEnvelope(gen.next(), { ...by, sender_id: target.sender_id, kind: 'edit', target_id: target.id, body: `edited ${i}: the quick brown fox jumps over the lazy dog` });
+  return newEventEnvelope(gen.next(), { ...by, sender_id: target.sender_id, kind: 'delete', target_id: target.id });
+}
+
 async function publish(js: JetStreamClient, e: Envelope): Promise<void> {
   await js.publish(roomSubject(e.room_id, names.prefix), encodeEnvelope(e), { msgID: publishMsgId(e.room_id, e.sender_id, e.client_msg_id) });
 }
@@ -106,8 +129,49 @@ async function throughput(js: JetStreamClient, c: cassandra.Client, es: EsClient
   return { publishRate, cqlRate: rate(cqlDone), esRate: rate(esDone), recordBytes: Math.round(envs.reduce((n, e) => n + encodeEnvelope(e).byteLength, 0) / M) };
 }
 
+/**
+ * Phase 1b: the same burst as a chat's mix of events, ingestion stopped while it fills the
+ * stream and started again: events/s until each store has applied the last one of every room
+ * (a room's events are applied in order, so its last one marks all of them).
+ */
+async function mixedThroughput(js: JetStreamClient, c: cassandra.Client, es: EsClient, stopIngestion: () => Promise<void>) {
+  await stopIngestion();
+  const sent: Envelope[] = [];
+  const envs = Array.from({ length: M }, (_, i) => mixed(2 * M + i, sent));
+  const lastOfRoom = new Map<string, Envelope>();
+  for (const room of ROOMS) {
+    const marker = message(4 * M + ROOMS.indexOf(room));
+    envs.push({ ...marker, room_id: room });
+    lastOfRoom.set(room, envs.at(-1)!);
+  }
+  const window = 1000;
+  for (let i = 0; i < envs.length; i += window) await Promise.all(envs.slice(i, i + window).map((e) => publish(js, e)));
+  await startWorker('chat-ingestion-svc', {});
+  const t0 = Date.now();
+  const tables = new MessageTables(names.keyspace);
+  const markers = [...lastOfRoom.values()];
+  const cqlHas = async () => {
+    for (const m of markers) {
+      const rs = await c.execute(tables.selectOne, [m.room_id, tables.bucketOf(BigInt(m.id)), long(m.id)], { prepare: true });
+      if (!rs.first()) return false;
+    }
+    return true;
+  };
+  const esHas = async () => (await es.mget({ index: alias, ids: markers.map((m) => m.id) })).docs.every((d) => 'found' in d && d.found);
+  let cqlDone = 0;
+  let esDone = 0;
+  while (!cqlDone || !esDone) {
+    if (!cqlDone && (await cqlHas())) cqlDone = Date.now();
+    if (!esDone && (await esHas())) esDone = Date.now();
+    await sleep(100);
+  }
+  const rate = (end: number) => Math.round(envs.length / ((end - t0) / 1000));
+  const kinds = envs.reduce<Record<string, number>>((n, e) => ({ ...n, [e.kind]: (n[e.kind] ?? 0) + 1 }), {});
+  return { events: envs.length, kinds, cqlRate: rate(cqlDone), esRate: rate(esDone) };
+}
+
 /** Phase 2: a steady rate; per message, publish→first seen by a reader polling each store. */
-async function latency(js: JetStreamClient, c: cassandra.Client, es: EsClient) {
+async function latency(js: JetStreamClient, c: cassandra.Client, es: EsClient, mix = false) {
   const sentAt = new Map<string, number>();
   const cqlSeen = new Map<string, number>();
   const esSeen = new Map<string, number>();
@@ -133,12 +197,14 @@ async function latency(js: JetStreamClient, c: cassandra.Client, es: EsClient) {
   })();
   const total = LAT_RATE * LAT_SECONDS;
   const start = Date.now();
+  const sent: Envelope[] = [];
+  // With the mix, only messages are timed: the changes between them load the same pipeline.
+  const base = mix ? 6 * M : M;
   for (let i = 0; i < total; i++) {
     const due = start + (i * 1000) / LAT_RATE;
     if (due > Date.now()) await sleep(due - Date.now());
-    const e = message(M + i);
-    const t = Date.now();
-    sentAt.set(e.id, t);
+    const e = mix ? mixed(base + i, sent) : message(base + i);
+    if (e.kind === 'message') sentAt.set(e.id, Date.now());
     void publish(js, e);
   }
   publishing = false;
@@ -178,6 +244,15 @@ async function main(): Promise<void> {
     const tp = await throughput(nats.client.js, cql.client, es.client);
     console.error(`bench: steady ${LAT_RATE}/s for ${LAT_SECONDS}s`);
     const lat = await latency(nats.client.js, cql.client, es.client);
+    console.error(`bench: burst of ${M} events of a chat's mix`);
+    const stopIngestion = async () => {
+      const ingestion = procs[2]!;
+      ingestion.kill('SIGTERM');
+      await new Promise((r) => ingestion.once('exit', r));
+    };
+    const mixTp = await mixedThroughput(nats.client.js, cql.client, es.client, stopIngestion);
+    console.error(`bench: steady ${LAT_RATE}/s of the mix for ${LAT_SECONDS}s`);
+    const mixLat = await latency(nats.client.js, cql.client, es.client, true);
     for (const p of procs) p.kill('SIGTERM');
     console.error('bench: bare Kafka producer');
     const perf = await bareKafka(tp.recordBytes);
@@ -191,6 +266,11 @@ async function main(): Promise<void> {
     console.log(`latency at ${lat.rate} msg/s, publish → searchable in Elasticsearch: p50 ${lat.es.p50} ms, p99 ${lat.es.p99} ms, max ${lat.es.max} ms (n=${lat.es.n})`);
     console.log(`bare Kafka ProducerPerformance (acks=all, idempotent, ${tp.recordBytes} B): ${perf}`);
     console.log(`pipeline / bare producer: cassandra ${(tp.cqlRate / perfRate).toFixed(3)}, elasticsearch ${(tp.esRate / perfRate).toFixed(3)}`);
+    const mixDesc = Object.entries(mixTp.kinds).map(([k, n]) => `${k} ${n}`).join(', ');
+    console.log(`chat's mix (${mixTp.events} events: ${mixDesc}), sustained into Cassandra: ${mixTp.cqlRate} events/s (sends only: ${tp.cqlRate}; ratio ${(mixTp.cqlRate / tp.cqlRate).toFixed(2)})`);
+    console.log(`chat's mix, sustained into Elasticsearch: ${mixTp.esRate} events/s (sends only: ${tp.esRate}; ratio ${(mixTp.esRate / tp.esRate).toFixed(2)})`);
+    console.log(`chat's mix at ${mixLat.rate} events/s, messages publish → readable in Cassandra: p50 ${mixLat.cql.p50} ms, p99 ${mixLat.cql.p99} ms (sends only p99 ${lat.cql.p99} ms)`);
+    console.log(`chat's mix at ${mixLat.rate} events/s, messages publish → searchable in Elasticsearch: p50 ${mixLat.es.p50} ms, p99 ${mixLat.es.p99} ms (sends only p99 ${lat.es.p99} ms)`);
   } finally {
     for (const p of procs) p.kill('SIGTERM');
     await nats.client.jsm.streams.delete(names.stream).catch(() => undefined);
