@@ -28,10 +28,17 @@ export function queryGrpcService(deps: {
       const target = req.messageId === '' ? undefined : parseId(req.messageId);
       if (req.messageId !== '' && target === undefined) throw new ParleyError('VALIDATION_FAILED', 'message_id must be a message id (positive int64 as a decimal string)');
       const { userId } = await access.identify(tokenOf(call.metadata));
+      // A plain send asks only whether the caller's own retry key was logged: that reveals
+      // nothing of the room, so the membership round trip (the edge checked it at the join and
+      // follows removals) is left out of every send's path.
+      if (target === undefined) {
+        const logged = await reads.loggedCommand(roomId, userId, req.clientMsgId);
+        return { loggedEventId: logged?.eventId ?? '', loggedKind: logged?.kind ?? '', message: undefined, callerIsOwner: false };
+      }
       const membership = access.requireMember(roomId, userId);
       const [logged, message] = await afterAccess(
         membership,
-        Promise.all([reads.loggedCommand(roomId, userId, req.clientMsgId), target === undefined ? undefined : reads.one(roomId, target, userId)]),
+        Promise.all([reads.loggedCommand(roomId, userId, req.clientMsgId), reads.one(roomId, target, userId)]),
       );
       const member = await membership;
       return {

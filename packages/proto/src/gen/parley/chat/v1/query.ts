@@ -1145,7 +1145,9 @@ export const ChatQueryServiceService = {
   /**
    * What the edge needs before it logs a command of the caller's: whether the caller's
    * client_msg_id was already logged in this room (durable retries, at any age), and the
-   * current state of the message the command names (its target, or a send's reply_to).
+   * current state of the message the command names (its target, or a send's reply_to). Without
+   * message_id (a plain send) only the retry key is looked up, and membership is not asked:
+   * the answer concerns the caller's own key alone.
    */
   prepareCommand: {
     path: "/parley.chat.v1.ChatQueryService/PrepareCommand" as const,
@@ -1170,7 +1172,9 @@ export interface ChatQueryServiceServer extends UntypedServiceImplementation {
   /**
    * What the edge needs before it logs a command of the caller's: whether the caller's
    * client_msg_id was already logged in this room (durable retries, at any age), and the
-   * current state of the message the command names (its target, or a send's reply_to).
+   * current state of the message the command names (its target, or a send's reply_to). Without
+   * message_id (a plain send) only the retry key is looked up, and membership is not asked:
+   * the answer concerns the caller's own key alone.
    */
   prepareCommand: handleUnaryCall<PrepareCommandRequest, PrepareCommandResponse>;
 }
@@ -1199,7 +1203,9 @@ export interface ChatQueryServiceClient extends Client {
   /**
    * What the edge needs before it logs a command of the caller's: whether the caller's
    * client_msg_id was already logged in this room (durable retries, at any age), and the
-   * current state of the message the command names (its target, or a send's reply_to).
+   * current state of the message the command names (its target, or a send's reply_to). Without
+   * message_id (a plain send) only the retry key is looked up, and membership is not asked:
+   * the answer concerns the caller's own key alone.
    */
   prepareCommand(
     request: PrepareCommandRequest,
