@@ -10,6 +10,8 @@ export const CLIENT_ERROR_CODES = {
   INVALID_ANSWER: 'INVALID_ANSWER',
   /** An error status without the `{error:{code,message}}` body (a proxy's page, say). */
   HTTP_ERROR: 'HTTP_ERROR',
+  /** Refused before any request: an argument no service would accept (a message id that is not one). `status` is 0. */
+  INVALID_ARGUMENT: 'INVALID_ARGUMENT',
 } as const;
 
 /** Statuses after which the same request may succeed unchanged. */
@@ -41,20 +43,40 @@ export class ApiError extends Error {
 
   /** Whether repeating the same request later can succeed. */
   get canRetry(): boolean {
-    return RETRYABLE_STATUS.has(this.status);
+    return this.code !== CLIENT_ERROR_CODES.INVALID_ARGUMENT && RETRYABLE_STATUS.has(this.status);
   }
 }
 
-/** Why RoomSocket.send refused a body before it reached the wire. */
-export type SendRefusal = 'body_empty' | 'body_too_large' | 'closed';
+/** Why RoomSocket refused a command before it reached the wire. */
+export type SendRefusal = 'body_empty' | 'body_too_large' | 'invalid_message_id' | 'invalid_emoji' | 'closed';
 
-/** Thrown by RoomSocket.send; the same codes as the edge's error frames where they overlap. */
+/**
+ * Thrown by RoomSocket.send (and the rejection of edit, delete and react) for what the edge
+ * would refuse anyway; the same codes as the edge's error frames where they overlap.
+ */
 export class SendError extends Error {
   override readonly name = 'SendError';
 
   constructor(
     readonly code: SendRefusal,
     message: string,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * Why a command the edge received did not take effect: the edge's `error` code (`not_author`,
+ * `message_deleted`, `message_not_found`, …; never a retryable one, which the SDK retries by
+ * itself), or the EndReason of a room socket that ended before the ack (`closed`, `deleted`, …).
+ */
+export class CommandError extends Error {
+  override readonly name = 'CommandError';
+
+  constructor(
+    readonly code: string,
+    message: string,
+    readonly clientMsgId: string,
   ) {
     super(message);
   }

@@ -3,13 +3,42 @@
  * client (users, sessions, rooms, messages, search) and RoomSocket, one room's self-healing
  * WebSocket. Shapes come from @parley/contracts; this package defines no wire format of its own.
  */
-export type { Message, LatestPage, SearchPage, FoundMessage, ErrorFrame, ErrorFrameCode, User, Session, Room, RoomRole, RoomVisibility, Member } from '@parley/contracts';
-export { ApiError, CLIENT_ERROR_CODES, SendError, type SendRefusal } from './errors.js';
-export { RestClient, DEFAULT_ENDPOINTS, DEFAULT_REST_TIMEOUT_MS, gatewayEndpoints, type RestClientOptions, type RestEndpoints, type LatestOptions, type PageOptions, type FetchLike } from './rest-client.js';
+export type {
+  Message,
+  MessageVersion,
+  ReactionCount,
+  Versions,
+  ThreadPage,
+  LatestPage,
+  SearchPage,
+  FoundMessage,
+  ErrorFrame,
+  ErrorFrameCode,
+  User,
+  Session,
+  Room,
+  RoomRole,
+  RoomVisibility,
+  Member,
+} from '@parley/contracts';
+export { ApiError, CLIENT_ERROR_CODES, CommandError, SendError, type SendRefusal } from './errors.js';
+export {
+  RestClient,
+  DEFAULT_ENDPOINTS,
+  DEFAULT_REST_TIMEOUT_MS,
+  gatewayEndpoints,
+  type RestClientOptions,
+  type RestEndpoints,
+  type LatestOptions,
+  type PageOptions,
+  type ThreadOptions,
+  type MentionsOptions,
+  type FetchLike,
+} from './rest-client.js';
+export { checkBody, newClientMsgId } from './command-frames.js';
+export { changedAt, isNewerCopy, reactedWith, isDeleted, mentions } from './message-state.js';
 export {
   RoomSocket,
-  checkBody,
-  newClientMsgId,
   DEFAULT_HEARTBEAT_MS,
   type RoomSocketOptions,
   type RoomSocketEvents,

@@ -2,19 +2,26 @@ import {
   errorBodySchema,
   latestPageSchema,
   memberSchema,
+  messageSchema,
+  parseMessageId,
   ROOM_ROLES,
   roomSchema,
   searchPageSchema,
   sessionSchema,
+  threadPageSchema,
   userSchema,
+  versionsSchema,
   type LatestPage,
   type Member,
+  type Message,
   type Room,
   type RoomRole,
   type RoomVisibility,
   type SearchPage,
   type Session,
+  type ThreadPage,
   type User,
+  type Versions,
 } from '@parley/contracts';
 import { ApiError, CLIENT_ERROR_CODES } from './errors.js';
 
@@ -65,9 +72,23 @@ export interface PageOptions {
   cursor?: string;
   order?: 'newest' | 'oldest';
   sender?: string;
+  /** Only messages whose current body mentions this user (a user id). */
+  mention?: string;
   /** Epoch ms or RFC 3339. */
   from?: string | number;
   to?: string | number;
+}
+
+export interface ThreadOptions {
+  limit?: number;
+  /** The replies after this one: the last id of the previous page. */
+  afterId?: string;
+}
+
+export interface MentionsOptions {
+  limit?: number;
+  /** `next_cursor` of the previous page. */
+  cursor?: string;
 }
 
 type Service = keyof RestEndpoints;
@@ -184,6 +205,29 @@ export class RestClient {
     return parse(searchPageSchema, await this.call('query', 'GET', `${roomPath(roomId)}/search?${qs}`), 'search');
   }
 
+  /** One message in its current state (Cassandra). */
+  async message(roomId: string, messageId: string): Promise<Message> {
+    return parse(messageSchema, await this.call('query', 'GET', messagePath(roomId, messageId)), 'message');
+  }
+
+  /** Every body the message had, oldest (version 1, the original) first; none once deleted. */
+  async versions(roomId: string, messageId: string): Promise<Versions> {
+    return parse(versionsSchema, await this.call('query', 'GET', `${messagePath(roomId, messageId)}/versions`), 'versions');
+  }
+
+  /** The parent and a page of its replies, oldest first; the next page: `afterId` = the last reply's id, while `has_more`. */
+  async thread(roomId: string, messageId: string, opts: ThreadOptions = {}): Promise<ThreadPage> {
+    if (opts.afterId !== undefined) checkMessageId(opts.afterId, 'afterId');
+    const qs = query({ limit: opts.limit, after_id: opts.afterId });
+    return parse(threadPageSchema, await this.call('query', 'GET', `${messagePath(roomId, messageId)}/thread${qs ? `?${qs}` : ''}`), 'thread');
+  }
+
+  /** Messages that mention the caller, newest first, in every room the caller belongs to (the search index). */
+  async mentions(opts: MentionsOptions = {}): Promise<SearchPage> {
+    const qs = query({ limit: opts.limit, cursor: opts.cursor });
+    return parse(searchPageSchema, await this.call('query', 'GET', `/v1/mentions${qs ? `?${qs}` : ''}`), 'mentions');
+  }
+
   private async call(svc: Service, method: string, path: string, body?: unknown): Promise<unknown> {
     const headers: Record<string, string> = { accept: 'application/json' };
     if (this.auth === 'bearer' && this.tokenValue) headers['authorization'] = `Bearer ${this.tokenValue}`;
@@ -262,8 +306,18 @@ function roomPath(roomId: string): string {
   return `/v1/rooms/${encodeURIComponent(roomId)}`;
 }
 
+/** The path of one message; an id that is not one is refused here, before any request. */
+function messagePath(roomId: string, messageId: string): string {
+  checkMessageId(messageId, 'messageId');
+  return `${roomPath(roomId)}/messages/${messageId}`;
+}
+
+function checkMessageId(id: string, what: string): void {
+  if (parseMessageId(id) === undefined) throw new ApiError(0, CLIENT_ERROR_CODES.INVALID_ARGUMENT, `${what} ${JSON.stringify(id.slice(0, 30))} is not a message id (a positive decimal number)`);
+}
+
 function pageParams(o: PageOptions): Record<string, string | number | undefined> {
-  return { limit: o.limit, cursor: o.cursor, order: o.order, sender: o.sender, from: o.from, to: o.to };
+  return { limit: o.limit, cursor: o.cursor, order: o.order, sender: o.sender, mention: o.mention, from: o.from, to: o.to };
 }
 
 function query(params: Record<string, string | number | undefined>): string {

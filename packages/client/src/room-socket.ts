@@ -1,120 +1,19 @@
-import {
-  DEFAULT_MAX_BODY_BYTES,
-  isBlankText,
-  serverFrameSchema,
-  utf8ByteLength,
-  WS_SUBPROTOCOL,
-  WS_TOKEN_PROTOCOL_PREFIX,
-  type ErrorFrame,
-  type HistoryFrame,
-  type Message,
-  type ServerFrame,
-} from '@parley/contracts';
+import { serverFrameSchema, WS_SUBPROTOCOL, WS_TOKEN_PROTOCOL_PREFIX, type ErrorFrame, type HistoryFrame, type Message, type ServerFrame } from '@parley/contracts';
 import { DEFAULT_BACKOFF, type BackoffOptions } from './backoff.js';
 import { decideAfterClose, DEFAULT_RATE_PAUSE_MS, type EndReason } from './close-decision.js';
+import { commandFrame, newClientMsgId } from './command-frames.js';
 import { Emitter } from './emitter.js';
-import { SendError } from './errors.js';
+import { CommandError, SendError } from './errors.js';
 import { newerId } from './message-ids.js';
+import { DEFAULT_HEARTBEAT_MS, type ConnectionState, type RoomSocketEvents, type RoomSocketOptions } from './room-socket-types.js';
 import { SeenIds, DEFAULT_SEEN_LIMIT } from './seen-ids.js';
-import { DEFAULT_SEND_QUEUE, SendQueue, type PendingSend, type SendQueueOptions } from './send-queue.js';
+import { DEFAULT_SEND_QUEUE, pendingSendOf, SendQueue, type PendingSend, type QueuedCommand } from './send-queue.js';
 import { WS_OPEN, type CloseEventLike, type MessageEventLike, type WebSocketConstructor, type WebSocketLike } from './web-socket.js';
 
-export type ConnectionState = 'idle' | 'connecting' | 'live' | 'reconnecting' | 'closed';
-
-/** What ends a room for good, as an answer to "why was the handshake refused?". */
-export interface Refusal {
-  advice: 'stop' | 'login';
-  reason: EndReason;
-}
-
-export interface RoomSocketOptions {
-  roomId: string;
-  /**
-   * Where `/v1/rooms/{roomId}/ws` is appended: `ws://127.0.0.1:8003` for an edge, `wss://host/ws`
-   * through web-gateway. A function is asked before every attempt (to move to another edge).
-   */
-  url: string | (() => string);
-  /** Omit in a page on the gateway's origin: the session cookie travels by itself. */
-  token?: string;
-  /** 'protocol' (default; what browsers can do): `parley.token.<token>`; 'header': `Authorization: Bearer` (Node, `ws`). */
-  tokenVia?: 'protocol' | 'header';
-  /** Default: the global WebSocket (browsers). Node 20 passes the `ws` package's. */
-  WebSocket?: WebSocketConstructor;
-  /**
-   * Resume from this id on the first connect too (a client that kept the room's messages across a
-   * restart): the first history then holds what came after it, and up to 2 s before it (the
-   * overlap docs/realtime.md explains), which the caller drops against what it kept.
-   */
-  resumeFrom?: string;
-  /** The caller's user id: its own message seen in the room settles a pending send before the ack. */
-  selfId?: string;
-  /**
-   * Asked when a handshake was refused (the socket closed before opening: a browser hides the
-   * status), to tell a lasting refusal from a passing one. Without it every refusal is retried.
-   * `refusalFromRest` asks room-svc.
-   */
-  explainRefusal?: () => Promise<Refusal | undefined>;
-  backoff?: Partial<BackoffOptions>;
-  /** Wait after close 4429 (default 15 s). */
-  ratePauseMs?: number;
-  sends?: Partial<SendQueueOptions>;
-  /** A `ping` frame this often while live; a socket silent for twice as long is given up. 0 = off. */
-  heartbeatMs?: number;
-  seenLimit?: number;
-  maxBodyBytes?: number;
-  newClientMsgId?: () => string;
-  random?: () => number;
-}
-
-export const DEFAULT_HEARTBEAT_MS = 25_000;
-
-export interface StateEvent {
-  state: ConnectionState;
-  /** Reconnects since the socket was last live. */
-  attempt: number;
-  /** With `reconnecting`: when the next attempt starts. */
-  inMs?: number;
-  /** The close code that caused a reconnect. */
-  code?: number;
-}
-
-export interface HistoryEvent {
-  /** Messages not delivered before, oldest to newest. */
-  messages: Message[];
-  /** Older messages exist before the first one of the frame. */
-  hasMore: boolean;
-  /** A reconnect's history (after `last_id`), not the first one. */
-  resumed: boolean;
-  /**
-   * On a resume, more was missed than the edge replays: `messages` is the newest page whole, and
-   * the hole before it is to be read over REST (`latest` with `beforeId`). The view restarts here.
-   */
-  gap: boolean;
-}
-
-export interface RoomSocketEvents {
-  state: StateEvent;
-  history: HistoryEvent;
-  history_unavailable: { code: string };
-  message: Message;
-  /** An own send stored: `id` is its message id (from the ack, or from its echo in the room). */
-  ack: { clientMsgId: string; id: string; body: string };
-  /** An own send changed state; `failed` ones have left the queue. */
-  pending: PendingSend;
-  /** A rate limit began: sends wait (and go one at a time) until one is stored. */
-  rate_limited: { retryInMs: number };
-  /** Every error frame of the edge, those about a pending send included. */
-  error: ErrorFrame;
-  room_deleted: { roomId: string };
-  /** The WebSocket could not even be created (a malformed URL); retried on the backoff. */
-  connect_error: { url: string; problem: string };
-  /** A frame that is not JSON or not of contracts' shape; it is skipped. */
-  invalid_frame: { text: string; problem: string };
-  /** The socket will not reconnect. `login`: the session ended. */
-  closed: { advice: 'stop' | 'login'; reason: EndReason; code: number };
-}
+export * from './room-socket-types.js';
 
 type Timer = ReturnType<typeof setTimeout>;
+type Waiter = { resolve: (id: string) => void; reject: (err: Error) => void };
 
 /**
  * One room's WebSocket to the edge, kept open by itself as docs/realtime.md asks of a client:
@@ -141,6 +40,8 @@ export class RoomSocket extends Emitter<RoomSocketEvents> {
   private pumpTimer: Timer | undefined;
   private heartbeat: ReturnType<typeof setInterval> | undefined;
   private lastInbound = 0;
+  /** Callers of edit/delete/react/whenSettled, by client_msg_id, until the ack or a final refusal. */
+  private readonly waiters = new Map<string, Waiter[]>();
 
   constructor(private readonly opts: RoomSocketOptions) {
     super();
@@ -168,9 +69,14 @@ export class RoomSocket extends Emitter<RoomSocketEvents> {
     return this.newest;
   }
 
-  /** Own sends not yet acknowledged, in the order written. */
+  /** Own sends not yet acknowledged, in the order written (edits, deletes and reactions are not listed). */
   get pending(): PendingSend[] {
-    return this.queue.list();
+    return this.queue.list().flatMap((item) => pendingSendOf(item) ?? []);
+  }
+
+  /** Own commands of every kind not yet acknowledged. */
+  get unsettled(): number {
+    return this.queue.size;
   }
 
   start(): void {
@@ -185,17 +91,76 @@ export class RoomSocket extends Emitter<RoomSocketEvents> {
   }
 
   /**
-   * Queues a message; it goes out while live, in order, and again after every reconnect until
-   * acknowledged. Returns its client_msg_id. Throws SendError for a body the edge would refuse.
+   * Queues a message (`replyTo`: the message of this room it answers); it goes out while live, in
+   * order, and again after every reconnect until acknowledged. Returns its client_msg_id (its
+   * outcome: the `ack` and `pending` events, or whenSettled). Throws SendError for a body or
+   * reply_to the edge would refuse.
    */
-  send(body: string): string {
+  send(body: string, opts: { replyTo?: string | undefined } = {}): string {
+    return this.enqueue({ type: 'send', body, replyTo: opts.replyTo });
+  }
+
+  /**
+   * Replaces the body of an own message. Like every command it is queued in write order and
+   * resent with its client_msg_id until acknowledged; resolves with the change event's id once
+   * the log stored it (the new state follows as `message_updated`), rejects with CommandError
+   * for a refusal (`not_author`, `message_deleted`, …) and with SendError for what the edge
+   * would refuse anyway.
+   */
+  edit(messageId: string, body: string): Promise<string> {
+    return this.command({ type: 'edit', messageId, body });
+  }
+
+  /** Deletes an own message, or any if the caller owns the room (see edit for the outcome). */
+  delete(messageId: string): Promise<string> {
+    return this.command({ type: 'delete', messageId });
+  }
+
+  /** Adds (`on`) or takes back a reaction; once per member and emoji however often sent. */
+  react(messageId: string, emoji: string, on: boolean): Promise<string> {
+    return this.command({ type: 'react', messageId, emoji, on });
+  }
+
+  /** The ack's id of an own command still queued (a send's message id); rejects as edit does. */
+  whenSettled(clientMsgId: string): Promise<string> {
+    if (!this.queue.has(clientMsgId)) return Promise.reject(new CommandError('unknown', 'no such command waits for its ack', clientMsgId));
+    return new Promise((resolve, reject) => {
+      const list = this.waiters.get(clientMsgId) ?? [];
+      list.push({ resolve, reject });
+      this.waiters.set(clientMsgId, list);
+    });
+  }
+
+  private command(cmd: Parameters<typeof commandFrame>[0]): Promise<string> {
+    try {
+      return this.whenSettled(this.enqueue(cmd));
+    } catch (err) {
+      return Promise.reject(err as Error);
+    }
+  }
+
+  private enqueue(cmd: Parameters<typeof commandFrame>[0]): string {
     if (this.current === 'closed') throw new SendError('closed', 'the room socket is closed');
-    const problem = checkBody(body, this.opts.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES);
-    if (problem) throw new SendError(problem, problem === 'body_empty' ? 'the message has no visible text' : `the message is over ${this.opts.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES} bytes`);
-    const id = (this.opts.newClientMsgId ?? newClientMsgId)();
-    this.emit('pending', { ...this.queue.add(id, body) });
+    const item = this.queue.add(commandFrame(cmd, (this.opts.newClientMsgId ?? newClientMsgId)(), this.opts.maxBodyBytes));
+    this.report(item);
     this.pump();
-    return id;
+    return item.clientMsgId;
+  }
+
+  /** A send changed state: the `pending` event (the other commands have none). */
+  private report(item: QueuedCommand): void {
+    const view = pendingSendOf(item);
+    if (view) this.emit('pending', view);
+  }
+
+  private answer(clientMsgId: string, outcome: { id: string } | { error: Error }): void {
+    const list = this.waiters.get(clientMsgId);
+    if (!list) return;
+    this.waiters.delete(clientMsgId);
+    for (const w of list) {
+      if ('id' in outcome) w.resolve(outcome.id);
+      else w.reject(outcome.error);
+    }
   }
 
   private connect(): void {
@@ -232,7 +197,7 @@ export class RoomSocket extends Emitter<RoomSocketEvents> {
   private async lost(code: number, opened: boolean): Promise<void> {
     this.detach();
     this.lostOnce = true;
-    for (const item of this.queue.unsent()) this.emit('pending', { ...item });
+    for (const item of this.queue.unsent()) this.report(item);
     if (this.current === 'closed') return;
     if (!opened && this.opts.explainRefusal) {
       const refusal = await this.opts.explainRefusal().catch(() => undefined);
@@ -266,7 +231,10 @@ export class RoomSocket extends Emitter<RoomSocketEvents> {
     clearTimeout(this.reconnectTimer);
     this.detach();
     this.setState('closed');
-    for (const item of this.queue.failAll(end.reason)) this.emit('pending', { ...item });
+    for (const item of this.queue.failAll(end.reason)) {
+      this.report(item);
+      this.answer(item.clientMsgId, { error: new CommandError(end.reason, `the room socket ended (${end.reason}) before the edge acknowledged it`, item.clientMsgId) });
+    }
     this.emit('closed', { advice: end.advice, reason: end.reason, code });
   }
 
@@ -297,11 +265,17 @@ export class RoomSocket extends Emitter<RoomSocketEvents> {
         this.becameLive();
         this.emit('history_unavailable', { code: f.code });
         return this.pump();
-      case 'message':
-        if (!this.seen.add(f.message.id)) return;
+      case 'message': {
         this.newest = newerId(this.newest, f.message.id);
+        const offer = this.seen.offer(f.message);
+        if (offer === 'stale') return;
+        if (offer === 'newer') return this.emit('message_updated', f.message);
         this.emit('message', f.message);
         return this.echo(f.message);
+      }
+      case 'message_updated':
+        if (this.seen.update(f.message)) this.emit('message_updated', f.message);
+        return;
       case 'ack':
         return this.settled(f.client_msg_id, f.id);
       case 'error':
@@ -318,10 +292,18 @@ export class RoomSocket extends Emitter<RoomSocketEvents> {
     const resumed = this.newest !== undefined;
     const gap = resumed && f.has_more;
     if (gap) this.seen.clear();
-    const fresh = f.messages.filter((m) => this.seen.add(m.id));
-    for (const m of f.messages) this.newest = newerId(this.newest, m.id);
+    const fresh: Message[] = [];
+    // The overlap of a resume, in a newer state than delivered (changed while away).
+    const changed: Message[] = [];
+    for (const m of f.messages) {
+      this.newest = newerId(this.newest, m.id);
+      const offer = this.seen.offer(m);
+      if (offer === 'new') fresh.push(m);
+      else if (offer === 'newer') changed.push(m);
+    }
     this.becameLive();
     this.emit('history', { messages: fresh, hasMore: f.has_more, resumed, gap });
+    for (const m of changed) this.emit('message_updated', m);
     for (const m of fresh) this.echo(m);
     this.pump();
   }
@@ -343,13 +325,14 @@ export class RoomSocket extends Emitter<RoomSocketEvents> {
 
   /** Own message seen in the room: stored, whether or not its ack arrives. */
   private echo(m: Message): void {
-    if (this.opts.selfId !== undefined && m.sender_id === this.opts.selfId && this.queue.has(m.client_msg_id)) this.settled(m.client_msg_id, m.id);
+    if (this.opts.selfId !== undefined && m.sender_id === this.opts.selfId && this.queue.get(m.client_msg_id)?.frame.type === 'send') this.settled(m.client_msg_id, m.id);
   }
 
   private settled(clientMsgId: string, id: string): void {
     const item = this.queue.settle(clientMsgId);
     if (!item) return;
-    this.emit('ack', { clientMsgId, id, body: item.body });
+    if (item.frame.type === 'send') this.emit('ack', { clientMsgId, id, body: item.frame.body });
+    this.answer(clientMsgId, { id });
     this.pump();
   }
 
@@ -357,7 +340,8 @@ export class RoomSocket extends Emitter<RoomSocketEvents> {
     if (!f.client_msg_id) return;
     const r = this.queue.refuse(f.client_msg_id, f.code, f.retry_after_ms, Date.now());
     if (!r) return;
-    this.emit('pending', { ...r.item });
+    this.report(r.item);
+    if (r.item.state === 'failed') this.answer(f.client_msg_id, { error: new CommandError(f.code, f.message, f.client_msg_id) });
     if (r.limitStarted) this.emit('rate_limited', { retryInMs: this.queue.wakeIn(Date.now()) ?? 0 });
     this.pump();
   }
@@ -368,8 +352,8 @@ export class RoomSocket extends Emitter<RoomSocketEvents> {
     if (this.current !== 'live') return;
     const now = Date.now();
     for (const item of this.queue.take(now)) {
-      this.write({ type: 'send', client_msg_id: item.clientMsgId, body: item.body });
-      this.emit('pending', { ...item });
+      this.write(item.frame);
+      this.report(item);
     }
     const wait = this.queue.wakeIn(now);
     if (wait !== undefined) this.pumpTimer = setTimeout(() => this.pump(), wait);
@@ -378,17 +362,4 @@ export class RoomSocket extends Emitter<RoomSocketEvents> {
   private write(frame: object): void {
     if (this.ws?.readyState === WS_OPEN) this.ws.send(JSON.stringify(frame));
   }
-}
-
-/** Why the edge would refuse this body (docs/realtime.md), or undefined. */
-export function checkBody(body: string, maxBytes = DEFAULT_MAX_BODY_BYTES): 'body_empty' | 'body_too_large' | undefined {
-  if (isBlankText(body)) return 'body_empty';
-  if (utf8ByteLength(body) > maxBytes) return 'body_too_large';
-  return undefined;
-}
-
-/** 'c' and 24 hex digits from the platform's CSPRNG (browsers and Node 20 alike). */
-export function newClientMsgId(): string {
-  const bytes = globalThis.crypto.getRandomValues(new Uint8Array(12));
-  return `c${Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('')}`;
 }

@@ -1,4 +1,4 @@
-import type { ErrorFrameCode } from '@parley/contracts';
+import type { CommandFrame, ErrorFrameCode } from '@parley/contracts';
 
 /**
  * queued    written, waiting for the socket (or for a slot on the wire)
@@ -8,9 +8,21 @@ import type { ErrorFrameCode } from '@parley/contracts';
  */
 export type PendingState = 'queued' | 'sending' | 'retrying' | 'failed';
 
+/** An own message on its way, as the `pending` event and `RoomSocket.pending` show it. */
 export interface PendingSend {
   readonly clientMsgId: string;
   readonly body: string;
+  /** The message it answers (a thread reply). */
+  readonly replyTo?: string;
+  state: PendingState;
+  /** The edge's error code for `retrying` and `failed`. */
+  reason?: string;
+}
+
+/** One command of any kind (send, edit, delete, react) in the queue: the frame it goes out as. */
+export interface QueuedCommand {
+  readonly clientMsgId: string;
+  readonly frame: CommandFrame;
   state: PendingState;
   /** The edge's error code for `retrying` and `failed`. */
   reason?: string;
@@ -34,16 +46,17 @@ export const RETRYABLE_SEND_CODES: ReadonlySet<string> = new Set<ErrorFrameCode>
 const LIMIT_CODES: ReadonlySet<string> = new Set<ErrorFrameCode>(['rate_limited', 'too_many_in_flight']);
 
 /**
- * Own messages from the moment they are written until the edge acknowledges them, in the order
- * written. Invariants: an entry keeps its client_msg_id for life, so every resend (after a
- * reconnect, after a retryable refusal) is the same message to the edge, which stores it once and
- * acks it with the first copy's id; an entry leaves only on its ack (or the live echo of it), or
- * when refused for good. While a rate limit holds, every send waits, not just the refused one (the
+ * Own commands (sends, edits, deletes, reactions) from the moment they are written until the edge
+ * acknowledges them, in the order written: an edit written after a send goes out after it.
+ * Invariants: an entry keeps its client_msg_id for life, so every resend (after a reconnect,
+ * after a retryable refusal) is the same command to the edge, which logs it once (its
+ * client_ids are durable) and acks it with the first copy's id; an entry leaves only on its ack
+ * (or, for a send, the live echo of it), or when refused for good. While a rate limit holds, every send waits, not just the refused one (the
  * limit is per user) and at most one is on the wire, so waiting costs one strike per try rather
  * than one per message.
  */
 export class SendQueue {
-  private readonly items = new Map<string, PendingSend>();
+  private readonly items = new Map<string, QueuedCommand>();
   private limited = false;
   private pauseMs: number;
   private pausedUntil = 0;
@@ -52,10 +65,14 @@ export class SendQueue {
     this.pauseMs = opts.firstPauseMs;
   }
 
-  add(clientMsgId: string, body: string): PendingSend {
-    const item: PendingSend = { clientMsgId, body, state: 'queued' };
-    this.items.set(clientMsgId, item);
+  add(frame: CommandFrame): QueuedCommand {
+    const item: QueuedCommand = { clientMsgId: frame.client_msg_id, frame, state: 'queued' };
+    this.items.set(frame.client_msg_id, item);
     return item;
+  }
+
+  get(clientMsgId: string): QueuedCommand | undefined {
+    return this.items.get(clientMsgId);
   }
 
   has(clientMsgId: string): boolean {
@@ -71,17 +88,17 @@ export class SendQueue {
     return this.limited;
   }
 
-  list(): PendingSend[] {
+  list(): QueuedCommand[] {
     return [...this.items.values()];
   }
 
   /** What to put on the wire now, oldest first; each is marked `sending`. */
-  take(now: number): PendingSend[] {
+  take(now: number): QueuedCommand[] {
     if (now < this.pausedUntil) return [];
     const cap = this.limited ? 1 : this.opts.maxInFlight;
     let inFlight = 0;
     for (const item of this.items.values()) if (item.state === 'sending') inFlight++;
-    const out: PendingSend[] = [];
+    const out: QueuedCommand[] = [];
     for (const item of this.items.values()) {
       if (inFlight >= cap) break;
       if (item.state !== 'queued' && item.state !== 'retrying') continue;
@@ -99,7 +116,7 @@ export class SendQueue {
   }
 
   /** The edge stored it (ack, or its own message seen in the room): it leaves, and a limit ends. */
-  settle(clientMsgId: string): PendingSend | undefined {
+  settle(clientMsgId: string): QueuedCommand | undefined {
     const item = this.items.get(clientMsgId);
     if (!item) return undefined;
     this.items.delete(clientMsgId);
@@ -113,7 +130,7 @@ export class SendQueue {
    * edge's `retry_after_ms` when it gave one). Otherwise `failed`, and it leaves the queue.
    * Returns the entry and whether this refusal started a rate limit.
    */
-  refuse(clientMsgId: string, code: string, retryAfterMs: number | undefined, now: number): { item: PendingSend; limitStarted: boolean } | undefined {
+  refuse(clientMsgId: string, code: string, retryAfterMs: number | undefined, now: number): { item: QueuedCommand; limitStarted: boolean } | undefined {
     const item = this.items.get(clientMsgId);
     if (!item) return undefined;
     item.reason = code;
@@ -139,8 +156,8 @@ export class SendQueue {
   }
 
   /** The socket was lost: what was on the wire waits for the next one. Returns the entries changed. */
-  unsent(): PendingSend[] {
-    const changed: PendingSend[] = [];
+  unsent(): QueuedCommand[] {
+    const changed: QueuedCommand[] = [];
     for (const item of this.items.values()) {
       if (item.state !== 'sending') continue;
       item.state = 'queued';
@@ -150,7 +167,7 @@ export class SendQueue {
   }
 
   /** Ends every entry as failed (the room ended); returns them. */
-  failAll(reason: string): PendingSend[] {
+  failAll(reason: string): QueuedCommand[] {
     const all = [...this.items.values()];
     this.items.clear();
     for (const item of all) {
@@ -159,4 +176,11 @@ export class SendQueue {
     }
     return all;
   }
+}
+
+/** A queued send as the application sees it; undefined for the other commands. */
+export function pendingSendOf(item: QueuedCommand): PendingSend | undefined {
+  const f = item.frame;
+  if (f.type !== 'send') return undefined;
+  return { clientMsgId: item.clientMsgId, body: f.body, ...(f.reply_to ? { replyTo: f.reply_to } : {}), state: item.state, ...(item.reason !== undefined ? { reason: item.reason } : {}) };
 }

@@ -84,3 +84,44 @@ test('ensureMember joins only when the caller has no role', async () => {
   assert.equal((await rest.ensureMember(UUID(7))).role, 'member');
   assert.deepEqual(f.seen.map((s) => `${s.init.method} ${s.url}`), [`GET http://r/v1/rooms/${UUID(7)}`, `POST http://r/v1/rooms/${UUID(7)}/join`]);
 });
+
+test('one message, its versions, its thread and the caller\'s mentions; a mention filter on history and search', async () => {
+  const m = { v: 1, id: '12', room_id: 'r1', sender_id: 'a1', sender_name: 'Ada', body: 'hi @bob', client_msg_id: 'c1', kind: 'message', created_at: 5, mentions: ['b1'], version: 2, edited_at: 9, changed_at: 9 };
+  const reply = { ...m, id: '13', body: 'yes', reply_to: '12', mentions: undefined, version: undefined, edited_at: undefined, changed_at: undefined };
+  const f = fake((url) => {
+    if (url.includes('/versions')) return json(200, { message_id: '12', versions: [{ version: 1, body: 'hi', at: 5 }, { version: 2, body: 'hi @bob', at: 9 }] });
+    if (url.includes('/thread')) return json(200, { parent: { ...m, reply_count: 1, last_reply_id: '13' }, messages: [reply], has_more: false });
+    if (url.includes('/messages/12')) return json(200, m);
+    return json(200, { messages: [m], next_cursor: 'n1' });
+  });
+  const rest = new RestClient({ endpoints, token: 't', fetch: f.fetch });
+  assert.equal((await rest.message('R1', '12')).version, 2);
+  assert.deepEqual((await rest.versions('R1', '12')).versions.map((v) => v.body), ['hi', 'hi @bob']);
+  const thread = await rest.thread('R1', '12', { limit: 10, afterId: '12' });
+  assert.deepEqual([thread.parent.reply_count, thread.messages[0]?.reply_to, thread.has_more], [1, '12', false]);
+  assert.equal((await rest.mentions({ limit: 5, cursor: 'n0' })).next_cursor, 'n1');
+  await rest.history('R1', { mention: 'b1', order: 'newest' });
+  await rest.search('R1', 'hi', { mention: 'b1' });
+  assert.deepEqual(f.seen.map((s) => s.url), [
+    'http://q/v1/rooms/R1/messages/12',
+    'http://q/v1/rooms/R1/messages/12/versions',
+    'http://q/v1/rooms/R1/messages/12/thread?limit=10&after_id=12',
+    'http://q/v1/mentions?limit=5&cursor=n0',
+    'http://q/v1/rooms/R1/messages?order=newest&mention=b1',
+    'http://q/v1/rooms/R1/search?q=hi&mention=b1',
+  ]);
+  const wrong = new RestClient({ endpoints, fetch: fake(() => json(200, { message_id: '12', versions: [{ version: 0, body: 'x', at: 1 }] })).fetch });
+  assert.equal(((await wrong.versions('R1', '12').catch((e: unknown) => e)) as ApiError).code, 'INVALID_ANSWER');
+});
+
+test('a message id that is not one is refused before any request, and is not retryable', async () => {
+  const f = fake(() => json(200, {}));
+  const rest = new RestClient({ endpoints, token: 't', fetch: f.fetch });
+  for (const call of [() => rest.message('R1', '../../v1/me'), () => rest.versions('R1', '0'), () => rest.thread('R1', '12', { afterId: 'x' }), () => rest.thread('R1', '-1')]) {
+    const err = (await call().catch((e: unknown) => e)) as ApiError;
+    assert.ok(err instanceof ApiError);
+    assert.deepEqual([err.status, err.code, err.canRetry], [0, 'INVALID_ARGUMENT', false]);
+    assert.match(err.message, /is not a message id/);
+  }
+  assert.equal(f.seen.length, 0);
+});

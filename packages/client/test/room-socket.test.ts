@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Message } from '@parley/contracts';
-import { RoomSocket, type RoomSocketEvents, type RoomSocketOptions, type WebSocketLike } from '../src/index.js';
+import { CommandError, RoomSocket, SendError, type RoomSocketEvents, type RoomSocketOptions, type WebSocketLike } from '../src/index.js';
 
 /** A socket the test plays the edge for: it sees what the client sends and answers by hand. */
 class FakeSocket implements WebSocketLike {
@@ -84,7 +84,7 @@ function setup(over: Partial<RoomSocketOptions> = {}) {
     ...over,
   });
   const events: Array<[keyof RoomSocketEvents, unknown]> = [];
-  for (const type of ['state', 'history', 'history_unavailable', 'message', 'ack', 'pending', 'rate_limited', 'error', 'room_deleted', 'invalid_frame', 'closed'] as const) {
+  for (const type of ['state', 'history', 'history_unavailable', 'message', 'message_updated', 'ack', 'pending', 'rate_limited', 'error', 'room_deleted', 'invalid_frame', 'closed'] as const) {
     socket.on(type, (v) => events.push([type, v]));
   }
   const of = <K extends keyof RoomSocketEvents>(type: K) => events.filter((e) => e[0] === type).map((e) => e[1] as RoomSocketEvents[K]);
@@ -329,5 +329,90 @@ test('a live socket that stays silent for two heartbeats is given up and resumed
   assert.ok(FakeSocket.all.length >= 2, 'reconnected');
   assert.equal(FakeSocket.all[0]!.closedByClient, 1000);
   assert.match(last().url, /last_id=7$/);
+  socket.stop();
+});
+
+const commands = (s: FakeSocket) => s.sent.filter((f) => f['type'] !== 'ping');
+
+test('edit, delete and react go out as their frames, each with its own client_msg_id, and resolve with the ack', async () => {
+  const { socket, of, last, live } = setup();
+  socket.start();
+  live(history([10]));
+  const replyId = socket.send('an answer', { replyTo: '10' });
+  const edited = socket.edit('10', 'new words');
+  const deleted = socket.delete('10');
+  const reacted = socket.react('10', '👍', true);
+  assert.deepEqual(commands(last()), [
+    { type: 'send', client_msg_id: 'c0', body: 'an answer', reply_to: '10' },
+    { type: 'edit', message_id: '10', body: 'new words', client_msg_id: 'c1' },
+    { type: 'delete', message_id: '10', client_msg_id: 'c2' },
+    { type: 'react', message_id: '10', emoji: '👍', on: true, client_msg_id: 'c3' },
+  ]);
+  assert.equal(replyId, 'c0');
+  assert.deepEqual(of('pending').map((p) => [p.clientMsgId, p.replyTo]), [['c0', '10'], ['c0', '10']], 'only the send is a pending message');
+  for (const [i, id] of ['20', '21', '22', '23'].entries()) last().frame({ type: 'ack', client_msg_id: `c${i}`, id });
+  assert.deepEqual(await Promise.all([edited, deleted, reacted]), ['21', '22', '23']);
+  assert.deepEqual(of('ack').map((a) => a.clientMsgId), ['c0'], 'ack events are for sends only (a page adds a message on them)');
+  assert.equal(socket.unsettled, 0);
+  socket.stop();
+});
+
+test('an unacknowledged edit goes out again after a reconnect with the same client_msg_id; a refusal rejects it', async () => {
+  const { socket, last, live } = setup();
+  socket.start();
+  live(history([10]));
+  const edited = socket.edit('10', 'v2');
+  const reacted = socket.react('10', '🎉', false);
+  last().drop(1012);
+  await tick();
+  live();
+  assert.deepEqual(commands(last()).map((f) => [f['type'], f['client_msg_id']]), [['edit', 'c0'], ['react', 'c1']]);
+  last().frame({ type: 'error', code: 'not_author', message: 'only the author can edit a message', client_msg_id: 'c0' });
+  const err = (await edited.catch((e: unknown) => e)) as CommandError;
+  assert.ok(err instanceof CommandError);
+  assert.deepEqual([err.code, err.clientMsgId, err.message], ['not_author', 'c0', 'only the author can edit a message']);
+  last().frame({ type: 'error', code: 'unavailable', message: 'store away', client_msg_id: 'c1' });
+  assert.equal(socket.unsettled, 1, 'a retryable refusal keeps the command queued');
+  socket.stop();
+  assert.equal(((await reacted.catch((e: unknown) => e)) as CommandError).code, 'closed', 'a socket that ends rejects what still waits');
+});
+
+test('commands the edge would refuse are refused before the wire', async () => {
+  const { socket, last, live } = setup();
+  socket.start();
+  live();
+  const codes = await Promise.all([
+    socket.edit('10', '   ').catch((e: SendError) => e.code),
+    socket.edit('abc', 'x').catch((e: SendError) => e.code),
+    socket.delete('0').catch((e: SendError) => e.code),
+    socket.react('10', 'ok', true).catch((e: SendError) => e.code),
+    socket.react('10', '👍👍', true).catch((e: SendError) => e.code),
+  ]);
+  assert.deepEqual(codes, ['body_empty', 'invalid_message_id', 'invalid_message_id', 'invalid_emoji', 'invalid_emoji']);
+  assert.throws(() => socket.send('hi', { replyTo: '1e3' }), (e: SendError) => e.code === 'invalid_message_id');
+  assert.deepEqual(commands(last()), []);
+  socket.stop();
+  assert.equal(await socket.delete('10').catch((e: SendError) => e.code), 'closed');
+});
+
+test('message_updated is delivered once per state; a resume\'s history brings changes made while away', async () => {
+  const { socket, of, last, live } = setup();
+  socket.start();
+  live(history([10, 11]));
+  const v2 = msg(10, { body: 'edited', version: 2, edited_at: 1_717_000_000_500, changed_at: 1_717_000_000_500 });
+  last().frame({ type: 'message_updated', message: v2 });
+  last().frame({ type: 'message_updated', message: v2 });
+  last().frame({ type: 'message_updated', message: msg(10) });
+  assert.deepEqual(of('message_updated').map((m) => m.body), ['edited'], 'a repeat and an older copy are dropped');
+  last().frame({ type: 'message_updated', message: msg(3, { changed_at: 1_717_000_000_600, deleted_at: 1_717_000_000_600, body: '' }) });
+  assert.equal(of('message_updated').at(-1)?.id, '3', 'a change to a message older than the history is passed on');
+  last().drop(1012);
+  await tick();
+  const reacted = msg(11, { reactions: [{ emoji: '👍', count: 1, me: false }], changed_at: 1_717_000_000_700 });
+  live({ type: 'history', room_id: ROOM, messages: [reacted, msg(12)], has_more: false });
+  assert.deepEqual(of('history').at(-1)?.messages.map((m) => m.id), ['12'], 'only the new message is history');
+  assert.deepEqual(of('message_updated').at(-1)?.reactions, [{ emoji: '👍', count: 1, me: false }], 'the overlap in a newer state is a change');
+  last().frame({ type: 'message', message: msg(12) });
+  assert.equal(of('message').length, 0, 'a repeat of a live message is still dropped');
   socket.stop();
 });

@@ -2,12 +2,14 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { SendQueue } from '../src/internal.js';
 
+const send = (clientMsgId: string, body: string) => ({ type: 'send' as const, client_msg_id: clientMsgId, body });
+
 const opts = { maxInFlight: 2, firstPauseMs: 1000, maxPauseMs: 4000, unavailableRetryMs: 300 };
 const ids = (items: Array<{ clientMsgId: string }>) => items.map((i) => i.clientMsgId);
 
 function filled(n: number): SendQueue {
   const q = new SendQueue(opts);
-  for (let i = 0; i < n; i++) q.add(`c${i}`, `body ${i}`);
+  for (let i = 0; i < n; i++) q.add(send(`c${i}`, `body ${i}`));
   return q;
 }
 
@@ -15,7 +17,7 @@ test('sends go out in the order written, at most maxInFlight at a time', () => {
   const q = filled(3);
   assert.deepEqual(ids(q.take(0)), ['c0', 'c1']);
   assert.deepEqual(ids(q.take(0)), []);
-  assert.equal(q.settle('c0')?.body, 'body 0');
+  assert.deepEqual(q.settle('c0')?.frame, send('c0', 'body 0'));
   assert.deepEqual(ids(q.take(0)), ['c2']);
 });
 
@@ -66,7 +68,7 @@ test('without retry_after_ms the pause doubles up to the cap and resets once a s
   assert.deepEqual(waits, [1000, 2000, 4000, 4000]);
   q.take(now);
   q.settle('c0');
-  q.add('c1', 'again');
+  q.add(send('c1', 'again'));
   q.take(now);
   q.refuse('c1', 'too_many_in_flight', undefined, now);
   assert.equal(q.wakeIn(now), 1000);
@@ -90,4 +92,18 @@ test('failAll empties the queue and reports each entry', () => {
   const all = q.failAll('deleted');
   assert.deepEqual(all.map((i) => [i.clientMsgId, i.state, i.reason]), [['c0', 'failed', 'deleted'], ['c1', 'failed', 'deleted']]);
   assert.equal(q.size, 0);
+});
+
+test('edits, deletes and reactions wait in the same queue, in write order, under the same limits', () => {
+  const q = new SendQueue(opts);
+  q.add(send('c0', 'hello'));
+  q.add({ type: 'edit', message_id: '7', body: 'hello!', client_msg_id: 'c1' });
+  q.add({ type: 'react', message_id: '7', emoji: '👍', on: true, client_msg_id: 'c2' });
+  assert.deepEqual(q.take(0).map((i) => i.frame.type), ['send', 'edit'], 'maxInFlight counts every kind');
+  q.refuse('c1', 'rate_limited', 500, 0);
+  assert.deepEqual(ids(q.take(100)), [], 'a limit on an edit pauses the reaction too');
+  q.settle('c0');
+  assert.deepEqual(ids(q.take(600)), ['c1', 'c2'], 'a stored send ends the limit');
+  assert.equal(q.refuse('c1', 'not_author', undefined, 600)?.item.state, 'failed');
+  assert.deepEqual(ids(q.list()), ['c2']);
 });
