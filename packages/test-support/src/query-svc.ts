@@ -62,7 +62,7 @@ export async function startAll(defer: Defer, overrides: Record<string, string> =
     if (createdAt) await names.pg.client.query(`UPDATE ${quoteIdent(names.schema)}.rooms SET created_at = $2 WHERE id = $1`, [id, createdAt]);
     return id;
   };
-  return { ...s, users, rooms, http, grpc, newRoom, stderr };
+  return { ...s, users, rooms, http, grpc, grpcAddr: `127.0.0.1:${grpcPort}`, newRoom, stderr };
 }
 
 export function queryGrpcClient(defer: Defer, addr: string) {
