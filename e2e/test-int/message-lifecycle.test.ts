@@ -228,7 +228,7 @@ test('messages change through the whole pipeline: edits, deletes, reactions, rep
     assert.deepEqual(filtered.messages.map((m) => m.id), [m2]);
   });
 
-  await t.test('catch-up includes changes: a client back with last_id gets the edits, deletes and reactions it missed', async () => {
+  await t.test('catch-up includes changes: a client back with last_id gets the edits, deletes and reactions it missed, after the stream forgot them', async () => {
     const lastSeen = mine;
     cl.c.close();
     await a.ok({ type: 'react', message_id: m1, emoji: '🔥', on: true });
@@ -236,6 +236,8 @@ test('messages change through the whole pipeline: edits, deletes, reactions, rep
     await a.ok({ type: 'delete', message_id: mine });
     const afterwards = await b.updated(m1, (m) => m.version === 3 && (m.reactions?.some((r) => r.emoji === '🔥') ?? false));
     await b.updated(mine, (m) => m.deleted_at !== undefined);
+    // As if the stream's retention had dropped them: the room's events are purged from it.
+    await sys.nats.jsm.streams.purge(sys.names.stream, { filter: `${sys.names.prefix}.room.${room}.*` });
     const back = await open(sys, 0, room, carol, lastSeen);
     const got = back.c.frames.filter((f) => f.type === 'message_updated').map((f) => f['message'] as Message);
     const m1Now = got.filter((m) => m.id === m1).at(-1);
