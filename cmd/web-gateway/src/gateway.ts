@@ -105,8 +105,7 @@ export class WebGateway implements Component {
       return;
     }
     const target = matchRoute(this.opts.routes, url);
-    // The services' own /metrics are for the operators' network, not for the public side.
-    if (target && target.path.split('?')[0] === '/metrics') return sendError(res, 'NOT_FOUND', `no route ${req.method} ${url.split('?')[0]}`);
+    if (target && isOperatorPath(target.path)) return sendError(res, 'NOT_FOUND', `no route ${req.method} ${url.split('?')[0]}`);
     if (target) {
       route.name = target.route.prefix;
       proxyHttp(req, res, { upstream: target.route.upstream, path: target.path }, this.opts.forwarding, this.agent, this.opts.upstreamTimeoutMs, (err) => this.failed(target.route, err));
@@ -164,4 +163,13 @@ export class WebGateway implements Component {
     this.lastFailureLog = now;
     this.opts.log.warn({ upstream: route.upstream.origin, prefix: route.prefix, err }, 'upstream unavailable');
   }
+}
+
+/**
+ * The services' own /metrics and operator API (chat-query-svc's /v1/admin/) are for the
+ * operators' network, never for the public side the gateway serves.
+ */
+export function isOperatorPath(path: string): boolean {
+  const p = path.split('?')[0]!;
+  return p === '/metrics' || p === '/v1/admin' || p.startsWith('/v1/admin/');
 }

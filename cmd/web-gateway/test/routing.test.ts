@@ -72,3 +72,9 @@ test('static paths never leave the web root', () => {
     assert.equal(files.resolvePath(bad), undefined, bad);
   }
 });
+
+test("the services' metrics and the operator API are not reachable through the gateway", async () => {
+  const { isOperatorPath } = await import('../src/gateway.js');
+  for (const p of ['/metrics', '/metrics?x=1', '/v1/admin', '/v1/admin/erasures', '/v1/admin/erasures?x']) assert.equal(isOperatorPath(p), true, p);
+  for (const p of ['/v1/mentions', '/v1/rooms/x/messages', '/v1/administrators', '/metricsx']) assert.equal(isOperatorPath(p), false, p);
+});
