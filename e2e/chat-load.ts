@@ -23,6 +23,8 @@ export interface LoadStats {
   skipped: number;
   /** Sockets that ended for good, by reason and close code: nothing in a drill should end one. */
   ended: Map<string, number>;
+  /** Told of every acknowledged send (a drill's model of the messages listens here). */
+  onAck?: (ack: { id: string; clientMsgId: string; body: string; roomId: string; client: string }) => void;
 }
 
 export function newStats(): LoadStats {
@@ -63,7 +65,10 @@ export class LoadClient {
       // The next edge: the one this socket was on may be the one that went away.
       this.edge = (this.edge + 1) % this.edges.length;
     });
-    this.socket.on('ack', (a) => void stats.acked.set(a.clientMsgId, a.id));
+    this.socket.on('ack', (a) => {
+      stats.acked.set(a.clientMsgId, a.id);
+      stats.onAck?.({ id: a.id, clientMsgId: a.clientMsgId, body: a.body, roomId, client: name });
+    });
     this.socket.on('message', () => void stats.received++);
     this.socket.on('error', (f) => void stats.errors.set(f.code, (stats.errors.get(f.code) ?? 0) + 1));
     this.socket.on('closed', (e) => {

@@ -33,6 +33,9 @@ export interface SystemOptions {
   /** Restart a process that exits on its own, as a supervisor (systemd, Kubernetes) would. */
   supervise?: boolean;
   onEvent?: (text: string) => void;
+  /** A NATS or Redis other than the shared ones (the drill restarts private servers). */
+  natsUrl?: string;
+  redisUrl?: string;
 }
 
 /** One running process of a service; `key` is the service name, with `-<n>` for edges. */
@@ -92,7 +95,9 @@ async function build(opts: SystemOptions, defer: (fn: () => unknown) => void, st
   const logDir = opts.logDir ?? `/tmp/parley-system-${uniqueName('run')}`;
   mkdirSync(logDir, { recursive: true });
   const names = pipelineNames();
-  const nats = await connectNats({ url: infra.natsUrl, name: 'parley-system' });
+  const natsUrl = opts.natsUrl ?? infra.natsUrl;
+  const redisUrl = opts.redisUrl ?? infra.redisUrl;
+  const nats = await connectNats({ url: natsUrl, name: 'parley-system' });
   defer(() => nats.close());
   const events = { prefix: `${uniqueName('evt')}.events`, stream: uniqueName('ROOM_EVENTS') };
   const lease = uniqueName('lease');
@@ -108,13 +113,13 @@ async function build(opts: SystemOptions, defer: (fn: () => unknown) => void, st
   const topics = await createTopics(names);
   defer(topics.drop);
   const redisPrefixes = { user: `${uniqueName('u')}:`, rt: `${uniqueName('rt')}:` };
-  defer(() => dropRedisKeys(Object.values(redisPrefixes)));
+  defer(() => dropRedisKeys(redisUrl, Object.values(redisPrefixes)));
 
   const [userHttp, userGrpc, roomHttp, roomGrpc, queryHttp, queryGrpc] = await Promise.all(Array.from({ length: 6 }, () => freePort()));
   const edgePorts = await Promise.all(Array.from({ length: opts.edges ?? 1 }, () => freePort()));
   const base: Record<string, string> = {
     PATH: process.env['PATH'] ?? '',
-    NATS_URL: infra.natsUrl,
+    NATS_URL: natsUrl,
     KAFKA_BROKERS: infra.kafkaBrokers.join(','),
     CASSANDRA_CONTACT_POINTS: infra.cassandraContactPoints.join(','),
     CASSANDRA_LOCAL_DC: infra.cassandraLocalDc,
@@ -122,7 +127,7 @@ async function build(opts: SystemOptions, defer: (fn: () => unknown) => void, st
     ELASTICSEARCH_URL: infra.elasticsearchUrl,
     ELASTICSEARCH_INDEX_PREFIX: names.esPrefix,
     DATABASE_URL: infra.databaseUrl,
-    REDIS_URL: infra.redisUrl,
+    REDIS_URL: redisUrl,
     USER_DB_SCHEMA: userSchema.schema,
     USER_REDIS_PREFIX: redisPrefixes.user,
     USER_HTTP_PORT: String(userHttp),
@@ -206,8 +211,8 @@ function find(procs: Proc[], key: string): Proc {
   return p;
 }
 
-async function dropRedisKeys(prefixes: string[]): Promise<void> {
-  const redis = createRedis({ url: infra.redisUrl });
+async function dropRedisKeys(url: string, prefixes: string[]): Promise<void> {
+  const redis = createRedis({ url });
   try {
     await redis.health();
     for (const prefix of prefixes) {
