@@ -21,6 +21,8 @@ export type {
   RoomVisibility,
   Member,
 } from '@parley/contracts';
+/** Whether a text is a message id (a positive int64 in decimal): the id as a bigint, or undefined. */
+export { parseMessageId, isEmoji } from '@parley/contracts';
 export { ApiError, CLIENT_ERROR_CODES, CommandError, SendError, type SendRefusal } from './errors.js';
 export {
   RestClient,

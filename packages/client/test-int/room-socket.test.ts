@@ -8,7 +8,8 @@ import assert from 'node:assert/strict';
 import WebSocket from 'ws';
 import { deferrer, eventually, uniqueName } from '@parley/test-support';
 import { startStack } from '@parley/test-support/realtime-svc';
-import { RestClient, RoomSocket, refusalFromRest, type Message, type RoomSocketEvents, type RoomSocketOptions, type WebSocketConstructor, type WebSocketLike } from '../src/index.js';
+import { RestClient, RoomSocket, refusalFromRest, type Message, type RoomSocketEvents, type RoomSocketOptions, type WebSocketConstructor } from '../src/index.js';
+import { lossyWebSocket } from './lossy-web-socket.js';
 
 type Defer = ReturnType<typeof deferrer>;
 const PASSWORD = 'correct horse battery';
@@ -138,43 +139,3 @@ test('RoomSocket against the real edges', { timeout: 120_000 }, async (t) => {
     assert.equal(again.counter.opens, 1);
   });
 });
-
-/**
- * `ws` with a fault injected: the ack of `dropAckOf` never reaches the client, and its
- * connection drops right there (as a network failure would, 1006).
- */
-function lossyWebSocket() {
-  const state: { dropAckOf: string | undefined; droppedAckId: string | undefined } = { dropAckOf: undefined, droppedAckId: undefined };
-  class Lossy implements WebSocketLike {
-    private readonly ws: WebSocket;
-    onopen: ((ev: never) => void) | null = null;
-    onmessage: ((ev: never) => void) | null = null;
-    onclose: ((ev: never) => void) | null = null;
-    onerror: ((ev: never) => void) | null = null;
-    constructor(url: string, protocols: string[], options?: { headers: Record<string, string> }) {
-      this.ws = new WebSocket(url, protocols, options);
-      this.ws.onopen = (e) => (this.onopen as ((ev: unknown) => void) | null)?.(e);
-      this.ws.onerror = (e) => (this.onerror as ((ev: unknown) => void) | null)?.(e);
-      this.ws.onclose = (e) => (this.onclose as ((ev: unknown) => void) | null)?.(e);
-      this.ws.onmessage = (e) => {
-        const f = JSON.parse(String(e.data)) as { type: string; client_msg_id?: string; id?: string };
-        if (f.type === 'ack' && state.dropAckOf !== undefined && f.client_msg_id === state.dropAckOf && state.droppedAckId === undefined) {
-          state.droppedAckId = f.id;
-          this.ws.terminate();
-          return;
-        }
-        (this.onmessage as ((ev: unknown) => void) | null)?.(e);
-      };
-    }
-    get readyState(): number {
-      return this.ws.readyState;
-    }
-    send(data: string): void {
-      this.ws.send(data);
-    }
-    close(code?: number, reason?: string): void {
-      this.ws.close(code, reason);
-    }
-  }
-  return Object.assign(state, { Ctor: Lossy as WebSocketConstructor });
-}
