@@ -1,5 +1,6 @@
 import { createInterface, type Interface } from 'node:readline';
-import { ApiError, SendError, type Message, type RestClient, type User } from '@parley/client';
+import { ApiError, SendError, isEmoji, type Message, type RestClient, type User } from '@parley/client';
+import { MessageBook } from './message-book.js';
 import { RoomSession } from './room-session.js';
 
 const HELP = `commands:
@@ -11,6 +12,14 @@ const HELP = `commands:
   /leave                            leave the room's live view (you stay a member)
   /history [n]                      the last n messages of the room (default 20)
   /search <words>                   search the room's history
+  /edit <#n|id> <text>              replace the text of your message
+  /delete <#n|id>                   delete your message (any message, if you own the room)
+  /react <#n|id> <emoji>            add your reaction, or take it back if it is there
+  /reply <#n|id> <text>             answer a message (its thread)
+  /thread <#n|id> [more]            a message and its replies, 20 at a time ("more": the next 20)
+  /mentions                         messages that mention you, in all your rooms
+messages show as  #n [time] who: text (edited) [👍 2* 🎉 1] (2 replies)   (* = your reaction);
+a changed message is shown again as  #n (updated) ...
   /quit                             exit
 anything else is sent to the room you are in`;
 
@@ -21,6 +30,9 @@ export class Repl {
   private readonly tty: boolean;
   private room: RoomSession | undefined;
   private me: User | undefined;
+  private readonly book = new MessageBook();
+  /** Per thread parent: the last reply printed, where `/thread … more` goes on. */
+  private readonly threadAt = new Map<string, string>();
 
   constructor(
     private readonly api: RestClient,
@@ -103,6 +115,32 @@ export class Repl {
         this.print(`${found.length} found`);
         return found.forEach((x) => this.show(x));
       }
+      case '/edit':
+      case '/reply': {
+        const text = rest.slice((args[0] ?? '').length).trim();
+        const target = this.target(args[0], text ? undefined : `usage: ${cmd} <#n|id> <text>`);
+        if (!target) return;
+        if (cmd === '/reply') return this.say(text, target);
+        return this.inRoom().change('edit', (s) => s.edit(target, text));
+      }
+      case '/delete': {
+        const target = this.target(args[0], args.length === 1 ? undefined : 'usage: /delete <#n|id>');
+        if (target) this.inRoom().change('delete', (s) => s.delete(target));
+        return;
+      }
+      case '/react': {
+        const emoji = args[1] ?? '';
+        const target = this.target(args[0], args.length === 2 && isEmoji(emoji) ? undefined : 'usage: /react <#n|id> <emoji> (exactly one emoji)');
+        if (target) this.inRoom().change('react', (s) => s.react(target, emoji, !this.book.reacted(target, emoji)));
+        return;
+      }
+      case '/thread':
+        return this.thread(args);
+      case '/mentions': {
+        const found = (await this.api.mentions({ limit: 20 })).messages;
+        this.print(`${found.length} message(s) mention you`);
+        return found.forEach((x) => this.show(x));
+      }
       case '/quit':
         return void this.rl.close();
       default:
@@ -122,16 +160,45 @@ export class Repl {
         if (!resumed) this.print('-- live --');
       },
       message: (m) => this.show(m),
+      updated: (m) => {
+        if (this.book.remember(m).changed) this.show(m, true);
+      },
       notice: (t) => this.print(`* ${t}`),
     });
     await session.open();
     this.room = session;
   }
 
-  private say(text: string): void {
+  /** The message a command names, or undefined after printing why there is none (or `usage`). */
+  private target(ref: string | undefined, usage: string | undefined): string | undefined {
+    if (usage) return void this.print(usage);
+    const r = this.book.resolve(ref);
+    if ('problem' in r) return void this.print(`! ${r.problem}`);
+    this.inRoom();
+    return r.id;
+  }
+
+  private inRoom(): RoomSession {
+    if (!this.room) throw new Error('not in a room: /create or /join first');
+    return this.room;
+  }
+
+  private async thread(args: string[]): Promise<void> {
+    const parent = this.target(args[0], args.length === 1 || (args.length === 2 && args[1] === 'more') ? undefined : 'usage: /thread <#n|id> [more]');
+    if (!parent) return;
+    const after = args[1] === 'more' ? this.threadAt.get(parent) : undefined;
+    const page = await this.api.thread(this.inRoom().roomId, parent, { limit: 20, ...(after ? { afterId: after } : {}) });
+    if (!after) this.show(page.parent);
+    this.print(`-- ${page.messages.length} repl${page.messages.length === 1 ? 'y' : 'ies'}${page.has_more ? `; more with /thread ${args[0]} more` : ''} --`);
+    page.messages.forEach((x) => this.show(x));
+    const last = page.messages.at(-1);
+    if (last) this.threadAt.set(parent, last.id);
+  }
+
+  private say(text: string, replyTo?: string): void {
     if (!this.room) return this.print('not in a room: /create or /join first');
     try {
-      this.room.send(text);
+      this.room.send(text, replyTo);
     } catch (err) {
       if (!(err instanceof SendError)) throw err;
       this.print(`! not sent: ${err.message}`);
@@ -143,10 +210,9 @@ export class Repl {
     return this.room.roomId;
   }
 
-  private show(m: Message): void {
-    const time = new Date(m.created_at).toLocaleTimeString();
-    const who = m.sender_id === this.me?.id ? `${m.sender_name} (you)` : m.sender_name;
-    this.print(`[${time}] ${who}: ${m.body}`);
+  private show(m: Message, updated = false): void {
+    const line = this.book.line(m, this.me?.id);
+    this.print(updated ? line.replace(/^(#\d+) /, '$1 (updated) ') : line);
   }
 
   /** Prints above the prompt without eating what the user is typing. */

@@ -6,6 +6,8 @@ export interface RoomView {
   /** `resumed`: after a reconnect, `messages` are only the ones missed meanwhile. */
   history(messages: Message[], hasMore: boolean, resumed: boolean): void;
   message(m: Message): void;
+  /** A message shown before (or older than anything shown) changed: its whole new state. */
+  updated(m: Message): void;
   notice(text: string): void;
 }
 
@@ -39,6 +41,7 @@ export class RoomSession {
     const s = this.socket;
     s.on('history', (h) => view.history(h.messages, h.hasMore, h.resumed));
     s.on('message', (m) => view.message(m));
+    s.on('message_updated', (m) => view.updated(m));
     s.on('history_unavailable', (h) => view.notice(`history unavailable (${h.code}); live messages follow`));
     s.on('state', (e) => {
       if (e.state === 'reconnecting' && e.inMs !== undefined) view.notice(`connection lost (${e.code ?? 'no close code'}); reconnecting in ${e.inMs} ms`);
@@ -74,15 +77,27 @@ export class RoomSession {
     });
   }
 
-  send(body: string): void {
-    this.socket.send(body);
-    if (this.socket.state !== 'live') this.view.notice('not connected; the message is sent after reconnecting');
+  send(body: string, replyTo?: string): void {
+    this.socket.send(body, { replyTo });
+    this.offline();
   }
 
-  /** Waits (at most `timeoutMs`) until every sent message is acknowledged: piped input ends right after its last line. */
+  /** An edit, delete or reaction: queued like a send; its refusal (or failure) is a notice. */
+  change(what: 'edit' | 'delete' | 'react', run: (s: RoomSocket) => Promise<string>): void {
+    run(this.socket).catch((err: Error & { code?: string }) => {
+      if (!this.leaving) this.view.notice(`${what} refused (${err.code ?? 'error'}): ${err.message}`);
+    });
+    this.offline();
+  }
+
+  private offline(): void {
+    if (this.socket.state !== 'live') this.view.notice('not connected; sent after reconnecting');
+  }
+
+  /** Waits (at most `timeoutMs`) until every command is acknowledged: piped input ends right after its last line. */
   async drain(timeoutMs: number): Promise<void> {
     const deadline = Date.now() + timeoutMs;
-    while (this.socket.pending.length > 0 && this.socket.state !== 'closed' && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    while (this.socket.unsettled > 0 && this.socket.state !== 'closed' && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
   }
 
   close(): void {
