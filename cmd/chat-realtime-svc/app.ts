@@ -18,6 +18,7 @@ import { RoomHub } from './src/room-hub.js';
 import { RoomRegistry } from './src/room-registry.js';
 import { SessionRevocations } from './src/session-revocations.js';
 import { CloseCodes } from '@parley/contracts';
+import { tracerOf } from '@parley/tracing';
 
 /** How far back the stream tail is read on a join when history gave no floor. */
 const RECENT_LOOKBACK_MS = 5 * 60_000;
@@ -31,6 +32,7 @@ export const realtimeService: ServiceDefinition<typeof realtimeConfigSpec> = {
   spec: realtimeConfigSpec,
   build({ config, log, runner, metrics }) {
     assertNativeUws();
+    const tracer = tracerOf(metrics);
     const redis = createRedis({ url: config.redisUrl, keyPrefix: config.redisKeyPrefix, onError: throttled(log, 'redis error (rate limits fail open)') });
     const gatekeeper = new GrpcGatekeeper({ userAddr: config.userSvcGrpc, roomAddr: config.roomSvcGrpc, cacheTtlMs: config.authCacheTtlMs, timeoutMs: config.grpcTimeoutMs });
     const history = new GrpcHistorySource(config.querySvcGrpc, config.grpcTimeoutMs, config.maxBodyBytes);
@@ -40,7 +42,7 @@ export const realtimeService: ServiceDefinition<typeof realtimeConfigSpec> = {
       { send: { perUser: config.sendsPerUser, perIp: config.sendsPerIp, windowSeconds: window }, join: { perUser: config.joinsPerUser, perIp: config.joinsPerIp, windowSeconds: window } },
       throttled(log, 'rate limiter failing open'),
     );
-    const registry = new RoomRegistry(log.child({ component: 'rooms' }), config.maxBodyBytes);
+    const registry = new RoomRegistry(log.child({ component: 'rooms' }), config.maxBodyBytes, tracer);
     // Live frames published while NATS was away never reached this edge: every socket resumes.
     const resumeAll = () => registry.closeAll(CloseCodes.SERVICE_RESTART, 'nats reconnected: reconnect and resume');
 
@@ -76,7 +78,7 @@ export const realtimeService: ServiceDefinition<typeof realtimeConfigSpec> = {
         const lease = new InstanceLease({ js, bucket: config.leaseBucket, holder: `chat-realtime-svc ${hostname()} pid ${process.pid}`, onLost: (err) => runner.fail('instance-lease', err) });
         await lease.start(signal);
         const generator = lease.snowflake();
-        const publisher = new JetStreamMessagePublisher({ js, jsm, stream: config.stream, prefix: config.subjectPrefix, maxBodyBytes: config.maxBodyBytes, nextId: () => generator.next(), timeoutMs: config.grpcTimeoutMs });
+        const publisher = new JetStreamMessagePublisher({ js, jsm, stream: config.stream, prefix: config.subjectPrefix, maxBodyBytes: config.maxBodyBytes, nextId: () => generator.next(), timeoutMs: config.grpcTimeoutMs, tracer });
         return { lease, publisher };
       },
       ({ lease }) => lease.stop(),
@@ -130,6 +132,7 @@ export const realtimeService: ServiceDefinition<typeof realtimeConfigSpec> = {
           ],
           log: log.child({ component: 'websocket' }),
           metrics,
+          tracer,
         });
         await edge.start();
         return edge;

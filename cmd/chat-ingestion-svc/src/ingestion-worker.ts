@@ -9,6 +9,7 @@ import type { Logger } from '@parley/log';
 import { Backoff } from '@parley/lifecycle';
 import type { Registry } from '@parley/metrics';
 import { observeAge } from '@parley/pipeline';
+import { endSpan, natsTraceContext, ROOT_CONTEXT, SpanKind, startSpan, traceHeaders, trace, tracerOf, type Span, type Tracer } from '@parley/tracing';
 import { ingestionMetrics, type IngestionMetrics } from './ingestion-metrics.js';
 
 export interface IngestionOptions {
@@ -36,6 +37,8 @@ interface Item {
   msg: JsMsg;
   env?: Envelope;
   err?: ParleyError;
+  /** From delivery until the ack: the message's time in ingestion. */
+  span?: Span;
 }
 
 /**
@@ -51,6 +54,10 @@ interface Item {
  *   order they left the stream (the key keeps them on one partition).
  * - Instances sharing the durable share the work; what an instance holds while it dies is
  *   redelivered to the others.
+ *
+ * Traced, each message gets an `ingest` span (delivery → ack) under the edge's publish, and a
+ * `kafka produce` span under it (produce request → Kafka's ack) whose `traceparent` goes into
+ * the record's headers for the command workers.
  */
 export class IngestionWorker implements Component {
   readonly name = 'ingestion';
@@ -62,8 +69,11 @@ export class IngestionWorker implements Component {
   private reading: Promise<void> | undefined;
   private stopping = new AbortController();
   private readonly metrics: IngestionMetrics | undefined;
+  /** The service's tracer, bound to its registry (undefined: tracing off). */
+  private readonly tracer: Tracer | undefined;
 
   constructor(private readonly o: IngestionOptions) {
+    this.tracer = tracerOf(o.metrics);
     this.metrics =
       o.metrics === undefined ? undefined : ingestionMetrics(o.metrics, { jsm: () => this.nats?.client.jsm, stream: o.stream, durable: o.durable, inFlight: () => this.pending.length });
   }
@@ -105,7 +115,10 @@ export class IngestionWorker implements Component {
     await this.reading;
     // Finish the batch already handed to Kafka; give the rest back for another instance.
     await Promise.race([this.flushing, new Promise((r) => signal.addEventListener('abort', r, { once: true }))]);
-    for (const item of this.pending.splice(0)) item.msg.nak();
+    for (const item of this.pending.splice(0)) {
+      item.msg.nak();
+      item.span?.end();
+    }
     await this.producer?.disconnect().catch(() => undefined);
     await this.nats?.close();
   }
@@ -137,11 +150,18 @@ export class IngestionWorker implements Component {
   }
 
   private decode(msg: JsMsg): Item {
-    try {
-      return { msg, env: decodeEnvelope(msg.data, { maxBodyBytes: this.o.maxBodyBytes }) };
-    } catch (err) {
-      return { msg, err: toParleyError(err, 'POISON_MESSAGE') };
+    const item: Item = { msg };
+    const { tracer } = this;
+    if (tracer) {
+      item.span = startSpan(tracer, 'ingest', SpanKind.CONSUMER, { 'messaging.system': 'nats', 'messaging.destination.name': msg.subject, 'parley.stream_seq': msg.info.streamSequence }, natsTraceContext(msg.headers));
     }
+    try {
+      item.env = decodeEnvelope(msg.data, { maxBodyBytes: this.o.maxBodyBytes });
+      item.span?.setAttribute('parley.message_id', item.env.id);
+    } catch (err) {
+      item.err = toParleyError(err, 'POISON_MESSAGE');
+    }
+    return item;
   }
 
   private kick(): void {
@@ -169,7 +189,16 @@ export class IngestionWorker implements Component {
     const keepAlive = setInterval(() => batch.forEach((i) => i.msg.working()), Math.max(500, this.o.ackWaitMs / 3));
     try {
       if (good.length > 0) {
-        if (!(await this.produce(this.o.topic, good.map((i) => envelopeRecord(i.env!))))) return false;
+        const { tracer } = this;
+        const spans = tracer ? good.map((i) => this.produceSpan(tracer, i)) : undefined;
+        const records = good.map((i, n) => {
+          const rec = envelopeRecord(i.env!);
+          const span = spans?.[n];
+          return span ? { ...rec, headers: { ...rec.headers, ...traceHeaders(span) } } : rec;
+        });
+        const sent = await this.produce(this.o.topic, records);
+        spans?.forEach((span) => span.end());
+        if (!sent) return false;
         this.produced(good.map((i) => i.env!));
       }
       if (bad.length > 0) {
@@ -186,8 +215,16 @@ export class IngestionWorker implements Component {
     }
     // Poison is acked, not terminated: its copy in the dead-letter topic is now the record of
     // it, and `+TERM <reason>` is ignored by servers before 2.10.
-    for (const i of batch) i.msg.ack();
+    for (const i of batch) {
+      i.msg.ack();
+      if (i.span) endSpan(i.span, i.err);
+    }
     return true;
+  }
+
+  private produceSpan(tracer: Tracer, i: Item): Span {
+    const parent = i.span ? trace.setSpan(ROOT_CONTEXT, i.span) : ROOT_CONTEXT;
+    return startSpan(tracer, 'kafka produce', SpanKind.PRODUCER, { 'messaging.system': 'kafka', 'messaging.destination.name': this.o.topic, 'messaging.kafka.message.key': i.env?.room_id ?? '' }, parent);
   }
 
   private produced(envs: Envelope[]): void {

@@ -10,7 +10,7 @@ import {
   type MessageEvent,
 } from '@parley/contracts';
 import { parseId, timeOf, type NewEvent } from '@parley/envelope';
-import { chatV1, fromGrpcError, messageFromProto } from '@parley/proto';
+import { chatV1, fromGrpcError, messageFromProto, propagateTrace } from '@parley/proto';
 import type { Logger } from '@parley/log';
 import type { MessagePublisher } from './publisher.js';
 
@@ -168,7 +168,7 @@ export class GrpcCommandOracle implements CommandOracle {
     address: string,
     private readonly timeoutMs: number,
   ) {
-    this.client = new chatV1.ChatQueryServiceClient(address, credentials.createInsecure());
+    this.client = new chatV1.ChatQueryServiceClient(address, credentials.createInsecure(), { interceptors: [propagateTrace] });
   }
 
   prepare(roomId: string, token: string, clientMsgId: string, messageId?: string): Promise<Prepared> {

@@ -6,7 +6,10 @@ import { loadBacklog, resumeFloor, type BacklogDeps } from './join.js';
 import type { RateLimiter } from './rate-limit.js';
 import type { RoomHub } from './room-hub.js';
 import type { RoomRegistry } from './room-registry.js';
-import { CloseCodes, type CommandFrame, type ErrorFrameCode } from '@parley/contracts';
+import { CloseCodes, type CommandFrame, type ErrorFrameCode, type ServerFrame } from '@parley/contracts';
+import { secondsSince } from '@parley/metrics';
+import { SpanKind, startSpan, withSpan, type Tracer } from '@parley/tracing';
+import type { EdgeMetrics } from './metrics.js';
 import type { CommandHandler } from './commands.js';
 import { PONG_FRAME, ackFrame, errorFrame, historyFrame, historyUnavailableFrame, messageUpdatedFrame, parseClientFrame } from './protocol.js';
 
@@ -31,7 +34,15 @@ export interface ConnServices {
   limiter: RateLimiter;
   commands: CommandHandler;
   backlog: BacklogDeps;
+  /** Frames in and out by type, and each command's time to its answer (see metrics.ts). */
+  metrics: EdgeMetrics;
+  /** Each command is the root of its message's trace (undefined: tracing off). */
+  tracer?: Tracer | undefined;
 }
+
+type FrameType = ServerFrame['type'];
+/** How a command ended, for parley_ws_send_duration_seconds. */
+type SendOutcome = 'acked' | 'rate_limited' | 'unavailable' | 'refused';
 
 /** A change announced while the socket was joining: sent after history unless it is older. */
 interface PendingUpdate {
@@ -114,6 +125,9 @@ export class Conn {
     const sent = new Set<bigint>();
     /** The change time of each copy sent, so an older buffered change does not undo it. */
     const shown = new Map<bigint, number>();
+    const out = this.services.metrics.framesOut;
+    let live = 0;
+    let updates = 0;
     ws.cork(() => {
       if (backlog.kind === 'history') {
         for (const m of backlog.messages) {
@@ -121,20 +135,37 @@ export class Conn {
           shown.set(m.id, m.changedAt);
         }
         ws.send(historyFrame(this.roomId, backlog.messages.map((m) => m.json), backlog.hasMore));
+        out.inc({ type: 'history' });
         for (const m of backlog.changed) {
           if ((shown.get(m.id) ?? -1) > m.changedAt) continue;
           shown.set(m.id, m.changedAt);
           ws.send(messageUpdatedFrame(m.json));
+          updates += 1;
         }
       } else {
         ws.send(historyUnavailableFrame(this.roomId, backlog.code));
+        out.inc({ type: 'history_unavailable' });
       }
       const after = this.lastId === undefined ? 0n : resumeFloor(this.lastId);
-      if (this.pending) for (const [id, frame] of this.pending) if (!sent.has(id) && id > after) ws.send(frame);
-      if (this.pendingUpdates) for (const u of this.pendingUpdates) if ((shown.get(u.id) ?? -1) <= u.changedAt) ws.send(u.frame);
+      if (this.pending) {
+        for (const [id, frame] of this.pending) {
+          if (sent.has(id) || id <= after) continue;
+          ws.send(frame);
+          live += 1;
+        }
+      }
+      if (this.pendingUpdates) {
+        for (const u of this.pendingUpdates) {
+          if ((shown.get(u.id) ?? -1) > u.changedAt) continue;
+          ws.send(u.frame);
+          updates += 1;
+        }
+      }
       // Same tick as the flush: no live message can fall between the buffer and the topic.
       ws.subscribe(this.services.registry.topicOf(this.roomId));
     });
+    if (live > 0) out.inc({ type: 'message' }, live);
+    if (updates > 0) out.inc({ type: 'message_updated' }, updates);
     this.joining = false;
     this.pending = undefined;
     this.pendingUpdates = undefined;
@@ -164,8 +195,9 @@ export class Conn {
 
   onFrame(data: ArrayBuffer, isBinary: boolean): void {
     const parsed = parseClientFrame(data, isBinary, this.limits.maxBodyBytes);
+    this.services.metrics.framesIn.inc({ type: parsed.ok ? parsed.frame.type : 'invalid' });
     if (!parsed.ok) return this.reject(parsed.code, parsed.message, parsed.client_msg_id);
-    if (parsed.frame.type === 'ping') return this.send(PONG_FRAME);
+    if (parsed.frame.type === 'ping') return this.send(PONG_FRAME, 'pong');
     const frame = parsed.frame;
     if (this.inFlight >= this.limits.maxInFlight) {
       return this.reject('too_many_in_flight', `at most ${this.limits.maxInFlight} unacknowledged commands`, frame.client_msg_id);
@@ -179,19 +211,46 @@ export class Conn {
 
   /** Every command counts against the send rate: a change costs the pipeline what a message does. */
   private async deliver(frame: CommandFrame): Promise<void> {
+    const started = process.hrtime.bigint();
+    const { tracer } = this.services;
+    let outcome: SendOutcome;
+    if (tracer) {
+      const span = startSpan(tracer, `ws ${frame.type}`, SpanKind.SERVER, { 'parley.room_id': this.roomId, 'parley.client_msg_id': frame.client_msg_id, 'enduser.id': this.userId });
+      // Active across the awaits: the PrepareCommand call and the JetStream publish are its children.
+      outcome = await withSpan(span, () => this.answer(frame));
+      span.setAttribute('parley.outcome', outcome);
+      span.end();
+    } else {
+      outcome = await this.answer(frame);
+    }
+    this.services.metrics.sendSeconds.observe({ outcome }, secondsSince(started));
+  }
+
+  private async answer(frame: CommandFrame): Promise<SendOutcome> {
     const { caller } = this;
     const clientMsgId = frame.client_msg_id;
     const { commands } = this.services;
     try {
       const [rate, prepared] = await Promise.all([this.services.limiter.hit('send', caller.id, this.ip), commands.prepare(this.roomId, this.token ?? '', frame)]);
-      if (!rate.allowed) return this.reject('rate_limited', `send rate exceeded; retry in ${rate.retryAfterMs} ms`, clientMsgId, rate.retryAfterMs);
-      if (prepared === 'unavailable') return this.send(errorFrame('unavailable', 'the message store cannot check this now; retry with the same client_msg_id', clientMsgId));
+      if (!rate.allowed) {
+        this.reject('rate_limited', `send rate exceeded; retry in ${rate.retryAfterMs} ms`, clientMsgId, rate.retryAfterMs);
+        return 'rate_limited';
+      }
+      if (prepared === 'unavailable') {
+        this.send(errorFrame('unavailable', 'the message store cannot check this now; retry with the same client_msg_id', clientMsgId), 'error');
+        return 'unavailable';
+      }
       const outcome = await commands.commit(this.roomId, caller, frame, prepared);
-      if (outcome.ok) this.send(ackFrame(clientMsgId, outcome.id));
-      else this.send(errorFrame(outcome.code, outcome.message, clientMsgId));
+      if (outcome.ok) {
+        this.send(ackFrame(clientMsgId, outcome.id), 'ack');
+        return 'acked';
+      }
+      this.send(errorFrame(outcome.code, outcome.message, clientMsgId), 'error');
+      return 'refused';
     } catch (err) {
       if (!isParleyError(err) || err.code === 'INTERNAL') this.log.error({ err, roomId: this.roomId }, 'send failed');
-      this.send(errorFrame('unavailable', 'message not stored; retry with the same client_msg_id', clientMsgId));
+      this.send(errorFrame('unavailable', 'message not stored; retry with the same client_msg_id', clientMsgId), 'error');
+      return 'unavailable';
     }
   }
 
@@ -200,7 +259,7 @@ export class Conn {
    * with its own code so a client can tell "slow down" from "your frames are broken".
    */
   private reject(code: ErrorFrameCode, message: string, clientMsgId?: string, retryAfterMs?: number): void {
-    this.send(errorFrame(code, message, clientMsgId, retryAfterMs));
+    this.send(errorFrame(code, message, clientMsgId, retryAfterMs), 'error');
     const now = Date.now();
     if (now - this.strikeWindowStart > this.limits.strikeWindowMs) {
       this.strikeWindowStart = now;
@@ -212,9 +271,11 @@ export class Conn {
     }
   }
 
-  send(frame: string): void {
+  /** One frame to this socket, counted by its type. */
+  send(frame: string, type: FrameType): void {
     if (this.closed || !this.ws) return;
     this.ws.send(frame);
+    this.services.metrics.framesOut.inc({ type });
   }
 
   end(code: number, reason: string): void {

@@ -11,6 +11,7 @@ import { checkReadiness, type Component, type HealthCheck } from '@parley/lifecy
 import { RoomRegistry } from './room-registry.js';
 import { exposition, type Registry } from '@parley/metrics';
 import { edgeMetrics, type EdgeMetrics } from './metrics.js';
+import type { Tracer } from '@parley/tracing';
 
 export interface EdgeOptions {
   host: string;
@@ -23,7 +24,9 @@ export interface EdgeOptions {
   limits: ConnLimits;
   gatekeeper: Gatekeeper;
   limiter: RateLimiter;
-  services: Omit<ConnServices, 'registry'>;
+  services: Omit<ConnServices, 'registry' | 'metrics' | 'tracer'>;
+  /** The service's tracer (undefined: tracing off): every command frame starts a trace. */
+  tracer?: Tracer | undefined;
   registry: RoomRegistry;
   /** What /readyz checks besides the edge itself (NATS, the instance lease). */
   readiness: readonly HealthCheck[];
@@ -71,6 +74,9 @@ export class RealtimeEdge implements Component {
     this.metrics = metrics;
     opts.registry.bindFanout((topic, frame) => {
       metrics.fanout.inc();
+      // uWS writes the frame to every subscriber of the topic: one sent frame per live socket.
+      const sockets = this.app.numSubscribers(topic);
+      if (sockets > 0) metrics.framesOut.inc({ type: 'message' }, sockets);
       this.app.publish(topic, frame);
     });
     this.app.ws<SocketData>(WS_PATH, {
@@ -209,7 +215,7 @@ export class RealtimeEdge implements Component {
         if (aborted.value) return;
         // Revoked while the membership check ran: the event already passed this socket by.
         if (this.opts.gatekeeper.isRevoked(a.tokenHash)) return this.refuse(res, new ParleyError('UNAUTHENTICATED', 'invalid or expired session'));
-        const conn = new Conn(a, info.ip, this.opts.limits, { ...this.opts.services, registry: this.opts.registry }, this.opts.log);
+        const conn = new Conn(a, info.ip, this.opts.limits, { ...this.opts.services, registry: this.opts.registry, metrics: this.metrics, tracer: this.opts.tracer }, this.opts.log);
         res.cork(() => res.upgrade<SocketData>({ conn }, key, a.protocol, extensions, context));
       },
       (err: unknown) => {

@@ -4,7 +4,7 @@ import { DeliverPolicy, type JetStreamClient, type JetStreamManager } from 'nats
 import { LRUCache } from 'lru-cache';
 import { ParleyError } from '@parley/errors';
 import { messageSchema, type Message, type MessageEvent } from '@parley/contracts';
-import { chatV1, fromGrpcError, messageFromProto } from '@parley/proto';
+import { chatV1, fromGrpcError, messageFromProto, propagateTrace } from '@parley/proto';
 import { decodeEnvelope, encodeEnvelope, parseId, timeOf, type Envelope } from '@parley/envelope';
 import { JS_NO_MESSAGE_FOUND, jsApiErrorCode, roomSubject } from '@parley/nats';
 
@@ -105,7 +105,7 @@ export class GrpcHistorySource implements HistorySource {
     maxBodyBytes: number,
     memoEntries: number = DEFAULT_MEMO_ENTRIES,
   ) {
-    this.client = new chatV1.ChatQueryServiceClient(address, credentials.createInsecure());
+    this.client = new chatV1.ChatQueryServiceClient(address, credentials.createInsecure(), { interceptors: [propagateTrace] });
     // Keyed by a hash of each row's bytes.
     const rows = new ByteMemo(memoEntries);
     this.decodePage = (buf) => decodeListResponse(buf, rows, maxBodyBytes);

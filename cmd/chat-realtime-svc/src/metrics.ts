@@ -11,8 +11,10 @@ import { Counter, DURATION_BUCKETS, Gauge, Histogram, type Registry } from '@par
  *   parley_ws_backpressure_drains_total       a socket's send buffer drained after it had filled (uWS `drain`)
  *   parley_ws_fanout_publishes_total          live frames published to a room topic (once per frame, not per socket)
  *   parley_ws_frames_received_total{type}     client frames by type (`invalid` for a frame that did not parse)
- *   parley_ws_frames_sent_total{type}         frames sent to one socket, by type
- *   parley_ws_send_duration_seconds{outcome}  a `send` frame until its answer (ack after the PubAck, or an error frame)
+ *   parley_ws_frames_sent_total{type}         frames sent to sockets, by type (a live message counts once per socket)
+ *   parley_ws_send_duration_seconds{outcome}  a command frame (send, edit, delete, react) until its answer:
+ *                                             acked (after the PubAck), rate_limited, unavailable (store or
+ *                                             stream could not be reached), refused (the checks said no)
  */
 export interface EdgeMetrics {
   joins: Counter;
@@ -43,6 +45,6 @@ export function edgeMetrics(registry: Registry, connections: () => number): Edge
     fanout: counter('parley_ws_fanout_publishes_total', 'live frames published to a room topic'),
     framesIn: counter('parley_ws_frames_received_total', 'client frames received, by type', ['type']),
     framesOut: counter('parley_ws_frames_sent_total', 'frames sent to a socket, by type', ['type']),
-    sendSeconds: new Histogram({ name: 'parley_ws_send_duration_seconds', help: 'a send frame until its answer, by outcome', labelNames: ['outcome'], buckets: DURATION_BUCKETS, registers: [registry] }),
+    sendSeconds: new Histogram({ name: 'parley_ws_send_duration_seconds', help: 'a command frame until its answer, by outcome', labelNames: ['outcome'], buckets: DURATION_BUCKETS, registers: [registry] }),
   };
 }

@@ -1,7 +1,8 @@
-import type { JetStreamClient, JetStreamManager } from 'nats';
+import { headers as natsHeaders, type JetStreamClient, type JetStreamManager, type MsgHdrs } from 'nats';
 import { ParleyError } from '@parley/errors';
 import { decodeEnvelope, encodeEnvelope, newEventEnvelope, type EventKind, type NewEvent } from '@parley/envelope';
 import { publishMsgId, roomSubject } from '@parley/nats';
+import { endSpan, SpanKind, startSpan, traceHeaders, type Span, type Tracer } from '@parley/tracing';
 
 export interface OutgoingMessage {
   roomId: string;
@@ -29,6 +30,9 @@ export interface MessagePublisher {
  * retry within the stream's duplicate window is not stored twice; the PubAck of a duplicate
  * carries the sequence of the first copy, and its envelope gives the original id back. Ids
  * therefore need no side table and every edge answers a retry the same way.
+ *
+ * Traced, the publish is a PRODUCER span under the command's, and its `traceparent` travels in
+ * the message's NATS headers beside Nats-Msg-Id: ingestion and every edge's fanout continue it.
  */
 export class JetStreamMessagePublisher implements MessagePublisher {
   constructor(
@@ -40,6 +44,7 @@ export class JetStreamMessagePublisher implements MessagePublisher {
       maxBodyBytes: number;
       nextId: () => bigint;
       timeoutMs: number;
+      tracer?: Tracer | undefined;
     },
   ) {}
 
@@ -60,15 +65,24 @@ export class JetStreamMessagePublisher implements MessagePublisher {
   async publishEvent(event: NewEvent): Promise<{ id: string; kind: EventKind }> {
     const { js, jsm, stream, prefix, maxBodyBytes } = this.opts;
     const env = newEventEnvelope(this.opts.nextId(), event, { maxBodyBytes });
+    const subject = roomSubject(env.room_id, prefix);
+    const { tracer } = this.opts;
+    const span = tracer ? startSpan(tracer, 'jetstream publish', SpanKind.PRODUCER, { 'messaging.system': 'nats', 'messaging.destination.name': subject, 'parley.message_id': env.id, 'parley.kind': env.kind }) : undefined;
     let ack;
     try {
-      ack = await js.publish(roomSubject(env.room_id, prefix), encodeEnvelope(env), {
+      ack = await js.publish(subject, encodeEnvelope(env), {
         msgID: publishMsgId(env.room_id, env.sender_id, env.client_msg_id),
         expect: { streamName: stream },
         timeout: this.opts.timeoutMs,
+        ...(span ? { headers: headersOf(span) } : {}),
       });
     } catch (err) {
+      if (span) endSpan(span, err);
       throw new ParleyError('DEPENDENCY_UNAVAILABLE', 'message store unavailable; retry with the same client_msg_id', { cause: err });
+    }
+    if (span) {
+      span.setAttributes({ 'parley.stream_seq': ack.seq, 'parley.duplicate': ack.duplicate });
+      span.end();
     }
     if (!ack.duplicate) return { id: env.id, kind: env.kind };
     try {
@@ -78,4 +92,10 @@ export class JetStreamMessagePublisher implements MessagePublisher {
       throw new ParleyError('DEPENDENCY_UNAVAILABLE', 'could not read the original of a retried message; retry', { cause: err });
     }
   }
+}
+
+function headersOf(span: Span): MsgHdrs {
+  const h = natsHeaders();
+  for (const [k, v] of Object.entries(traceHeaders(span))) h.set(k, v);
+  return h;
 }

@@ -1,4 +1,4 @@
-import { DeliverPolicy, type ConsumerMessages, type JetStreamClient } from 'nats';
+import { DeliverPolicy, type ConsumerMessages, type JetStreamClient, type MsgHdrs } from 'nats';
 import { roomFollowSubject } from '@parley/nats';
 
 /**
@@ -14,8 +14,11 @@ import { roomFollowSubject } from '@parley/nats';
  * reaches this edge: the join algorithm relies on it.
  */
 export interface RoomHubHandlers {
-  /** `update`: an announcement of a change (.upd) rather than an event of the room's log (.msg). */
-  onMessage(roomId: string, data: Uint8Array, update: boolean): void;
+  /**
+   * `update`: an announcement of a change (.upd) rather than an event of the room's log (.msg);
+   * `headers`: the stored message's NATS headers (its trace context).
+   */
+  onMessage(roomId: string, data: Uint8Array, update: boolean, headers?: MsgHdrs): void;
   /** The subscription ended on its own (permissions, connection closed): members must resume elsewhere. */
   onLost(roomId: string, err: unknown): void;
 }
@@ -76,7 +79,7 @@ export class RoomHub {
     const iter = await consumer.consume({ max_messages: 512 });
     void (async () => {
       try {
-        for await (const m of iter) this.handlers.onMessage(roomId, m.data, m.subject.endsWith('.upd'));
+        for await (const m of iter) this.handlers.onMessage(roomId, m.data, m.subject.endsWith('.upd'), m.headers);
       } catch (err) {
         return this.handlers.onLost(roomId, err);
       }

@@ -5,6 +5,8 @@ import { BoundedSet, type RoomEvent } from './room-events.js';
 import type { RoomHubHandlers } from './room-hub.js';
 import { CloseCodes, messageChangedSchema, parseEvent, type MessageChanged } from '@parley/contracts';
 import { messageFrame, messageUpdatedFrame, roomDeletedFrame } from './protocol.js';
+import type { MsgHdrs } from 'nats';
+import { natsTraceContext, SpanKind, startSpan, type Tracer } from '@parley/tracing';
 
 const text = new TextDecoder();
 /** Deletions and removals remembered for sockets admitted just before them. */
@@ -32,6 +34,8 @@ export class RoomRegistry implements RoomHubHandlers {
   constructor(
     private readonly log: Logger,
     private readonly maxBodyBytes: number,
+    /** A traced message's fanout on this edge is a span of its trace (undefined: tracing off). */
+    private readonly tracer?: Tracer,
   ) {}
 
   /** The edge's topic fanout (uWS app.publish), bound once the app exists. */
@@ -97,7 +101,7 @@ export class RoomRegistry implements RoomHubHandlers {
     return n;
   }
 
-  onMessage(roomId: string, data: Uint8Array, update = false): void {
+  onMessage(roomId: string, data: Uint8Array, update = false, headers?: MsgHdrs): void {
     if (update) return this.onUpdate(roomId, data);
     let id: bigint | undefined;
     try {
@@ -111,10 +115,12 @@ export class RoomRegistry implements RoomHubHandlers {
       return;
     }
     if (id === undefined) return;
+    const span = this.tracer && headers ? startSpan(this.tracer, 'fanout', SpanKind.CONSUMER, { 'parley.room_id': roomId, 'parley.message_id': String(id), 'parley.sockets': this.rooms.get(roomId)?.size ?? 0 }, natsTraceContext(headers)) : undefined;
     const frame = messageFrame(text.decode(data));
     this.publish(this.topicOf(roomId), frame);
     const joiners = this.joining.get(roomId);
     if (joiners) for (const c of joiners) c.buffer(id, frame);
+    span?.end();
   }
 
   /**
@@ -145,7 +151,7 @@ export class RoomRegistry implements RoomHubHandlers {
         }
       }
       if (c.isJoining) c.bufferUpdate(id, changedAt, frame);
-      else c.send(frame);
+      else c.send(frame, 'message_updated');
     }
   }
 
@@ -214,7 +220,7 @@ function memberKey(roomId: string, userId: string): string {
 }
 
 function endDeleted(c: Conn): void {
-  c.send(roomDeletedFrame(c.roomId));
+  c.send(roomDeletedFrame(c.roomId), 'room_deleted');
   c.end(CloseCodes.ROOM_DELETED, 'room deleted');
 }
 

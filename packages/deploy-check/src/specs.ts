@@ -1,4 +1,5 @@
-import { cassandraFields, commonFields, elasticFields, postgresFields, type ConfigSpec } from '@parley/config';
+import { cassandraFields, elasticFields, postgresFields, type ConfigSpec } from '@parley/config';
+import { serviceFields } from '@parley/service';
 import { cqlCommandService } from '@parley/chat-command-cql-svc/app';
 import { elasticCommandService } from '@parley/chat-command-elastic-svc/app';
 import { ingestionService } from '@parley/chat-ingestion-svc/app';
@@ -10,19 +11,19 @@ import { webGatewayService } from '@parley/web-gateway/app';
 
 /**
  * Every process a deployment runs, with the config schema it parses: the services' own specs
- * (each with the common fields startService adds) and the migrations' (scripts/migrate.ts
+ * (each with the fields startService adds: log level, shutdown deadline, tracing) and the migrations' (scripts/migrate.ts
  * parses exactly these three groups). This is the one list the chart, the compose file and the
  * image are held to.
  */
 export const PROCESS_SPECS: Readonly<Record<string, ConfigSpec>> = Object.freeze({
-  'user-svc': { ...userService.spec, ...commonFields },
-  'room-svc': { ...roomService.spec, ...commonFields },
-  'chat-query-svc': { ...queryService.spec, ...commonFields },
-  'chat-realtime-svc': { ...realtimeService.spec, ...commonFields },
-  'chat-ingestion-svc': { ...ingestionService.spec, ...commonFields },
-  'chat-command-cql-svc': { ...cqlCommandService.spec, ...commonFields },
-  'chat-command-elastic-svc': { ...elasticCommandService.spec, ...commonFields },
-  'web-gateway': { ...webGatewayService.spec, ...commonFields },
+  'user-svc': { ...userService.spec, ...serviceFields },
+  'room-svc': { ...roomService.spec, ...serviceFields },
+  'chat-query-svc': { ...queryService.spec, ...serviceFields },
+  'chat-realtime-svc': { ...realtimeService.spec, ...serviceFields },
+  'chat-ingestion-svc': { ...ingestionService.spec, ...serviceFields },
+  'chat-command-cql-svc': { ...cqlCommandService.spec, ...serviceFields },
+  'chat-command-elastic-svc': { ...elasticCommandService.spec, ...serviceFields },
+  'web-gateway': { ...webGatewayService.spec, ...serviceFields },
   migrations: { ...postgresFields, ...cassandraFields, ...elasticFields },
 });
 

@@ -14,6 +14,7 @@ export const SHARED_ENV: readonly string[] = [
   'LOG_LEVEL', 'KAFKA_BROKERS', 'KAFKA_TOPIC', 'KAFKA_DLQ_TOPIC', 'KAFKA_TOPIC_PARTITIONS', 'MESSAGE_MAX_BODY_BYTES', 'NATS_STREAM', 'NATS_SUBJECT_PREFIX',
   'ROOM_EVENTS_PREFIX', 'ROOM_EVENTS_STREAM', 'SESSION_EVENTS_PREFIX', 'SESSION_EVENTS_STREAM', 'CASSANDRA_CONTACT_POINTS', 'CASSANDRA_LOCAL_DC', 'CASSANDRA_KEYSPACE',
   'ELASTICSEARCH_URL', 'ELASTICSEARCH_INDEX_PREFIX', 'USER_SVC_GRPC_ADDR', 'ROOM_SVC_GRPC_ADDR', 'QUERY_SVC_GRPC_ADDR', 'OPS_HOST',
+  'TRACE_SAMPLE_RATIO', 'TRACE_EXPORTER', 'TRACE_URL',
 ];
 const OWN_ENV: Readonly<Record<string, readonly string[]>> = {
   'user-svc': ['USER_HTTP_HOST', 'USER_HTTP_PORT', 'USER_GRPC_HOST', 'USER_GRPC_PORT', 'USER_TRUSTED_PROXIES'],
@@ -110,6 +111,7 @@ export function valuesSchema(): Schema {
           ['natsStream', 'natsSubjectPrefix', 'eventsPrefix', 'roomEventsStream', 'sessionEventsStream', 'kafkaTopic', 'kafkaDlqTopic', 'kafkaTopicPartitions', 'messageMaxBodyBytes'],
         ),
         network: strict({ trustedProxies: text, gatewayTrustedProxies: text }, ['trustedProxies']),
+        tracing: strict({ sampleRatio: { type: 'number', minimum: 0, maximum: 1 }, exporter: { enum: ['zipkin', 'otlp'] }, url: { type: 'string', pattern: '^https?://' } }, ['sampleRatio', 'exporter', 'url']),
         preStopSleepSeconds: int(0, 60),
         podSecurityContext: free,
         securityContext: free,
@@ -121,7 +123,7 @@ export function valuesSchema(): Schema {
         ingress: strict({ enabled: bool, className: text, annotations: free, host: text, tlsSecretName: text }, ['enabled']),
         services: strict(Object.fromEntries(services.map((s) => [s, serviceSchema(s)])), services),
       },
-      ['image', 'external', 'secrets', 'pipeline', 'network', 'services'],
+      ['image', 'external', 'secrets', 'pipeline', 'network', 'tracing', 'services'],
     ),
   };
 }

@@ -14,6 +14,7 @@ const good = (): ProcessEnv => ({
     { name: 'OPS_HOST', value: '0.0.0.0' },
     { name: 'OPS_PORT', value: '9000' },
     { name: 'INGESTION_BUFFER', value: '4000' },
+    { name: 'TRACE_URL', value: 'http://zipkin:9411/api/v2/spans' },
   ],
 });
 const withEnv = (p: ProcessEnv, env: ProcessEnv['env']): ProcessEnv => ({ ...p, env });
@@ -72,7 +73,7 @@ test('what counts as required in a deployment', () => {
 
 test('variables several processes read must agree; per-process ones may differ', () => {
   const ingestion = good();
-  const cql: ProcessEnv = { where: 'Deployment/cql', process: 'chat-command-cql-svc', secretsByReference: true, env: [{ name: 'KAFKA_BROKERS', value: 'kafka-0.kafka:9092,kafka-1.kafka:9092' }, { name: 'KAFKA_TOPIC', value: 'chat.other' }, { name: 'OPS_PORT', value: '9100' }] };
+  const cql: ProcessEnv = { where: 'Deployment/cql', process: 'chat-command-cql-svc', secretsByReference: true, env: [{ name: 'KAFKA_BROKERS', value: 'kafka-0.kafka:9092,kafka-1.kafka:9092' }, { name: 'KAFKA_TOPIC', value: 'chat.other' }, { name: 'OPS_PORT', value: '9100' }, { name: 'TRACE_URL', value: 'http://zipkin:9411/api/v2/spans' }] };
   const problems = checkAgreement([ingestion, cql], PROCESS_SPECS);
   assert.equal(problems.length, 1, problems.join('\n'));
   assert.match(problems[0]!, /^KAFKA_TOPIC must be one value across the deployment: Deployment\/x KAFKA_TOPIC="chat\.messages", Deployment\/cql KAFKA_TOPIC="chat\.other"$/);

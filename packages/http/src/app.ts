@@ -5,8 +5,10 @@ import { errorBodySchema } from '@parley/contracts';
 import { ParleyError, isParleyError, isUnreachable } from '@parley/errors';
 import type { Logger } from '@parley/log';
 import { exposition, httpRequestMetrics, type Registry } from '@parley/metrics';
+import { tracerOf, type Tracer } from '@parley/tracing';
 import { jsonAnswer, registerOpenApi, type OpenApiInfo } from './openapi.js';
 import { zodValidatorCompiler } from './validate.js';
+import { traceRequests } from './tracing.js';
 
 export interface HealthCheck {
   name: string;
@@ -31,6 +33,11 @@ export interface HttpAppOptions {
    * registry is served at GET /metrics (left out of the API document: it is for operators).
    */
   metrics?: Registry;
+  /**
+   * Each request is a SERVER span, continuing the caller's `traceparent`; handlers run with it
+   * active. Default: the tracer startService bound to `metrics` (none: tracing off).
+   */
+  tracer?: Tracer | undefined;
 }
 
 /** A fastify instance whose routes take zod schemas (fastify-type-provider-zod). */
@@ -95,6 +102,8 @@ export function buildHttpApp(opts: HttpAppOptions): FastifyInstance {
     }
   });
 
+  const tracer = opts.tracer ?? tracerOf(opts.metrics);
+  if (tracer) traceRequests(app, tracer);
   app.addHook('onRequest', async (_req, reply) => {
     if (closingApps.has(app)) {
       reply.header('connection', 'close');

@@ -8,6 +8,7 @@ import type { DeadLetterSink } from './dead-letters.js';
 import type { MessageSink } from './message-sink.js';
 import { secondsSince, type Registry } from '@parley/metrics';
 import { kafkaLagGauge, observeAge, pipelineMetrics, type Hop, type PipelineMetrics } from './metrics.js';
+import { endSpan, kafkaTraceContext, SpanKind, startSpan, tracerOf, type Span, type Tracer } from '@parley/tracing';
 
 export interface SinkWorkerOptions {
   kafka: Kafka;
@@ -41,6 +42,10 @@ export interface SinkWorkerOptions {
  * for as long as it takes (heartbeating, so the group keeps the partition); the partition
  * stalls rather than skips. A rebalance or shutdown mid-batch leaves the rest uncommitted:
  * the next owner replays it, and idempotent writes make the replay harmless.
+ *
+ * Traced (a tracer bound to the registry in `metrics`), each record's store write is a span
+ * `<sink> write` under the `kafka produce` span named by the record's `traceparent` header,
+ * from the first attempt until it is stored or dead-lettered.
  */
 export class SinkWorker implements Component {
   readonly name: string;
@@ -49,9 +54,11 @@ export class SinkWorker implements Component {
   private admin: Admin | undefined;
   private stopping = new AbortController();
   private readonly metrics: (PipelineMetrics & { hop: Hop }) | undefined;
+  private readonly tracer: Tracer | undefined;
 
   constructor(private readonly opts: SinkWorkerOptions) {
     this.name = `${opts.sink.name}-worker`;
+    this.tracer = tracerOf(opts.metrics?.registry);
     const m = opts.metrics;
     if (m) {
       this.metrics = { ...pipelineMetrics(m.registry), hop: m.hop };
@@ -128,10 +135,11 @@ export class SinkWorker implements Component {
   /** Stores or dead-letters every record of the chunk; false when interrupted (nothing to commit). */
   private async process(topic: string, partition: number, records: KafkaMessage[], p: EachBatchPayload): Promise<boolean> {
     const letters: DeadLetter[] = [];
-    let pending: Array<{ env: Envelope; rec: KafkaMessage }> = [];
+    let pending: Array<{ env: Envelope; rec: KafkaMessage; span?: Span }> = [];
     for (const rec of records) {
       try {
-        pending.push({ env: decodeEnvelope(rec.value ?? new Uint8Array(), { maxBodyBytes: this.opts.maxBodyBytes }), rec });
+        const env = decodeEnvelope(rec.value ?? new Uint8Array(), { maxBodyBytes: this.opts.maxBodyBytes });
+        pending.push(this.tracer ? { env, rec, span: this.writeSpan(this.tracer, env, rec, partition) } : { env, rec });
       } catch (err) {
         letters.push(this.letter(topic, partition, rec, err instanceof EnvelopeError ? err : toParleyError(err, 'POISON_MESSAGE')));
       }
@@ -150,7 +158,7 @@ export class SinkWorker implements Component {
         } else {
           this.measureWrite(started, 'error', pending.length, 0, 0);
           this.opts.log.warn({ err: e, attempt: backoff.attempts, partition }, `${this.opts.sink.name} unavailable; retrying`);
-          if (!(await this.pause(backoff, p))) return false;
+          if (!(await this.pause(backoff, p))) return interrupted(pending);
           continue;
         }
       }
@@ -161,12 +169,14 @@ export class SinkWorker implements Component {
         const item = pending[idx]!;
         if (e === undefined) {
           if (this.metrics) observeAge(this.metrics, this.metrics.hop, item.env.created_at, now);
+          item.span?.end();
           return;
         }
         if (e.canRetry) retry.push(item);
         else {
           dead += 1;
           letters.push(this.letter(topic, partition, item.rec, e));
+          if (item.span) endSpan(item.span, e);
         }
       });
       this.measureWrite(started, retry.length + dead === 0 ? 'ok' : 'partial', retry.length, dead, pending.length - retry.length - dead);
@@ -174,7 +184,8 @@ export class SinkWorker implements Component {
       pending = retry;
       if (pending.length > 0) {
         this.opts.log.warn({ count: pending.length, attempt: backoff.attempts, partition, reason: firstRefusal?.message }, 'retrying records the store refused for now');
-        if (!(await this.pause(backoff, p))) return false;
+        for (const item of pending) item.span?.addEvent('retry', { reason: firstRefusal?.message ?? '' });
+        if (!(await this.pause(backoff, p))) return interrupted(pending);
       }
     }
     try {
@@ -183,6 +194,16 @@ export class SinkWorker implements Component {
       return false;
     }
     return true;
+  }
+
+  private writeSpan(tracer: Tracer, env: Envelope, rec: KafkaMessage, partition: number): Span {
+    return startSpan(
+      tracer,
+      `${this.opts.sink.name} write`,
+      SpanKind.CONSUMER,
+      { 'db.system': this.opts.sink.name, 'messaging.system': 'kafka', 'messaging.kafka.partition': partition, 'messaging.kafka.offset': rec.offset, 'parley.message_id': env.id },
+      kafkaTraceContext(rec.headers),
+    );
   }
 
   private measureWrite(started: bigint, outcome: 'ok' | 'partial' | 'error', retried: number, dead: number, stored: number): void {
@@ -215,4 +236,10 @@ export class SinkWorker implements Component {
       service: this.opts.service,
     };
   }
+}
+
+/** Shutdown or a lost partition cut the write short: the next owner replays (and traces) it again. */
+function interrupted(pending: ReadonlyArray<{ span?: Span }>): false {
+  for (const item of pending) item.span?.setAttribute('parley.interrupted', true).end();
+  return false;
 }

@@ -1,4 +1,5 @@
 import {
+  InterceptingCall,
   Metadata,
   Server,
   ServerCredentials,
@@ -9,11 +10,13 @@ import {
   type ServiceError,
   type sendUnaryData,
   type ServerUnaryCall,
+  type Interceptor,
 } from '@grpc/grpc-js';
 import { ParleyError, toParleyError, type ErrorCode } from '@parley/errors';
 import type { Component } from '@parley/lifecycle';
 import type { Logger } from '@parley/log';
 import { grpcServerMetrics, secondsSince, type Registry } from '@parley/metrics';
+import { context, contextFrom, SpanKind, SpanStatusCode, trace, traceHeaders, tracerOf, type Tracer } from '@parley/tracing';
 
 /** ParleyError codes as gRPC status codes; the exact code also travels in metadata. */
 export const GRPC_STATUS_BY_CODE: Record<ErrorCode, status> = {
@@ -92,11 +95,17 @@ export interface GrpcService {
 /**
  * A gRPC server as a lifecycle Component. Stop lets in-flight calls finish (tryShutdown) and
  * cuts them at the runner's deadline (forceShutdown), so shutdown always ends. With `metrics`,
- * every unary call is counted by method and status code (see grpcServerMetrics).
+ * every unary call is counted by method and status code (see grpcServerMetrics); with a tracer
+ * (by default the one bound to `metrics`), every unary call is a SERVER span continuing the
+ * caller's `traceparent` metadata, with the handler running under it.
  */
-export function grpcComponent(name: string, opts: { services: GrpcService[]; host: string; port: number; log: Logger; metrics?: Registry }): Component & { port(): number } {
+export function grpcComponent(
+  name: string,
+  opts: { services: GrpcService[]; host: string; port: number; log: Logger; metrics?: Registry; tracer?: Tracer | undefined },
+): Component & { port(): number } {
   const server = new Server({ 'grpc.max_receive_message_length': 1024 * 1024 });
-  for (const s of opts.services) server.addService(s.definition, opts.metrics === undefined ? s.implementation : measured(s, opts.metrics));
+  const tracer = opts.tracer ?? tracerOf(opts.metrics);
+  for (const s of opts.services) server.addService(s.definition, opts.metrics === undefined && tracer === undefined ? s.implementation : measured(s, opts.metrics, tracer));
   let bound = opts.port;
   return {
     name,
@@ -128,9 +137,9 @@ export function grpcComponent(name: string, opts: { services: GrpcService[]; hos
 
 const STATUS_NAME = new Map<number, string>(Object.entries(status).filter((e): e is [string, number] => typeof e[1] === 'number').map(([k, v]) => [v, k]));
 
-/** The service's unary handlers, each timed and counted with the status it answered. */
-function measured(s: GrpcService, registry: Registry): UntypedServiceImplementation {
-  const requests = grpcServerMetrics(registry);
+/** The service's unary handlers, each timed and counted with the status it answered, and traced. */
+function measured(s: GrpcService, registry: Registry | undefined, tracer: Tracer | undefined): UntypedServiceImplementation {
+  const requests = registry === undefined ? undefined : grpcServerMetrics(registry);
   const out: UntypedServiceImplementation = { ...s.implementation };
   for (const [key, def] of Object.entries(s.definition)) {
     const handler = s.implementation[key];
@@ -138,12 +147,44 @@ function measured(s: GrpcService, registry: Registry): UntypedServiceImplementat
     const unaryHandler = handler as (call: ServerUnaryCall<unknown, unknown>, callback: sendUnaryData<unknown>) => void;
     out[key] = (call: ServerUnaryCall<unknown, unknown>, callback: sendUnaryData<unknown>) => {
       const start = process.hrtime.bigint();
-      unaryHandler(call, (err, value, ...rest) => {
-        const code = err ? (STATUS_NAME.get(err.code ?? status.UNKNOWN) ?? 'UNKNOWN') : 'OK';
-        requests.observe({ method: def.path, code }, secondsSince(start));
-        callback(err, value, ...rest);
-      });
+      const parent = tracer ? contextFrom((k) => metadataValue(call.metadata, k)) : undefined;
+      const span = tracer && parent ? tracer.startSpan(def.path, { kind: SpanKind.SERVER, attributes: { 'rpc.system': 'grpc', 'rpc.method': def.path } }, parent) : undefined;
+      const run = () =>
+        unaryHandler(call, (err, value, ...rest) => {
+          const code = err ? (STATUS_NAME.get(err.code ?? status.UNKNOWN) ?? 'UNKNOWN') : 'OK';
+          requests?.observe({ method: def.path, code }, secondsSince(start));
+          if (span) {
+            span.setAttribute('rpc.grpc.status_code', code);
+            if (SERVER_FAULTS.has(code)) span.setStatus({ code: SpanStatusCode.ERROR, message: code });
+            span.end();
+          }
+          callback(err, value, ...rest);
+        });
+      if (span && parent) context.with(trace.setSpan(parent, span), run);
+      else run();
     };
   }
   return out;
 }
+
+/** Answers that are the server's failure (a span in error), as opposed to the caller's (NOT_FOUND, INVALID_ARGUMENT, ...). */
+const SERVER_FAULTS = new Set(['UNKNOWN', 'INTERNAL', 'UNAVAILABLE', 'DEADLINE_EXCEEDED', 'DATA_LOSS', 'UNIMPLEMENTED']);
+
+function metadataValue(md: Metadata, key: string): string | undefined {
+  const v = md.get(key)[0];
+  return typeof v === 'string' ? v : undefined;
+}
+
+/**
+ * Client side: sends the active span's `traceparent` (and `tracestate`) as call metadata, so the
+ * server's span joins the caller's trace. Without an active span (tracing off) it adds nothing.
+ * Pass it to a client: `new XClient(addr, creds, { interceptors: [propagateTrace] })`.
+ */
+export const propagateTrace: Interceptor = (options, nextCall) =>
+  new InterceptingCall(nextCall(options), {
+    start(metadata, listener, next) {
+      const span = trace.getSpan(context.active());
+      if (span) for (const [k, v] of Object.entries(traceHeaders(span))) metadata.set(k, v);
+      next(metadata, listener);
+    },
+  });

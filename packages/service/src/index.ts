@@ -1,13 +1,16 @@
 import { parseConfig, ConfigError, commonFields, type ConfigSpec, type ConfigOf, type Env } from '@parley/config';
-import { Runner, type HealthCheck } from '@parley/lifecycle';
+import { component, Runner, type HealthCheck } from '@parley/lifecycle';
 import { OpsServer } from './ops-server.js';
 import { createLogger, type Logger } from '@parley/log';
 import { createMetricsRegistry, type Registry } from '@parley/metrics';
+import { bindTracer, startTracing, tracingFields } from '@parley/tracing';
 
 /** Exit codes a supervisor can act on. */
 export const EXIT = { OK: 0, FAILED: 1, CONFIG: 78 } as const;
 
-type WithCommon<S extends ConfigSpec> = S & typeof commonFields;
+/** Every service's schema has these besides its own: log level, shutdown deadline, tracing. */
+export const serviceFields = { ...commonFields, ...tracingFields };
+type WithCommon<S extends ConfigSpec> = S & typeof serviceFields;
 
 export interface ServiceDefinition<S extends ConfigSpec> {
   name: string;
@@ -15,7 +18,8 @@ export interface ServiceDefinition<S extends ConfigSpec> {
   /**
    * Adds the service's components to the runner. Pure wiring: nothing starts here. `metrics`
    * is the process's registry (labelled with the service name): components register their
-   * families on it and the service serves it at GET /metrics on its HTTP or ops port.
+   * families on it and the service serves it at GET /metrics on its HTTP or ops port. The
+   * service's tracer (TRACE_* fields, @parley/tracing) is bound to it: `tracerOf(metrics)`.
    */
   build(ctx: { config: ConfigOf<WithCommon<S>>; log: Logger; runner: Runner; metrics: Registry }): Promise<void> | void;
 }
@@ -36,13 +40,13 @@ export interface RunningService {
 export async function startService<S extends ConfigSpec>(def: ServiceDefinition<S>, env: Env, stderr: (line: string) => void): Promise<RunningService> {
   let config: ConfigOf<WithCommon<S>>;
   try {
-    config = parseConfig({ ...def.spec, ...commonFields } as WithCommon<S>, env);
+    config = parseConfig({ ...def.spec, ...serviceFields } as WithCommon<S>, env);
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
     stderr(`${def.name}: ${err.message}`);
     return { shutdown: () => undefined, done: Promise.resolve(EXIT.CONFIG) };
   }
-  const common = config as unknown as ConfigOf<typeof commonFields>;
+  const common = config as unknown as ConfigOf<typeof serviceFields>;
   const log = createLogger({ service: def.name, level: common.logLevel });
   let exitCode: number = EXIT.OK;
   const runner = new Runner({
@@ -58,8 +62,13 @@ export async function startService<S extends ConfigSpec>(def: ServiceDefinition<
       log.error({ component: name, err }, 'component failed; stopping the service');
     },
   });
+  const tracing = startTracing(def.name, common);
+  // First in, last out: spans of the whole shutdown are still sent.
+  if (tracing.tracer) runner.add(component('tracing', () => undefined, () => tracing.shutdown()));
+  const metrics = createMetricsRegistry(def.name);
+  bindTracer(metrics, tracing.tracer);
   try {
-    await def.build({ config, log, runner, metrics: createMetricsRegistry(def.name) });
+    await def.build({ config, log, runner, metrics });
     await runner.start();
   } catch (err) {
     log.error({ err }, 'service failed to start');

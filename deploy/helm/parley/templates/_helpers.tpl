@@ -69,6 +69,9 @@ USER_SVC_GRPC_ADDR: {{ include "parley.peer" (list . "user-svc" "grpc") | quote 
 ROOM_SVC_GRPC_ADDR: {{ include "parley.peer" (list . "room-svc" "grpc") | quote }}
 QUERY_SVC_GRPC_ADDR: {{ include "parley.peer" (list . "chat-query-svc" "grpc") | quote }}
 OPS_HOST: "0.0.0.0"
+TRACE_SAMPLE_RATIO: {{ .Values.tracing.sampleRatio | quote }}
+TRACE_EXPORTER: {{ .Values.tracing.exporter | quote }}
+TRACE_URL: {{ .Values.tracing.url | quote }}
 {{- end -}}
 
 {{/* The variables of one service alone: where it listens, its deadline, whom it trusts. */}}
