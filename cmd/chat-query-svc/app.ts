@@ -5,6 +5,9 @@ import { ParleyError } from '@parley/errors';
 import { buildHttpApp, httpComponent, type OpenApiInfo } from '@parley/http';
 import { component } from '@parley/lifecycle';
 import { grpcComponent } from '@parley/proto';
+import { CachedMembership } from '@parley/access';
+import { parseEvent, roomEventSchema } from '@parley/contracts';
+import { roomEventSubjects, StreamFollower } from '@parley/nats';
 import type { ServiceDefinition } from '@parley/service';
 import { queryConfigSpec } from './src/config.js';
 import { GrpcRoomAccess } from './src/access.js';
@@ -41,7 +44,17 @@ export const queryService: ServiceDefinition<typeof queryConfigSpec> = {
     }
     const cql = createCassandra({ contactPoints: config.cassandraContactPoints, localDataCenter: config.cassandraLocalDc });
     const es = createElastic({ url: config.elasticsearchUrl, requestTimeoutMs: 10_000 });
-    const access = new GrpcRoomAccess({ userSvcAddr: config.userSvcGrpc, roomSvcAddr: config.roomSvcGrpc, sessionTtlMs: config.authCacheTtlMs });
+    // Membership answers are reused for a moment and dropped by room-svc's events (CachedMembership).
+    let follower: StreamFollower | undefined;
+    let membership: CachedMembership | undefined;
+    const access = new GrpcRoomAccess({
+      userSvcAddr: config.userSvcGrpc,
+      roomSvcAddr: config.roomSvcGrpc,
+      sessionTtlMs: config.authCacheTtlMs,
+      ...(config.membershipCacheMs > 0
+        ? { members: (roomSvc) => (membership = new CachedMembership(roomSvc, { ttlMs: config.membershipCacheMs, live: () => follower?.following ?? false })) }
+        : {}),
+    });
     const search = new ElasticMessageSearch(es.client, elasticNames(config.elasticsearchIndexPrefix).alias);
     // The writer (chat-command-cql-svc) buckets with the same constant: both sides must agree.
     const reader = new CassandraPartitionReader(cql.client, config.cassandraKeyspace);
@@ -61,12 +74,50 @@ export const queryService: ServiceDefinition<typeof queryConfigSpec> = {
     const latest = latestMessages({ access, reader, reads, limits });
     registerQueryRoutes(app, access, search, config, reads);
     registerMessageRoutes(app, { access, reads, search, limits: config });
-    // The operator API needs NATS (erasures are logged like every change); off without its token.
-    const nats = config.adminToken
-      ? runner.provide('nats', () => connectNats({ url: config.natsUrl, name: `chat-query-svc:${hostname()}:${process.pid}` }), (h) => h.close())
-      : undefined;
-    const erasures = nats
-      ? new Erasures({ es: es.client, alias: elasticNames(config.elasticsearchIndexPrefix).alias, js: () => nats.value.client.js, stream: config.stream, prefix: config.subjectPrefix, timeoutMs: 5000 })
+    // NATS: the operator API logs erasures like every change (needed when its token is set); the
+    // membership cache follows room events (without NATS it simply never serves from the cache).
+    const nats =
+      config.adminToken || membership
+        ? runner.provide(
+            'nats',
+            () =>
+              connectNats({ url: config.natsUrl, name: `chat-query-svc:${hostname()}:${process.pid}` }).catch((err: unknown) => {
+                if (config.adminToken) throw err;
+                log.warn({ err }, 'nats unavailable: membership answers are not cached');
+                return undefined;
+              }),
+            (h) => h?.close(),
+          )
+        : undefined;
+    if (membership && nats) {
+      const cache = membership;
+      runner.add(
+        component(
+          'room-events',
+          async () => {
+            const js = nats.value?.client.js;
+            if (!js) return;
+            follower = new StreamFollower({
+              name: 'room events',
+              js,
+              stream: config.eventsStream,
+              filterSubjects: roomEventSubjects(config.eventsPrefix).filter,
+              log: log.child({ component: 'room-events' }),
+              degraded: 'membership answers are not cached',
+              onEvent: (data) => {
+                const e = parseEvent(roomEventSchema, data);
+                if (e?.type === 'room.member_removed') cache.forget(e.room_id, e.data.user_id);
+                if (e?.type === 'room.deleted') cache.forget(e.room_id);
+              },
+            });
+            await follower.start();
+          },
+          () => follower?.stop(),
+        ),
+      );
+    }
+    const erasures = config.adminToken && nats
+      ? new Erasures({ es: es.client, alias: elasticNames(config.elasticsearchIndexPrefix).alias, js: () => nats.value!.client.js, stream: config.stream, prefix: config.subjectPrefix, timeoutMs: 5000 })
       : undefined;
     registerAdminRoutes(app, { adminToken: config.adminToken, erasures: () => erasures ?? failNoErasures() });
     registerLatestRoute(app, latest, limits);

@@ -1,4 +1,4 @@
-import { GrpcMembershipChecker, GrpcSessionValidator } from '@parley/access';
+import { GrpcMembershipChecker, GrpcSessionValidator, type MembershipChecker } from '@parley/access';
 
 /** What every read needs to know before it touches a message. */
 export interface RoomAccess {
@@ -30,11 +30,16 @@ export async function afterAccess<T>(check: Promise<unknown>, read: Promise<T>):
  */
 export class GrpcRoomAccess implements RoomAccess {
   private readonly sessions: GrpcSessionValidator;
-  private readonly members: GrpcMembershipChecker;
+  private readonly members: MembershipChecker;
 
-  constructor(opts: { userSvcAddr: string; roomSvcAddr: string; sessionTtlMs: number }, now: () => number = Date.now) {
+  /** `members` wraps room-svc's checker (CachedMembership); room-svc is asked directly without it. */
+  constructor(
+    opts: { userSvcAddr: string; roomSvcAddr: string; sessionTtlMs: number; members?: (roomSvc: MembershipChecker) => MembershipChecker },
+    now: () => number = Date.now,
+  ) {
     this.sessions = new GrpcSessionValidator({ address: opts.userSvcAddr, cacheTtlMs: opts.sessionTtlMs, now });
-    this.members = new GrpcMembershipChecker({ address: opts.roomSvcAddr });
+    const roomSvc = new GrpcMembershipChecker({ address: opts.roomSvcAddr });
+    this.members = opts.members ? opts.members(roomSvc) : roomSvc;
   }
 
   async authorize(token: string, roomId: string): Promise<{ userId: string; role: string }> {

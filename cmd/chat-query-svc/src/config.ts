@@ -13,6 +13,14 @@ export const queryConfigSpec = {
   ...natsFields,
   stream: field({ env: 'NATS_STREAM', schema: types.string(64), default: DEFAULT_STREAM_NAME, doc: 'JetStream stream of the room subjects (operator erasures are logged into it)' }),
   subjectPrefix: field({ env: 'NATS_SUBJECT_PREFIX', schema: types.string(64), default: DEFAULT_SUBJECT_PREFIX, doc: 'first token of the room subjects (<prefix>.room.<id>.msg)' }),
+  eventsPrefix: field({ env: 'ROOM_EVENTS_PREFIX', schema: types.string(64), default: 'parley.events', doc: 'subject prefix of room-svc lifecycle events (membership answers are dropped on them)' }),
+  eventsStream: field({ env: 'ROOM_EVENTS_STREAM', schema: types.string(64), default: 'ROOM_EVENTS', doc: 'JetStream stream of room lifecycle events (room-svc creates it)' }),
+  membershipCacheMs: field({
+    env: 'QUERY_MEMBERSHIP_CACHE_MS',
+    schema: types.int(0, 60_000),
+    default: '5000',
+    doc: 'how long a "member" answer of room-svc is reused; dropped at once by a removal or deletion event, and never used while those events cannot be followed; 0: ask every time',
+  }),
   adminToken: field({
     env: 'QUERY_ADMIN_TOKEN',
     schema: z.string().max(256),

@@ -128,7 +128,59 @@ export class GrpcUserDirectory {
 }
 
 /**
- * Asks room-svc on every call: membership is never cached, so a removed member loses access
+ * Membership answers kept for a short while and dropped the moment the room's events say they
+ * changed: a reader asking about the same room again and again (every page, every command)
+ * costs room-svc one question per `ttlMs`, not one per request. The staleness bound: a removed
+ * member or a deleted room loses access as soon as its event arrives (`forget`), and within
+ * `ttlMs` whatever happens to the events (`live()` false: nothing is served from the cache).
+ * Only "is a member" is kept; a refusal is asked again every time.
+ */
+export class CachedMembership implements MembershipChecker {
+  private readonly cache = new LRUCache<string, { role: string; until: number }>({ max: MAX_ENTRIES });
+  /** Counts forgets: an answer asked for before one arrived may predate it and is not kept. */
+  private forgets = 0;
+
+  constructor(
+    private readonly inner: MembershipChecker,
+    private readonly opts: { ttlMs: number; live: () => boolean; now?: () => number },
+  ) {}
+
+  async requireMember(roomId: string, userId: string): Promise<{ role: string }> {
+    const key = `${roomId} ${userId}`;
+    const now = (this.opts.now ?? Date.now)();
+    const hit = this.cache.get(key);
+    if (hit && hit.until > now && this.opts.live()) return { role: hit.role };
+    const before = this.forgets;
+    const answer = await this.inner.requireMember(roomId, userId);
+    if (this.opts.live() && this.forgets === before) this.cache.set(key, { role: answer.role, until: now + this.opts.ttlMs });
+    return answer;
+  }
+
+  roomCreatedAt(roomId: string): Promise<number> {
+    return this.inner.roomCreatedAt(roomId);
+  }
+
+  /** A member removed (`userId`), or the whole room deleted (no `userId`). */
+  forget(roomId: string, userId?: string): void {
+    this.forgets += 1;
+    if (userId !== undefined) {
+      this.cache.delete(`${roomId} ${userId}`);
+      return;
+    }
+    for (const key of [...this.cache.keys()]) if (key.startsWith(`${roomId} `)) this.cache.delete(key);
+  }
+
+  get size(): number {
+    return this.cache.size;
+  }
+
+  close(): void {
+    this.inner.close();
+  }
+}
+
+/**
+ * Asks room-svc on every call: membership is never cached here (see CachedMembership), so a removed member loses access
  * at once. A room's creation time never changes and is cached (bounded in size).
  */
 export class GrpcMembershipChecker implements MembershipChecker {

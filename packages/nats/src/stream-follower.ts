@@ -30,6 +30,7 @@ export class StreamFollower implements Component {
   private iter: ConsumerMessages | undefined;
   private loop: Promise<void> | undefined;
   private lastSeq = 0;
+  private consuming = false;
   private readonly since = new Date(Date.now() - CLOCK_SKEW_MS).toISOString();
 
   constructor(private readonly o: StreamFollowerOptions) {
@@ -39,6 +40,11 @@ export class StreamFollower implements Component {
   /** Does not wait for the stream: the edge serves while the owning service is still starting. */
   async start(): Promise<void> {
     this.loop = this.run();
+  }
+
+  /** True while a consumer is delivering (not while the stream cannot be read). */
+  get following(): boolean {
+    return this.consuming;
   }
 
   async stop(): Promise<void> {
@@ -57,13 +63,16 @@ export class StreamFollower implements Component {
         this.iter = await consumer.consume({ max_messages: 256 });
         if (failing) this.o.log.info({ stream: this.o.stream }, `${this.o.name}: following again`);
         failing = false;
+        this.consuming = true;
         backoff.reset();
         for await (const m of this.iter) {
           this.lastSeq = m.seq;
           this.o.onEvent(m.data);
         }
+        this.consuming = false;
         if (!this.stopping.signal.aborted) throw new Error(`${this.o.name} consumer ended`);
       } catch (err) {
+        this.consuming = false;
         if (this.stopping.signal.aborted) return;
         // One warning per outage: the stream may simply not exist until its owner has started.
         if (!failing) this.o.log.warn({ err, stream: this.o.stream }, `${this.o.name} unavailable: ${this.o.degraded} until this recovers`);

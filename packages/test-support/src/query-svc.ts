@@ -29,8 +29,17 @@ export async function stores(defer: Defer) {
 }
 
 /** chat-query-svc's environment on the stores of `s`, calling the given user-svc and room-svc. */
-export function queryEnv(s: { keyspace: string; esPrefix: string }, userGrpc: string, roomGrpc: string, httpPort: number, grpcPort: number): Record<string, string> {
+export function queryEnv(
+  s: { keyspace: string; esPrefix: string },
+  userGrpc: string,
+  roomGrpc: string,
+  httpPort: number,
+  grpcPort: number,
+  events?: { prefix: string; stream: string },
+): Record<string, string> {
   return {
+    NATS_URL: infra.natsUrl,
+    ...(events ? { ROOM_EVENTS_PREFIX: events.prefix, ROOM_EVENTS_STREAM: events.stream } : { QUERY_MEMBERSHIP_CACHE_MS: '0' }),
     CASSANDRA_CONTACT_POINTS: infra.cassandraContactPoints.join(','),
     CASSANDRA_LOCAL_DC: infra.cassandraLocalDc,
     CASSANDRA_KEYSPACE: s.keyspace,
@@ -50,7 +59,7 @@ export async function startAll(defer: Defer, overrides: Record<string, string> =
   const names = await roomNames(defer);
   const rooms = await startRoomSvc(defer, names, users.grpcAddr);
   const [httpPort, grpcPort] = [await freePort(), await freePort()];
-  const env = { ...queryEnv(s, users.grpcAddr, rooms.grpcAddr, httpPort, grpcPort), LOG_LEVEL: process.env['TEST_LOG_LEVEL'] ?? 'silent', ...overrides };
+  const env = { ...queryEnv(s, users.grpcAddr, rooms.grpcAddr, httpPort, grpcPort, names), LOG_LEVEL: process.env['TEST_LOG_LEVEL'] ?? 'silent', ...overrides };
   const { stderr } = await startInTest(defer, queryService, env);
   const http = `http://127.0.0.1:${httpPort}`;
   const grpc = queryGrpcClient(defer, `127.0.0.1:${grpcPort}`);
