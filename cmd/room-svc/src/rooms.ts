@@ -2,7 +2,7 @@ import type pg from 'pg';
 import { ParleyError } from '@parley/errors';
 import { recordEvent } from './events.js';
 
-export type Visibility = 'public' | 'private';
+export type Visibility = 'public' | 'private' | 'direct';
 export type Role = 'owner' | 'member';
 
 export interface Room {
@@ -24,6 +24,12 @@ interface RoomRow {
 const toRoom = (r: RoomRow): Room => ({ id: r.id, name: r.name, visibility: r.visibility, ownerId: r.owner_id, createdAt: r.created_at });
 const notFound = () => new ParleyError('NOT_FOUND', 'room not found');
 export const ownerOnly = () => new ParleyError('FORBIDDEN', 'only the room owner can do this');
+const directFixed = () => new ParleyError('CONFLICT', 'a direct room is always between its two users: nobody can be added, removed, leave, rename or delete it');
+
+/** The key of a direct room: the same for a pair whichever of them asks. */
+export function directKey(a: string, b: string): string {
+  return a < b ? `${a}:${b}` : `${b}:${a}`;
+}
 
 /**
  * Rooms and memberships in PostgreSQL. Every change that emits an event runs in one
@@ -44,6 +50,29 @@ export class PostgresRoomStore {
       await c.query("INSERT INTO room_members (room_id, user_id, role) VALUES ($1, $2, 'owner')", [room.id, ownerId]);
       await recordEvent(c, this.eventsPrefix, { type: 'room.created', roomId: room.id, actorId: ownerId, data: { name, visibility, owner_id: ownerId } });
       return room;
+    });
+  }
+
+  /**
+   * The direct room of `userId` and `otherId`, created if they have none (both members). Idempotent
+   * and race-free: the pair's key is unique, so concurrent calls meet on one room.
+   */
+  async direct(userId: string, otherId: string): Promise<{ room: Room; created: boolean }> {
+    if (userId === otherId) throw new ParleyError('VALIDATION_FAILED', 'a direct room is between two different users');
+    const key = directKey(userId, otherId);
+    return this.tx(async (c) => {
+      const rs = await c.query<RoomRow>(
+        "INSERT INTO rooms (name, visibility, owner_id, dm_key) VALUES ('direct', 'direct', $1, $2) ON CONFLICT (dm_key) DO NOTHING RETURNING *",
+        [userId, key],
+      );
+      if (!rs.rows[0]) {
+        const found = await c.query<RoomRow>('SELECT * FROM rooms WHERE dm_key = $1', [key]);
+        return { room: toRoom(found.rows[0]!), created: false };
+      }
+      const room = toRoom(rs.rows[0]);
+      await recordEvent(c, this.eventsPrefix, { type: 'room.created', roomId: room.id, actorId: userId, data: { name: room.name, visibility: 'direct', owner_id: userId } });
+      for (const member of [userId, otherId]) await this.insertMember(c, room.id, member, userId);
+      return { room, created: true };
     });
   }
 
@@ -119,9 +148,10 @@ export class PostgresRoomStore {
 
   async leave(roomId: string, userId: string): Promise<void> {
     await this.tx(async (c) => {
-      await this.lock(c, roomId);
+      const room = await this.lock(c, roomId);
       const role = await this.roleIn(c, roomId, userId);
       if (!role) throw new ParleyError('FORBIDDEN', 'not a member of this room');
+      if (room.visibility === 'direct') throw directFixed();
       if (role === 'owner') throw new ParleyError('CONFLICT', 'the owner cannot leave; delete the room instead');
       await this.deleteMember(c, roomId, userId, userId);
     });
@@ -166,6 +196,7 @@ export class PostgresRoomStore {
   private async lockForOwner(c: pg.PoolClient, roomId: string, actorId: string): Promise<Room> {
     const room = await this.lock(c, roomId);
     const role = await this.roleIn(c, roomId, actorId);
+    if (room.visibility === 'direct') throw role ? directFixed() : new ParleyError('FORBIDDEN', 'not a member of this room');
     if (role !== 'owner') throw role ? ownerOnly() : new ParleyError('FORBIDDEN', 'not a member of this room');
     return room;
   }

@@ -4,14 +4,15 @@ import { ParleyError } from '@parley/errors';
 import { bodyErrors, errorAnswers, jsonAnswer, noContent, registerRoutes, sessionSecurity, type ZodApp } from '@parley/http';
 import { nameText } from '@parley/contracts';
 import { extractToken } from '@parley/access';
-import { memberSchema, ROOM_ROLES, ROOM_VISIBILITIES, roomSchema, uuidText } from '@parley/contracts';
+import { CREATABLE_VISIBILITIES, memberSchema, ROOM_ROLES, roomSchema, uuidText } from '@parley/contracts';
 import { ownerOnly, type PostgresRoomStore, type Room, type Role } from './rooms.js';
 import type { SessionValidator, Caller } from '@parley/access';
 import type { UserDirectory } from './user-directory.js';
 
 const roomName = nameText(1, 100);
 const roomId = uuidText().meta({ format: 'uuid', description: 'room id, in any letter case' });
-const CreateBody = z.strictObject({ name: roomName, visibility: z.enum(ROOM_VISIBILITIES).default('private') });
+const CreateBody = z.strictObject({ name: roomName, visibility: z.enum(CREATABLE_VISIBILITIES).default('private') });
+const DirectBody = z.strictObject({ user_id: uuidText().meta({ format: 'uuid', description: 'the other user' }) });
 const RenameBody = z.strictObject({ name: roomName });
 const RoomParams = z.strictObject({ roomId });
 const MemberParams = z.strictObject({ roomId, userId: uuidText().meta({ format: 'uuid', description: 'user id, in any letter case' }) });
@@ -120,7 +121,7 @@ function roomRoutes(app: ZodApp, rooms: PostgresRoomStore, sessions: SessionVali
         security,
         params: RoomParams,
         body: RenameBody,
-        response: { 200: jsonAnswer('renamed', roomAnswer), ...errorAnswers(...bodyErrors, 'UNAUTHENTICATED', 'FORBIDDEN', 'NOT_FOUND', 'DEPENDENCY_UNAVAILABLE') },
+        response: { 200: jsonAnswer('renamed', roomAnswer), ...errorAnswers(...bodyErrors, 'UNAUTHENTICATED', 'FORBIDDEN', 'NOT_FOUND', 'CONFLICT', 'DEPENDENCY_UNAVAILABLE') },
       },
     },
     async (req) => ({ room: roomJson(await rooms.rename(req.params.roomId, caller(req).id, req.body.name), 'owner') }),
@@ -134,12 +135,40 @@ function roomRoutes(app: ZodApp, rooms: PostgresRoomStore, sessions: SessionVali
         summary: 'Delete (owner only); announces room.deleted',
         security,
         params: RoomParams,
-        response: { 204: noContent('deleted'), ...errorAnswers('VALIDATION_FAILED', 'UNAUTHENTICATED', 'FORBIDDEN', 'NOT_FOUND', 'DEPENDENCY_UNAVAILABLE') },
+        response: { 204: noContent('deleted'), ...errorAnswers('VALIDATION_FAILED', 'UNAUTHENTICATED', 'FORBIDDEN', 'NOT_FOUND', 'CONFLICT', 'DEPENDENCY_UNAVAILABLE') },
       },
     },
     async (req, reply) => {
       await rooms.delete(req.params.roomId, caller(req).id);
       return reply.code(204).send();
+    },
+  );
+
+  app.post(
+    '/v1/direct-rooms',
+    {
+      ...guarded,
+      schema: {
+        summary: 'The direct room of the caller and another user, created on first use (idempotent)',
+        description:
+          'The same pair always gets the same room, whichever of them asks first or however they race. Both are members and stay members: ' +
+          'adding, removing, leaving, renaming and deleting are refused (409). 400 for yourself, 404 for an unknown user.',
+        security,
+        body: DirectBody,
+        response: {
+          201: jsonAnswer('created', roomAnswer),
+          200: jsonAnswer('the pair already had it', roomAnswer),
+          ...errorAnswers('VALIDATION_FAILED', 'UNAUTHENTICATED', 'NOT_FOUND', 'DEPENDENCY_UNAVAILABLE', ...bodyErrors),
+        },
+      },
+    },
+    async (req, reply) => {
+      const me = caller(req);
+      const other = req.body.user_id;
+      if (other === me.id) throw new ParleyError('VALIDATION_FAILED', 'a direct room is between two different users');
+      await users.requireUser(other);
+      const { room, created } = await rooms.direct(me.id, other);
+      return reply.code(created ? 201 : 200).send({ room: roomJson(room, 'member') });
     },
   );
 
@@ -206,7 +235,7 @@ function roomRoutes(app: ZodApp, rooms: PostgresRoomStore, sessions: SessionVali
         response: {
           201: jsonAnswer('added', memberAnswer),
           200: jsonAnswer('already a member', memberAnswer),
-          ...errorAnswers('VALIDATION_FAILED', 'UNAUTHENTICATED', 'FORBIDDEN', 'NOT_FOUND', 'DEPENDENCY_UNAVAILABLE'),
+          ...errorAnswers('VALIDATION_FAILED', 'UNAUTHENTICATED', 'FORBIDDEN', 'NOT_FOUND', 'CONFLICT', 'DEPENDENCY_UNAVAILABLE'),
         },
       },
     },
@@ -214,7 +243,9 @@ function roomRoutes(app: ZodApp, rooms: PostgresRoomStore, sessions: SessionVali
       const me = caller(req);
       const { roomId, userId } = req.params;
       // Owner first, so only the owner learns whether a user id exists; addMember checks it again under the room lock.
-      if ((await rooms.access(roomId, me.id)).role !== 'owner') throw ownerOnly();
+      const { room, role } = await rooms.access(roomId, me.id);
+      if (room.visibility === 'direct' && role) throw new ParleyError('CONFLICT', 'a direct room is always between its two users: nobody can be added');
+      if (role !== 'owner') throw ownerOnly();
       await users.requireUser(userId);
       const added = await rooms.addMember(roomId, me.id, userId);
       return reply.code(added ? 201 : 200).send({ member: { user_id: userId, role: 'member' } });

@@ -64,5 +64,13 @@ test('every room-svc route answers as its generated OpenAPI document says, on su
   await expect(204, 'DELETE', `/v1/rooms/${open.id}`, mine);
   await expect(404, 'DELETE', `/v1/rooms/${open.id}`, mine);
 
+  const dm = (await expect(201, 'POST', '/v1/direct-rooms', { ...mine, body: { user_id: other.id } })).room;
+  assert.equal(dm.visibility, 'direct');
+  await expect(200, 'POST', '/v1/direct-rooms', { ...theirs, body: { user_id: owner.id } });
+  await expect(400, 'POST', '/v1/direct-rooms', { ...mine, body: { user_id: owner.id } });
+  await expect(404, 'POST', '/v1/direct-rooms', { ...mine, body: { user_id: randomUUID() } });
+  await expect(401, 'POST', '/v1/direct-rooms', { body: { user_id: other.id } });
+  await expect(409, 'DELETE', `/v1/rooms/${dm.id}`, mine);
+
   assert.deepEqual(contract.unchecked(), [], 'every documented route was shown to keep its word');
 });

@@ -36,7 +36,7 @@ const base = { v: z.literal(1), id: z.string().min(1).max(64), room_id: z.string
 export const roomCreatedEventSchema = z.object({
   ...base,
   type: z.literal('room.created'),
-  data: z.object({ name: z.string(), visibility: z.enum(['public', 'private']), owner_id: z.string() }),
+  data: z.object({ name: z.string(), visibility: z.enum(['public', 'private', 'direct']), owner_id: z.string() }),
 });
 export const roomDeletedEventSchema = z.object({ ...base, type: z.literal('room.deleted'), data: z.object({}) });
 export const memberAddedEventSchema = z.object({ ...base, type: z.literal('room.member_added'), data: z.object({ user_id: z.string(), role: z.string() }) });

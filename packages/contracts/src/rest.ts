@@ -82,8 +82,11 @@ export const sessionSchema = z
   .meta({ id: 'Session' });
 export type Session = z.infer<typeof sessionSchema>;
 
-export const ROOM_VISIBILITIES = ['public', 'private'] as const;
+/** `direct`: a room of exactly two users (`POST /v1/direct-rooms`), private, fixed members. */
+export const ROOM_VISIBILITIES = ['public', 'private', 'direct'] as const;
 export type RoomVisibility = (typeof ROOM_VISIBILITIES)[number];
+/** What `POST /v1/rooms` may create (a direct room has its own route). */
+export const CREATABLE_VISIBILITIES = ['public', 'private'] as const;
 export const ROOM_ROLES = ['owner', 'member'] as const;
 export type RoomRole = (typeof ROOM_ROLES)[number];
 
