@@ -60,18 +60,22 @@ web/dist/index.html: $(WEB_SOURCES) | install
 	@touch $@
 web: web/dist/index.html ## build the web page into web/dist (Vite) when its sources changed
 
-up: install infra-up migrate web ## install, start infrastructure, migrate, start every service in the background, then Prometheus scraping them
+up: install infra-up migrate web ## install, start infrastructure, migrate, Zipkin, every service in the background, then Prometheus scraping them
+	@scripts/zipkin.sh up
 	@scripts/services.sh start $(SERVICES)
 	@scripts/prometheus.sh up
 	@echo "Prometheus: $$(scripts/prometheus.sh url) (alerts: $$(scripts/prometheus.sh url)/alerts; Grafana dashboard: infra/grafana/parley.json)"
-down: ## stop Prometheus and every service, then the infrastructure this project started
+	@echo "Zipkin: $$(scripts/zipkin.sh url)/zipkin/ (every message traced; TRACE_SAMPLE_RATIO=0 make up for none)"
+down: ## stop Prometheus, every service and Zipkin, then the infrastructure this project started
 	@scripts/prometheus.sh down
 	@scripts/services.sh stop $(SERVICES)
+	@scripts/zipkin.sh down
 	@scripts/infra.sh down
 status: ## services and infrastructure
 	@scripts/services.sh status $(SERVICES)
 	@scripts/infra.sh status
 	@scripts/prometheus.sh status
+	@scripts/zipkin.sh status
 logs: ## follow the services' logs
 	@scripts/services.sh logs $(SERVICES)
 

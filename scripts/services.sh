@@ -56,6 +56,8 @@ service_env() {
   url=$(nats_url "$1")
   secret=$(proxy_secret)
   if [[ -n $url ]]; then export NATS_URL=$url; fi
+  # Every message traced into the local Zipkin (scripts/zipkin.sh); TRACE_SAMPLE_RATIO=0 turns it off.
+  export TRACE_SAMPLE_RATIO=${TRACE_SAMPLE_RATIO-1} TRACE_URL=${TRACE_URL-http://127.0.0.1:${PARLEY_ZIPKIN_PORT:-9411}/api/v2/spans}
   case $1 in
     user-svc) export USER_TRUSTED_PROXIES=${USER_TRUSTED_PROXIES-127.0.0.1,::1} USER_PROXY_SECRET=$secret ;;
     chat-realtime-svc) export REALTIME_TRUSTED_PROXIES=${REALTIME_TRUSTED_PROXIES-127.0.0.1,::1} REALTIME_PROXY_SECRET=$secret ;;
