@@ -1,5 +1,19 @@
-import { RoomSocket, SendError, checkBody, refusalFromRest, type ConnectionState, type EndReason, type PendingState, type Room, type User } from '@parley/client';
+import {
+  CommandError,
+  RoomSocket,
+  SendError,
+  checkBody,
+  reactedWith,
+  refusalFromRest,
+  type ConnectionState,
+  type EndReason,
+  type Message,
+  type PendingState,
+  type Room,
+  type User,
+} from '@parley/client';
 import { describeError, isStatus, rest, wsBase } from './api.js';
+import { ThreadModel } from './thread-model.js';
 import { Timeline } from './timeline.js';
 import { toast } from './toast.js';
 
@@ -29,6 +43,15 @@ const ENDED_TEXT: Record<EndReason, string> = {
   closed: 'Disconnected.',
 };
 const WAIT_NOTE: Record<string, string> = { rate_limited: 'rate limited', too_many_in_flight: 'rate limited', unavailable: 'server busy' };
+/** What a refused edit, delete or reaction tells the reader. */
+const REFUSED_TEXT: Record<string, string> = {
+  not_author: 'Only the author can edit a message.',
+  not_allowed: "Only the author or the room's owner can delete a message.",
+  message_deleted: 'That message was deleted.',
+  message_not_found: 'That message is not there (any more).',
+  reply_not_found: 'The message you answered is not there (any more).',
+  too_many_reactions: 'That message has as many different reactions as it can take.',
+};
 
 /**
  * The open room, without the DOM: the messages by id, own messages until acknowledged, the
@@ -43,6 +66,10 @@ export class RoomModel {
   banner: string | undefined;
   older = { loading: false, done: true, status: '', paused: false };
   ended = false;
+  /** The message the composer answers. */
+  replyTo: Message | undefined;
+  /** The thread shown beside the room. */
+  thread: ThreadModel | undefined;
   private readonly socket: RoomSocket;
   private readonly edgeText = new Map<string, string>();
   /** Bumped when the view restarts, so a page of older messages for the old view is dropped. */
@@ -85,7 +112,12 @@ export class RoomModel {
       this.hooks.changed('none');
     });
     s.on('message', (m) => {
-      if (this.timeline.insert(m)) this.hooks.changed('append');
+      const inThread = this.thread?.offer(m) ?? false;
+      if (this.timeline.insert(m) || inThread) this.hooks.changed('append');
+    });
+    s.on('message_updated', (m) => {
+      const inThread = this.thread?.offer(m) ?? false;
+      if (this.timeline.update(m) || inThread) this.hooks.changed('none');
     });
     s.on('ack', (a) => {
       this.pending.delete(a.clientMsgId);
@@ -112,18 +144,61 @@ export class RoomModel {
     this.generation++;
   }
 
-  /** The composer's text; a message for the composer when it cannot be sent. */
-  send(body: string): string | undefined {
+  /** The composer's text (a reply when `replyTo` is set); a message for the composer when it cannot be sent. */
+  send(body: string, replyTo = this.replyTo?.id): string | undefined {
     if (this.ended || body.trim() === '') return undefined;
-    if (checkBody(body, MAX_BODY_BYTES) === 'body_too_large') return `Message is ${new TextEncoder().encode(body).length} bytes; the limit is ${MAX_BODY_BYTES}.`;
+    const problem = bodyProblem(body);
+    if (problem) return problem;
     try {
-      this.socket.send(body);
+      this.socket.send(body, { replyTo });
     } catch (err) {
-      if (err instanceof SendError) return err.code === 'body_empty' ? 'The message has no visible text.' : err.message;
+      if (err instanceof SendError) return err.message;
       throw err;
     }
+    if (replyTo === this.replyTo?.id) this.replyTo = undefined;
     this.hooks.changed('bottom');
     return undefined;
+  }
+
+  /** Replaces the body of an own message; a message for the editor when it cannot. */
+  async edit(id: string, body: string): Promise<string | undefined> {
+    const problem = bodyProblem(body);
+    if (problem) return problem;
+    return this.command(this.socket.edit(id, body));
+  }
+
+  async remove(id: string): Promise<void> {
+    const problem = await this.command(this.socket.delete(id));
+    if (problem) toast(problem, 'error');
+  }
+
+  /** Adds the reader's reaction, or takes it back when it is there. */
+  async toggleReaction(m: Message, emoji: string): Promise<void> {
+    const problem = await this.command(this.socket.react(m.id, emoji, !reactedWith(m, emoji)));
+    if (problem) toast(problem, 'error');
+  }
+
+  answer(m: Message | undefined): void {
+    this.replyTo = m;
+    this.hooks.changed('none');
+  }
+
+  openThread(id: string | undefined): void {
+    this.thread = id ? new ThreadModel(this.room.id, id, () => this.hooks.changed('none')) : undefined;
+    void this.thread?.more();
+    this.hooks.changed('none');
+  }
+
+  /** Waits for the ack; the new state arrives as message_updated. */
+  private async command(ack: Promise<string>): Promise<string | undefined> {
+    try {
+      await ack;
+      return undefined;
+    } catch (err) {
+      if (err instanceof CommandError) return REFUSED_TEXT[err.code] ?? err.message;
+      if (err instanceof SendError) return err.message;
+      throw err;
+    }
   }
 
   discard(clientMsgId: string): void {
@@ -192,4 +267,11 @@ export class RoomModel {
     }
     this.hooks.changed('prepend');
   }
+}
+
+function bodyProblem(body: string): string | undefined {
+  const problem = checkBody(body, MAX_BODY_BYTES);
+  if (problem === 'body_too_large') return `Message is ${new TextEncoder().encode(body).length} bytes; the limit is ${MAX_BODY_BYTES}.`;
+  if (problem === 'body_empty') return 'The message has no visible text.';
+  return undefined;
 }

@@ -1,9 +1,10 @@
 import { useEffect, useLayoutEffect, useReducer, useRef, useState } from 'preact/hooks';
-import type { Room, User } from '@parley/client';
-import { formatTime } from './format.js';
+import type { Message, Room, User } from '@parley/client';
+import { Composer } from './composer.js';
+import { ArmedButton, MessageItem, type MessageActions } from './message-item.js';
 import { RoomModel, type PendingView, type ScrollKind } from './room-model.js';
 import { SearchResults, useSearch } from './search-panel.js';
-import type { Entry } from './timeline.js';
+import { ThreadPanel } from './thread-panel.js';
 import { toast } from './toast.js';
 
 interface Props {
@@ -79,6 +80,20 @@ export function RoomView({ room, me, onRoomGone, onSignedOut }: Props) {
     setTimeout(() => setFlash((f) => (f === id ? undefined : f)), 1500);
   };
 
+  const actions: MessageActions = {
+    me,
+    isOwner: room.role === 'owner',
+    edit: (id, body) => model.edit(id, body),
+    remove: (id) => void model.remove(id),
+    react: (m, emoji) => void model.toggleReaction(m, emoji),
+    reply: (m) => model.answer(m),
+    openThread: (id) => {
+      search.close();
+      model.openThread(id);
+    },
+    reveal,
+    parentOf: (id) => model.timeline.get(id),
+  };
   const { conn } = model;
   const connText = conn.state === 'reconnecting' && conn.inMs ? `reconnecting in ${Math.ceil(conn.inMs / 1000)} s…` : STATE_TEXT[conn.state];
   return (
@@ -88,8 +103,13 @@ export function RoomView({ room, me, onRoomGone, onSignedOut }: Props) {
         <span class="conn" data-state={conn.state === 'closed' ? 'ended' : conn.state === 'idle' ? 'connecting' : conn.state} aria-live="polite">
           {connText}
         </span>
-        <SearchForm onSearch={(text) => void search.run(text)} />
-        {room.role === 'owner' && <DeleteButton onConfirm={() => void model.deleteRoom()} />}
+        <SearchForm
+          onSearch={(text) => {
+            model.openThread(undefined);
+            void search.run(text);
+          }}
+        />
+        {room.role === 'owner' && <ArmedButton label="Delete room" armedLabel="Really delete?" cls="danger" onConfirm={() => void model.deleteRoom()} />}
       </header>
       <div class="banner" role="alert" hidden={!model.banner}>
         {model.banner}
@@ -99,7 +119,7 @@ export function RoomView({ room, me, onRoomGone, onSignedOut }: Props) {
           <div class="older-status">{model.older.status}</div>
           <ol class="messages" aria-label="Messages">
             {model.timeline.entries().map((e) => (
-              <MessageItem key={e.message.id} entry={e} mine={e.message.sender_id === me.id} flash={flash === e.message.id} />
+              <MessageItem key={e.message.id} m={e.message} provisional={e.provisional} actions={actions} flash={flash === e.message.id} />
             ))}
           </ol>
           <ol class="messages pending-list">
@@ -108,24 +128,11 @@ export function RoomView({ room, me, onRoomGone, onSignedOut }: Props) {
             ))}
           </ol>
         </div>
-        <SearchResults search={search} onReveal={reveal} />
+        {model.thread ? <ThreadPanel thread={model.thread} actions={actions} ended={model.ended} onSend={(body, id) => model.send(body, id)} onClose={() => model.openThread(undefined)} /> : <SearchResults search={search} onReveal={reveal} />}
       </div>
+      {model.replyTo && <ReplyBar to={model.replyTo} onCancel={() => model.answer(undefined)} />}
       <Composer disabled={model.ended} onSend={(body) => model.send(body)} />
     </section>
-  );
-}
-
-function MessageItem({ entry, mine, flash }: { entry: Entry; mine: boolean; flash: boolean }) {
-  const m = entry.message;
-  const cls = `msg${mine ? ' mine' : ''}${entry.provisional ? ' provisional' : ''}${flash ? ' flash' : ''}`;
-  return (
-    <li class={cls} data-id={m.id}>
-      <div class="meta">
-        <span class="author">{m.sender_name}</span>
-        <time dateTime={new Date(m.created_at).toISOString()}>{formatTime(m.created_at)}</time>
-      </div>
-      <div class="body">{m.body}</div>
-    </li>
   );
 }
 
@@ -163,59 +170,13 @@ function SearchForm({ onSearch }: { onSearch: (text: string) => void }) {
   );
 }
 
-/** Deleting asks twice: the first click arms the button for 4 s. */
-function DeleteButton({ onConfirm }: { onConfirm: () => void }) {
-  const [armed, setArmed] = useState(false);
-  useEffect(() => {
-    if (!armed) return;
-    const t = setTimeout(() => setArmed(false), 4000);
-    return () => clearTimeout(t);
-  }, [armed]);
+function ReplyBar({ to, onCancel }: { to: Message; onCancel: () => void }) {
   return (
-    <button type="button" class="danger" data-armed={armed ? 'yes' : ''} onClick={() => (armed ? onConfirm() : setArmed(true))}>
-      {armed ? 'Really delete?' : 'Delete room'}
-    </button>
-  );
-}
-
-/** Enter sends, Shift+Enter starts a new line. */
-function Composer({ disabled, onSend }: { disabled: boolean; onSend: (body: string) => string | undefined }) {
-  const input = useRef<HTMLTextAreaElement>(null);
-  const [error, setError] = useState('');
-  const submit = () => {
-    const el = input.current;
-    if (!el) return;
-    const problem = onSend(el.value);
-    setError(problem ?? '');
-    if (!problem && el.value.trim() !== '') el.value = '';
-  };
-  return (
-    <form
-      class="composer"
-      onSubmit={(e) => {
-        e.preventDefault();
-        submit();
-      }}
-    >
-      <textarea
-        ref={input}
-        rows={2}
-        disabled={disabled}
-        placeholder="Write a message — Enter to send, Shift+Enter for a new line"
-        aria-label="Message"
-        onKeyDown={(e) => {
-          if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) {
-            e.preventDefault();
-            submit();
-          }
-        }}
-      />
-      <button type="submit" disabled={disabled}>
-        Send
+    <div class="reply-bar">
+      Replying to <strong>{to.sender_name}</strong>: <span class="muted">{to.body.slice(0, 80)}</span>
+      <button type="button" class="link" aria-label="Cancel the reply" onClick={onCancel}>
+        ×
       </button>
-      <span class="composer-error" role="alert">
-        {error}
-      </span>
-    </form>
+    </div>
   );
 }

@@ -1,4 +1,4 @@
-import { compareIds, type Message } from '@parley/client';
+import { compareIds, isNewerCopy, type Message } from '@parley/client';
 
 export interface Entry {
   message: Message;
@@ -7,21 +7,44 @@ export interface Entry {
 }
 
 /**
- * The room's messages sorted by id. History, live frames, scroll-back pages and own acks all
- * merge here by id, so an overlap between them never shows twice.
+ * The room's messages sorted by id. History, live frames, scroll-back pages, own acks and
+ * `message_updated` all merge here by id, so an overlap between them never shows twice, and
+ * of two copies of a message the newer one (larger changed_at) stays: a late REST page never
+ * undoes an edit that arrived live.
  */
 export class Timeline {
   private readonly byId = new Map<string, Entry>();
   private order: string[] = [];
 
-  /** Adds a message, or replaces a provisional one with the room's copy. False when nothing changed. */
+  /** Adds a message, or replaces a provisional or older copy of it. False when nothing changed. */
   insert(message: Message, provisional = false): boolean {
     const known = this.byId.get(message.id);
-    if (known) {
-      if (!known.provisional || provisional) return false;
-      this.byId.set(message.id, { message, provisional: false });
-      return true;
-    }
+    if (known) return !provisional && this.replace(known, message);
+    this.place(message, provisional);
+    return true;
+  }
+
+  /** A changed message replaces its copy, if held (an update of a message not loaded is not shown). */
+  update(message: Message): boolean {
+    const known = this.byId.get(message.id);
+    return known !== undefined && this.replace(known, message);
+  }
+
+  get(id: string): Message | undefined {
+    return this.byId.get(id)?.message;
+  }
+
+  get newestId(): string | undefined {
+    return this.order.at(-1);
+  }
+
+  private replace(known: Entry, message: Message): boolean {
+    if (!known.provisional && !isNewerCopy(known.message, message)) return false;
+    this.byId.set(message.id, { message, provisional: false });
+    return true;
+  }
+
+  private place(message: Message, provisional: boolean): void {
     let lo = 0;
     let hi = this.order.length;
     while (lo < hi) {
@@ -31,7 +54,6 @@ export class Timeline {
     }
     this.order.splice(lo, 0, message.id);
     this.byId.set(message.id, { message, provisional });
-    return true;
   }
 
   has(id: string): boolean {

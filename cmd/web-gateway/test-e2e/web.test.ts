@@ -28,7 +28,11 @@ function chromiumMissing(): string | undefined {
 const skip = chromiumMissing();
 
 /** Confirmed message bodies in the room view, top to bottom. */
-const bodies = (page: Page) => page.$$eval('ol.messages:not(.pending-list) li.msg .body', (els) => els.map((e) => e.textContent ?? ''));
+const bodies = (page: Page) => page.$$eval('.scroller ol.messages:not(.pending-list) li.msg .body', (els) => els.map((e) => e.textContent ?? ''));
+/** The room's composer (the thread panel has one of its own). */
+const COMPOSER = '.room > form.composer textarea';
+/** A confirmed message in the room view, by a text of its body. */
+const inRoom = (text: string) => `.scroller ol.messages:not(.pending-list) li.msg:has(.body:text-is("${text}"))`;
 const pendingCount = (page: Page) => page.$$eval('ol.pending-list li', (els) => els.length);
 const connState = (page: Page) => page.getAttribute('.conn', 'data-state');
 
@@ -43,8 +47,8 @@ async function waitBodies(page: Page, want: string[], timeoutMs = 20_000): Promi
 }
 
 async function send(page: Page, text: string): Promise<void> {
-  await page.fill('.composer textarea', text);
-  await page.press('.composer textarea', 'Enter');
+  await page.fill(COMPOSER, text);
+  await page.press(COMPOSER, 'Enter');
 }
 
 describe('web client in Chromium', { skip, timeout: 240_000 }, () => {
@@ -58,6 +62,7 @@ describe('web client in Chromium', { skip, timeout: 240_000 }, () => {
   let bob: Page;
   const room = `lobby ${uniqueName('r').slice(-6)}`;
   const sent: string[] = [];
+  const aliceName = uniqueName('alice').slice(0, 30);
 
   before(async () => {
     mkdirSync(SHOTS, { recursive: true });
@@ -95,7 +100,7 @@ describe('web client in Chromium', { skip, timeout: 240_000 }, () => {
       await page.click('button[name=register]');
       await page.waitForSelector('#logout');
     };
-    await register(alice, aliceGw.base, uniqueName('alice').slice(0, 30), 'Alice <b>A</b>');
+    await register(alice, aliceGw.base, aliceName, 'Alice <b>A</b>');
     const bobName = uniqueName('bob').slice(0, 30);
     await register(bob, bobGw.base, bobName, 'Bob');
     await bob.click('#logout');
@@ -216,6 +221,61 @@ describe('web client in Chromium', { skip, timeout: 240_000 }, () => {
     assert.ok(await alice.isHidden('.search-results'));
   });
 
+  it('edits, reacts, replies and deletes through the page, and the other page follows live', async () => {
+    const errorsBefore = pageErrors.length;
+    const first = sent[0]!;
+    const edited = 'hello from alice, the first message (now edited)';
+    // Edit: only one's own messages offer it.
+    assert.equal(await bob.locator(`${inRoom(first)} [data-act=edit]`).count(), 0, 'bob cannot edit alice\'s message');
+    await alice.click(`${inRoom(first)} [data-act=edit]`);
+    await alice.fill('.edit-box textarea', edited);
+    await alice.press('.edit-box textarea', 'Enter');
+    await bob.waitForSelector(`${inRoom(edited)} .edited`, { timeout: 30_000 });
+    await alice.waitForSelector(`${inRoom(edited)} .edited`, { timeout: 30_000 });
+
+    // Reactions: counts on both pages, the reader's own pressed.
+    await bob.click(`${inRoom(edited)} [data-act=react]`);
+    await bob.click(`${inRoom(edited)} .picker button:text-is("👍")`);
+    const chip = `${inRoom(edited)} .reaction[data-emoji="👍"]`;
+    await alice.waitForSelector(`${chip}[aria-pressed=false]:has(.count:text-is("1"))`, { timeout: 30_000 });
+    await bob.waitForSelector(`${chip}[aria-pressed=true]:has(.count:text-is("1"))`, { timeout: 30_000 });
+    await alice.click(chip);
+    await bob.waitForSelector(`${chip}[aria-pressed=true]:has(.count:text-is("2"))`, { timeout: 30_000 });
+    await bob.click(chip);
+    await alice.waitForSelector(`${chip}[aria-pressed=true]:has(.count:text-is("1"))`, { timeout: 30_000 });
+
+    // A reply that mentions alice: highlighted for her, counted below the parent, read in the thread.
+    const reply = `a reply for @${aliceName} in the thread`;
+    // Its body holds a span around the mention, so it is found by a part of its text.
+    const replyRow = '.scroller ol.messages:not(.pending-list) li.msg:has(.body:has-text("a reply for"))';
+    await bob.click(`${inRoom(edited)} [data-act=reply]`);
+    await bob.waitForSelector('.reply-bar');
+    await send(bob, reply);
+    await alice.waitForSelector(`${replyRow}.mention-me .mention:text-is("@${aliceName}")`, { timeout: 30_000 });
+    await bob.waitForSelector(replyRow);
+    assert.equal(await bob.locator(`${replyRow}.mention-me`).count(), 0, 'only the one mentioned is highlighted');
+    await alice.click(`${inRoom(edited)} .thread-link:text-is("1 reply")`, { timeout: 30_000 });
+    await alice.waitForSelector('.thread-panel .thread-replies li.msg .body:has-text("a reply for")');
+    await alice.fill('.thread-panel textarea', 'answered in the thread');
+    await alice.press('.thread-panel textarea', 'Enter');
+    await bob.waitForSelector(`${inRoom(edited)} .thread-link:text-is("2 replies")`, { timeout: 30_000 });
+    await alice.waitForSelector('.thread-panel .thread-replies li.msg .body:text-is("answered in the thread")', { timeout: 30_000 });
+
+    // Delete: the owner deletes bob's message, bob deletes his reply; both pages show tombstones.
+    const bobs = sent[1]!;
+    await alice.click(`${inRoom(bobs)} [data-act=delete]`);
+    await alice.click(`${inRoom(bobs)} [data-act=delete]`);
+    const tombstone = `.scroller li.msg.deleted .body:text-is("This message was deleted.")`;
+    await bob.waitForSelector(tombstone, { timeout: 30_000 });
+    await bob.click(`${replyRow} [data-act=delete]`);
+    await bob.click(`${replyRow} [data-act=delete]`);
+    await alice.waitForSelector('.thread-panel .thread-replies li.msg.deleted', { timeout: 30_000 });
+    await eventually(async () => (await alice.locator(tombstone).count()) === 2, 30_000, 100);
+    assert.equal(await alice.locator(`${inRoom(edited)} [data-act=delete]`).count(), 1, 'one\'s own message can be deleted');
+    await alice.screenshot({ path: join(SHOTS, 'web-changes.png') });
+    assert.deepEqual(pageErrors.slice(errorsBefore), [], 'no page errors');
+  });
+
   it('runs within the CSP: no inline script, no eval, nothing from elsewhere', () => {
     assert.deepEqual(cspViolations, []);
   });
@@ -225,6 +285,6 @@ describe('web client in Chromium', { skip, timeout: 240_000 }, () => {
     await alice.click('button.danger');
     await bob.waitForSelector('.banner:text("This room was deleted.")', { timeout: 20_000 });
     assert.equal(await connState(bob), 'ended');
-    assert.ok(await bob.isDisabled('.composer textarea'));
+    assert.ok(await bob.isDisabled(COMPOSER));
   });
 });
