@@ -5,10 +5,9 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { RestClient } from '@parley/client';
-import { deferrer, eventually, uniqueName } from '@parley/test-support';
+import { deferrer, eventually } from '@parley/test-support';
 import { startSystem } from '../../../e2e/system.js';
-import { terminal } from './terminal.js';
+import { twoInRoom } from './terminal.js';
 
 /** The last line on a screen that starts with `prefix`. */
 const lastLine = (screen: string, prefix: string) => screen.split('\n').filter((l) => l.startsWith(prefix)).at(-1) ?? '';
@@ -18,20 +17,7 @@ test('two terminals edit, react, reply, read a thread and delete', { timeout: 24
   const sys = await startSystem();
   defer(() => sys.stop());
   const edge = sys.urls.edges[0]!;
-  const [a, b] = [terminal(new RestClient({ endpoints: sys.endpoints }), edge), terminal(new RestClient({ endpoints: sys.endpoints }), edge)];
-  defer(() => a.quit());
-  defer(() => b.quit());
-  const [alice, bob] = [uniqueName('alice').slice(0, 30), uniqueName('bob').slice(0, 30)];
-
-  a.type(`/register ${alice} correct-horse-battery`);
-  await a.waitFor(/logged in as alice/);
-  a.type('/create lobby');
-  const roomId = (await a.waitFor(/created lobby: ([0-9a-f-]{36})/))[1]!;
-  await a.waitFor(/-- live --/);
-  b.type(`/register ${bob} correct-horse-battery`);
-  await b.waitFor(/logged in as bob/);
-  b.type(`/join ${roomId}`);
-  await b.waitFor(/-- live --/);
+  const { a, b, bob } = await twoInRoom(defer, sys.endpoints, edge);
 
   a.type(`hello @${bob}`);
   await b.waitFor(/^#1 \[[^\]]+\] alice_\S+: hello @bob_\S+$/m);

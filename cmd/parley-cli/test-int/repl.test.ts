@@ -5,30 +5,16 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { RestClient } from '@parley/client';
-import { deferrer, uniqueName } from '@parley/test-support';
+import { deferrer } from '@parley/test-support';
 import { startStack } from '@parley/test-support/realtime-svc';
-import { terminal } from './terminal.js';
+import { twoInRoom } from './terminal.js';
 
 test('two terminals chat, and an edge restart loses and repeats nothing', { timeout: 90_000 }, async (t) => {
   const defer = deferrer(t);
   const stack = await startStack(defer);
   const edge = await stack.startEdge();
   const endpoints = { users: stack.users.http, rooms: stack.rooms.http, query: 'http://127.0.0.1:9' };
-  const [a, b] = [terminal(new RestClient({ endpoints }), edge.url), terminal(new RestClient({ endpoints }), edge.url)];
-  defer(() => a.quit());
-  defer(() => b.quit());
-  const [alice, bob] = [uniqueName('alice').slice(0, 30), uniqueName('bob').slice(0, 30)];
-
-  a.type(`/register ${alice} correct-horse-battery`);
-  await a.waitFor(/logged in as alice/);
-  a.type('/create lobby');
-  const roomId = (await a.waitFor(/created lobby: ([0-9a-f-]{36})/))[1]!;
-  await a.waitFor(/-- live --/);
-  b.type(`/register ${bob} correct-horse-battery`);
-  await b.waitFor(/logged in as bob/);
-  b.type(`/join ${roomId}`);
-  await b.waitFor(/-- live --/);
+  const { a, b, roomId } = await twoInRoom(defer, endpoints, edge.url);
 
   a.type('hello from the terminal');
   await b.waitFor(/\] alice_\S+: hello from the terminal/);

@@ -1,6 +1,6 @@
 import { PassThrough } from 'node:stream';
-import type { RestClient } from '@parley/client';
-import { eventually } from '@parley/test-support';
+import { RestClient, type RestEndpoints } from '@parley/client';
+import { eventually, uniqueName, type deferrer } from '@parley/test-support';
 import { Repl } from '../src/repl.js';
 
 /** The terminal client as a person drives it: lines typed in, the screen read back. */
@@ -23,4 +23,22 @@ export function terminal(rest: RestClient, wsUrl: string) {
       await done;
     },
   };
+}
+
+/** Alice registers and creates a public room, Bob registers and joins it; both are live. */
+export async function twoInRoom(defer: ReturnType<typeof deferrer>, endpoints: RestEndpoints, wsUrl: string) {
+  const [a, b] = [terminal(new RestClient({ endpoints }), wsUrl), terminal(new RestClient({ endpoints }), wsUrl)];
+  defer(() => a.quit());
+  defer(() => b.quit());
+  const [alice, bob] = [uniqueName('alice').slice(0, 30), uniqueName('bob').slice(0, 30)];
+  a.type(`/register ${alice} correct-horse-battery`);
+  await a.waitFor(/logged in as alice/);
+  a.type('/create lobby');
+  const roomId = (await a.waitFor(/created lobby: ([0-9a-f-]{36})/))[1]!;
+  await a.waitFor(/-- live --/);
+  b.type(`/register ${bob} correct-horse-battery`);
+  await b.waitFor(/logged in as bob/);
+  b.type(`/join ${roomId}`);
+  await b.waitFor(/-- live --/);
+  return { a, b, roomId, alice, bob };
 }
