@@ -16,7 +16,7 @@ import { ElasticMessageSearch } from './src/elastic-message-search.js';
 import { queryGrpcService } from './src/grpc.js';
 import { latestMessages } from './src/latest-messages.js';
 import { MessageReads } from './src/message-reads.js';
-import { registerAdminRoutes, registerLatestRoute, registerMessageRoutes, registerQueryRoutes } from './src/routes.js';
+import { registerAdminRoutes, registerLatestRoute, registerMessageRoutes, registerQueryRoutes, registerReadRoutes } from './src/routes.js';
 import { Erasures } from './src/erasures.js';
 
 /** The introduction of the generated API document; the routes describe themselves (src/routes.ts). */
@@ -74,6 +74,7 @@ export const queryService: ServiceDefinition<typeof queryConfigSpec> = {
     const latest = latestMessages({ access, reader, reads, limits });
     registerQueryRoutes(app, access, search, config, reads);
     registerMessageRoutes(app, { access, reads, search, limits: config });
+    registerReadRoutes(app, { access, reads, search });
     // NATS: the operator API logs erasures like every change (needed when its token is set); the
     // membership cache follows room events (without NATS it simply never serves from the cache).
     const nats =

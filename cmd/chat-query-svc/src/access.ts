@@ -6,6 +6,8 @@ export interface RoomAccess {
   authorize(token: string, roomId: string): Promise<{ userId: string; role: string }>;
   /** The session's user alone (UNAUTHENTICATED); cached within user-svc's bound. */
   identify(token: string): Promise<{ userId: string }>;
+  /** The rooms the user is a member of, newest first. */
+  memberships(userId: string, limit: number): Promise<Array<{ roomId: string; role: string }>>;
   /** FORBIDDEN (not a member) or NOT_FOUND (no such room); the member's role otherwise. */
   requireMember(roomId: string, userId: string): Promise<{ role: string }>;
   /** Epoch ms of the room's creation: the oldest bucket a history walk must look at. */
@@ -39,7 +41,14 @@ export class GrpcRoomAccess implements RoomAccess {
   ) {
     this.sessions = new GrpcSessionValidator({ address: opts.userSvcAddr, cacheTtlMs: opts.sessionTtlMs, now });
     const roomSvc = new GrpcMembershipChecker({ address: opts.roomSvcAddr });
+    this.roomSvc = roomSvc;
     this.members = opts.members ? opts.members(roomSvc) : roomSvc;
+  }
+
+  private readonly roomSvc: GrpcMembershipChecker;
+
+  memberships(userId: string, limit: number): Promise<Array<{ roomId: string; role: string }>> {
+    return this.roomSvc.memberships(userId, limit);
   }
 
   async authorize(token: string, roomId: string): Promise<{ userId: string; role: string }> {

@@ -30,9 +30,19 @@ export interface SearchPage {
   hasMore: boolean;
 }
 
+export interface UnreadCount {
+  messages: number;
+  mentions: number;
+}
+
 /** History and full-text search over one room's messages. */
 export interface MessageSearch {
   search(req: SearchRequest): Promise<SearchPage>;
+  /**
+   * Per room, the messages after the reader's mark (all of them without one) that are not the
+   * reader's, not deleted; and those of them that mention the reader. One request for every room.
+   */
+  unread(readerId: string, rooms: ReadonlyArray<{ roomId: string; after?: bigint | undefined }>): Promise<Map<string, UnreadCount>>;
 }
 
 /** The message's own fields (the document also holds `seq`, for sorting, and the folded events). */
@@ -101,6 +111,45 @@ export class ElasticMessageSearch implements MessageSearch {
     });
     return { messages, hasMore: hits.length > req.limit };
   }
+
+  async unread(readerId: string, rooms: ReadonlyArray<{ roomId: string; after?: bigint | undefined }>): Promise<Map<string, UnreadCount>> {
+    const out = new Map<string, UnreadCount>();
+    if (rooms.length === 0) return out;
+    let res;
+    try {
+      res = await this.client.search({ index: this.alias, ...buildUnreadBody(readerId, rooms) });
+    } catch (err) {
+      throw toSearchError(err);
+    }
+    const buckets = (res.aggregations?.['rooms'] as { buckets?: Record<string, { doc_count: number; mentions: { doc_count: number } }> } | undefined)?.buckets ?? {};
+    rooms.forEach((r, i) => {
+      const b = buckets[String(i)];
+      out.set(r.roomId, { messages: b?.doc_count ?? 0, mentions: b?.mentions.doc_count ?? 0 });
+    });
+    return out;
+  }
+}
+
+/** The unread query: one filter per room (after its mark), counted with its mentions of the reader. */
+export function buildUnreadBody(readerId: string, rooms: ReadonlyArray<{ roomId: string; after?: bigint | undefined }>): Record<string, unknown> {
+  const filters: Record<string, unknown> = {};
+  rooms.forEach((r, i) => {
+    const filter: unknown[] = [{ term: { room_id: r.roomId } }];
+    // A string keeps all 64 bits; ES parses it as the long it compares.
+    if (r.after !== undefined) filter.push({ range: { seq: { gt: r.after.toString() } } });
+    filters[String(i)] = { bool: { filter } };
+  });
+  return {
+    size: 0,
+    track_total_hits: false,
+    query: {
+      bool: {
+        filter: [{ terms: { room_id: [...new Set(rooms.map((r) => r.roomId))] } }],
+        must_not: [{ term: { sender_id: readerId } }, { exists: { field: 'deleted_at' } }, { term: { shell: true } }],
+      },
+    },
+    aggs: { rooms: { filters: { filters }, aggs: { mentions: { filter: { term: { mentions: readerId } } } } } },
+  };
 }
 
 /** Our queries are built, not parsed, so any ES 4xx is our bug (INTERNAL); the rest is ES being away. */

@@ -108,6 +108,26 @@ export class MessageReads {
     return { messages: page.map((id) => found.get(id.toString())).filter((m): m is Message => m !== undefined), hasMore: replies.length > opts.limit };
   }
 
+  /** Moves the reader's mark to `messageId` unless it is already further; returns the mark now. */
+  async markRead(roomId: string, userId: string, messageId: bigint): Promise<bigint> {
+    await Promise.all(this.tables.readMarkOf(roomId, userId, messageId).map((s) => this.client.execute(s.query, s.params, { prepare: true, isIdempotent: true })));
+    const rs = await this.client.execute(this.tables.selectMark, [userId, roomId], { prepare: true, isIdempotent: true });
+    const now = rs.first()?.get('message_id') as cassandra.types.Long | undefined;
+    return now ? BigInt(now.toString()) : messageId;
+  }
+
+  /** Every room's read mark of a user (one partition). */
+  async marks(userId: string): Promise<Map<string, bigint>> {
+    const rs = await this.client.execute(this.tables.selectMarks, [userId], { prepare: true, isIdempotent: true, fetchSize: 5000 });
+    return new Map(rs.rows.map((r) => [r.get('room_id') as string, BigInt((r.get('message_id') as cassandra.types.Long).toString())]));
+  }
+
+  /** Every member's read mark in a room (one partition). */
+  async roomReads(roomId: string): Promise<Map<string, bigint>> {
+    const rs = await this.client.execute(this.tables.selectRoomReads, [roomId], { prepare: true, isIdempotent: true, fetchSize: 5000 });
+    return new Map(rs.rows.map((r) => [r.get('user_id') as string, BigInt((r.get('message_id') as cassandra.types.Long).toString())]));
+  }
+
   private async row(roomId: string, id: bigint): Promise<cassandra.types.Row | undefined> {
     const rs = await this.client.execute(this.tables.selectOne, [roomId, this.tables.bucketOf(id), long(id)], { prepare: true, isIdempotent: true });
     return rs.first() ?? undefined;

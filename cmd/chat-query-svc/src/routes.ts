@@ -1,9 +1,14 @@
 import { z } from 'zod';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { ParleyError } from '@parley/errors';
-import { errorAnswers, jsonAnswer, registerRoutes, sessionSecurity, type ZodApp } from '@parley/http';
+import { bodyErrors, errorAnswers, jsonAnswer, registerRoutes, sessionSecurity, type ZodApp } from '@parley/http';
 import { extractToken } from '@parley/access';
 import {
+  READERS_LISTED_UP_TO,
+  readersSchema,
+  readMarkBodySchema,
+  readMarkSchema,
+  unreadSchema,
   erasureReportSchema,
   erasureRequestSchema,
   latestPageSchema,
@@ -336,6 +341,89 @@ export function registerMessageRoutes(
         const last = found.messages.at(-1);
         const next = found.hasMore && last ? encodeCursor({ id: BigInt(last.id), order: 'newest', fingerprint }) : null;
         return { messages: await hydrate(reads, visible, userId), next_cursor: next };
+      },
+    );
+  });
+}
+
+/** Rooms whose unread counts one `GET /v1/unread` gives (a user's newest rooms first). */
+export const UNREAD_MAX_ROOMS = 1000;
+
+/**
+ * Read marks and what they give: `PUT /v1/rooms/{roomId}/read` moves the caller's mark forward
+ * (Cassandra keeps the largest, cql/0003), `GET .../messages/{id}/readers` says who has read a
+ * message, `GET /v1/unread` counts per room what is unread after the mark (Elasticsearch, one
+ * request for all the caller's rooms).
+ */
+export function registerReadRoutes(app: FastifyInstance, deps: { access: RoomAccess; reads: MessageReads; search: MessageSearch }): void {
+  const { access, reads, search } = deps;
+  registerRoutes(app, (routes) => {
+    routes.put(
+      '/v1/rooms/:roomId/read',
+      {
+        ...tokenFirst,
+        schema: {
+          summary: 'Mark the room read up to a message (the mark only moves forward)',
+          description: 'A mark older than the one held changes nothing and answers the one held. 404 for a message that is not (or not yet) stored in this room.',
+          security: sessionSecurity,
+          params: RoomParams,
+          body: readMarkBodySchema,
+          response: { 200: jsonAnswer('the mark now', readMarkSchema), ...errorAnswers('VALIDATION_FAILED', 'UNAUTHENTICATED', 'FORBIDDEN', 'NOT_FOUND', 'DEPENDENCY_UNAVAILABLE', ...bodyErrors) },
+        },
+      },
+      async (req) => {
+        const { roomId } = req.params;
+        const id = parseMessageId(req.body.message_id);
+        if (id === undefined) throw new ParleyError('VALIDATION_FAILED', 'message_id must be a message id (positive int64 as a decimal string)');
+        const { userId } = await access.authorize(requireToken(req), roomId);
+        if (!(await reads.one(roomId, id))) throw new ParleyError('NOT_FOUND', 'no such message in this room (yet)');
+        return { room_id: roomId, read_up_to: (await reads.markRead(roomId, userId, id)).toString() };
+      },
+    );
+    routes.get(
+      '/v1/rooms/:roomId/messages/:messageId/readers',
+      {
+        ...tokenFirst,
+        schema: {
+          summary: 'Who has read a message: the members (not its author) whose mark is at or after it',
+          description: `The user ids are listed for rooms with at most ${READERS_LISTED_UP_TO} read marks; beyond that, the count alone.`,
+          security: sessionSecurity,
+          params: MessageParams,
+          response: { 200: jsonAnswer('the readers', readersSchema), ...pageErrors },
+        },
+      },
+      async (req) => {
+        const { roomId, messageId } = req.params;
+        const id = parseMessageId(messageId)!;
+        const [message, marks] = await afterAccess(access.authorize(requireToken(req), roomId), Promise.all([reads.one(roomId, id), reads.roomReads(roomId)]));
+        if (!message) throw new ParleyError('NOT_FOUND', 'no such message in this room');
+        const readers = [...marks].filter(([user, mark]) => mark >= id && user !== message.sender_id).map(([user]) => user).sort();
+        return { message_id: messageId, count: readers.length, ...(marks.size <= READERS_LISTED_UP_TO ? { readers } : {}) };
+      },
+    );
+    routes.get(
+      '/v1/unread',
+      {
+        ...tokenFirst,
+        schema: {
+          summary: "The caller's rooms with their unread messages and unread mentions",
+          description: `Per room (the newest ${UNREAD_MAX_ROOMS} of the caller's): messages after the caller's read mark that are not theirs and not deleted, and those that mention them. Counted by search, so within its freshness (about a second).`,
+          security: sessionSecurity,
+          response: { 200: jsonAnswer('per room', unreadSchema), ...errorAnswers('UNAUTHENTICATED', 'DEPENDENCY_UNAVAILABLE') },
+        },
+      },
+      async (req) => {
+        const { userId } = await access.identify(requireToken(req));
+        const [rooms, marks] = await Promise.all([access.memberships(userId, UNREAD_MAX_ROOMS), reads.marks(userId)]);
+        const counts = await search.unread(userId, rooms.map((r) => ({ roomId: r.roomId, after: marks.get(r.roomId) })));
+        return {
+          rooms: rooms.map((r) => ({
+            room_id: r.roomId,
+            read_up_to: marks.get(r.roomId)?.toString() ?? null,
+            messages: counts.get(r.roomId)?.messages ?? 0,
+            mentions: counts.get(r.roomId)?.mentions ?? 0,
+          })),
+        };
       },
     );
   });

@@ -29,7 +29,7 @@ test('every chat-query-svc route answers as its generated OpenAPI document says,
 
   const docAnswer = await call(q.http, 'GET', '/openapi.json');
   const contract = openApiContract(docAnswer.body);
-  const expect = async (status: number, path: string, token?: string, method: 'GET' | 'POST' = 'GET', body?: unknown) => {
+  const expect = async (status: number, path: string, token?: string, method: 'GET' | 'POST' | 'PUT' = 'GET', body?: unknown) => {
     const r = await call(q.http, method, path, { ...(token === undefined ? {} : { token }), ...(body === undefined ? {} : { body }) });
     assert.equal(r.status, status, `${method} ${path}: ${JSON.stringify(r.body)}`);
     contract.check(method, path, r);
@@ -73,6 +73,17 @@ test('every chat-query-svc route answers as its generated OpenAPI document says,
   await expect(200, '/v1/mentions', owner.token);
   await expect(400, '/v1/mentions?limit=0', owner.token);
   await expect(401, '/v1/mentions');
+  const mark = await expect(200, `/v1/rooms/${room}/read`, owner.token, 'PUT', { message_id: envs[1]!.id });
+  assert.equal(mark.read_up_to, envs[1]!.id);
+  await expect(400, `/v1/rooms/${room}/read`, owner.token, 'PUT', { message_id: 'x' });
+  await expect(404, `/v1/rooms/${room}/read`, owner.token, 'PUT', { message_id: '9000000000000000000' });
+  await expect(403, `/v1/rooms/${room}/read`, stranger.token, 'PUT', { message_id: envs[1]!.id });
+  const readers = await expect(200, `${one}/readers`, owner.token);
+  assert.equal(readers.count, 0, 'the author is not among the readers of their own message');
+  await expect(403, `${one}/readers`, stranger.token);
+  const unread = await expect(200, '/v1/unread', owner.token);
+  assert.deepEqual(unread.rooms.map((r: { room_id: string }) => r.room_id), [room]);
+  await expect(401, '/v1/unread');
   const erased = await expect(200, '/v1/admin/erasures', 'operator-secret', 'POST', { room_id: room });
   assert.deepEqual(erased.rooms.map((r: { room_id: string }) => r.room_id), [room]);
   await expect(403, '/v1/admin/erasures', owner.token, 'POST', { room_id: room });

@@ -16,6 +16,7 @@ function access(refuse?: ParleyError): RoomAccess {
       return { userId: 'u', role: 'member' };
     },
     identify: async () => ({ userId: 'u' }),
+    memberships: async () => [],
     requireMember: async () => {
       if (refuse) throw refuse;
       return { role: 'member' };

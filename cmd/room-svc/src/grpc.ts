@@ -8,6 +8,7 @@ import type { PostgresRoomStore } from './rooms.js';
 
 const GetRoom = z.object({ roomId: uuidText() });
 const Check = z.object({ roomId: uuidText(), userId: uuidText() });
+const ListMemberships = z.object({ userId: uuidText(), limit: z.number().int().min(1, 'limit must be 1..1000').max(1000, 'limit must be 1..1000') });
 
 export function roomGrpcService(rooms: PostgresRoomStore, log: Logger): GrpcService {
   const implementation: roomV1.RoomServiceServer = {
@@ -21,6 +22,11 @@ export function roomGrpcService(rooms: PostgresRoomStore, log: Logger): GrpcServ
       const { roomId, userId } = parseInput(Check, req, 'request');
       const { role } = await rooms.access(roomId, userId);
       return { member: role !== undefined, role: role ?? '' };
+    }),
+    listMemberships: unary(log, 'ListMemberships', async (req: roomV1.ListMembershipsRequest) => {
+      const { userId, limit } = parseInput(ListMemberships, req, 'request');
+      const mine = await rooms.listMine(userId, limit);
+      return { rooms: mine.map((r) => ({ roomId: r.id, role: r.role })) };
     }),
   };
   return { definition: roomV1.RoomServiceService, implementation };

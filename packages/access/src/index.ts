@@ -199,6 +199,14 @@ export class GrpcMembershipChecker implements MembershipChecker {
     return { role: res.role };
   }
 
+  /** The rooms `userId` is a member of, newest first (at most `limit`). */
+  async memberships(userId: string, limit: number): Promise<Array<{ roomId: string; role: string }>> {
+    const res = await call<roomV1.ListMembershipsResponse>('room-svc', this.opts.timeoutMs ?? DEFAULT_CALL_TIMEOUT_MS, (md, o, cb) =>
+      this.client.listMemberships({ userId, limit }, md, o, cb),
+    );
+    return res.rooms.map((r) => ({ roomId: r.roomId, role: r.role }));
+  }
+
   async roomCreatedAt(roomId: string): Promise<number> {
     const hit = this.createdAt.get(roomId);
     if (hit !== undefined) return hit.ms;

@@ -32,6 +32,37 @@ export type Versions = z.infer<typeof versionsSchema>;
 export const threadPageSchema = z.object({ parent: messageSchema, messages: z.array(messageSchema), has_more: z.boolean() }).meta({ id: 'ThreadPage' });
 export type ThreadPage = z.infer<typeof threadPageSchema>;
 
+/** `PUT /v1/rooms/{roomId}/read`: the reader's mark, which only moves forward. */
+export const readMarkBodySchema = z.strictObject({ message_id: z.string().meta({ description: 'the newest message read (decimal id)' }) }).meta({ id: 'ReadMarkBody' });
+export const readMarkSchema = z.object({ room_id: z.string(), read_up_to: z.string() }).meta({ id: 'ReadMark' });
+export type ReadMark = z.infer<typeof readMarkSchema>;
+
+/** `GET /v1/unread`: per room of the caller, what is unread after their mark. */
+export const unreadSchema = z
+  .object({
+    rooms: z.array(
+      z.object({
+        room_id: z.string(),
+        read_up_to: z.string().nullable().meta({ description: 'the mark; null when nothing was marked read (then every message counts)' }),
+        messages: z.number().int().nonnegative().meta({ description: 'messages after the mark, not the caller\'s, not deleted' }),
+        mentions: z.number().int().nonnegative().meta({ description: 'of those, the ones that mention the caller' }),
+      }),
+    ),
+  })
+  .meta({ id: 'Unread' });
+export type Unread = z.infer<typeof unreadSchema>;
+
+/** `GET /v1/rooms/{roomId}/messages/{messageId}/readers`: who has read a message. */
+export const READERS_LISTED_UP_TO = 100;
+export const readersSchema = z
+  .object({
+    message_id: z.string(),
+    count: z.number().int().nonnegative().meta({ description: 'members other than the author whose mark is at or after the message' }),
+    readers: z.array(z.string()).optional().meta({ description: `their user ids, when the room has at most ${READERS_LISTED_UP_TO} read marks` }),
+  })
+  .meta({ id: 'Readers' });
+export type Readers = z.infer<typeof readersSchema>;
+
 /** `POST /v1/admin/erasures`: what an operator asks to erase. */
 export const erasureRequestSchema = z
   .strictObject({

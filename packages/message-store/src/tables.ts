@@ -77,6 +77,11 @@ export class MessageTables {
   readonly selectChanges: string;
   readonly selectClientId: string;
   readonly selectErasures: string;
+  readonly markRead: string;
+  readonly markRoomRead: string;
+  readonly selectMarks: string;
+  readonly selectMark: string;
+  readonly selectRoomReads: string;
 
   constructor(
     readonly keyspace: string,
@@ -101,6 +106,11 @@ export class MessageTables {
     this.selectChanges = `SELECT id, message_id FROM ${keyspace}.message_changes WHERE room_id = ? AND bucket = ? AND id > ? LIMIT ?`;
     this.selectClientId = `SELECT event_id, kind FROM ${keyspace}.client_ids WHERE room_id = ? AND sender_id = ? AND client_msg_id = ?`;
     this.selectErasures = `SELECT room_id, user_id, up_to FROM ${keyspace}.erasures`;
+    this.markRead = `INSERT INTO ${keyspace}.read_marks (user_id, room_id, message_id) VALUES (?, ?, ?) USING TIMESTAMP ?`;
+    this.markRoomRead = `INSERT INTO ${keyspace}.room_reads (room_id, user_id, message_id) VALUES (?, ?, ?) USING TIMESTAMP ?`;
+    this.selectMarks = `SELECT room_id, message_id FROM ${keyspace}.read_marks WHERE user_id = ?`;
+    this.selectMark = `SELECT message_id FROM ${keyspace}.read_marks WHERE user_id = ? AND room_id = ?`;
+    this.selectRoomReads = `SELECT user_id, message_id FROM ${keyspace}.room_reads WHERE room_id = ?`;
   }
 
   bucketOf(id: bigint): number {
@@ -176,6 +186,15 @@ export class MessageTables {
     const out: CqlStatement[] = [{ query: this.eraseRow, params: [ts, roomId, this.bucketOf(messageId), long(messageId)] }];
     if (replyTo !== undefined) out.push({ query: this.eraseReply, params: [ts, [long(messageId)], roomId, this.bucketOf(replyTo), long(replyTo)] });
     return out;
+  }
+
+  /** A read mark at the message's id as its timestamp: the largest mark wins (cql/0003). */
+  readMarkOf(roomId: string, userId: string, messageId: bigint): CqlStatement[] {
+    const id = long(messageId);
+    return [
+      { query: this.markRead, params: [userId, roomId, id, id] },
+      { query: this.markRoomRead, params: [roomId, userId, id, id] },
+    ];
   }
 
   erasureOf(roomId: string, userId: string, upTo: bigint): CqlStatement {

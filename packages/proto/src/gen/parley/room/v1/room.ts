@@ -23,10 +23,24 @@ export const protobufPackage = "parley.room.v1";
 
 export const protobufFileName = "parley/room/v1/room.proto";
 
+export interface ListMembershipsRequest {
+  userId: string;
+  limit: number;
+}
+
+export interface Membership {
+  roomId: string;
+  role: string;
+}
+
+export interface ListMembershipsResponse {
+  rooms: Membership[];
+}
+
 export interface Room {
   id: string;
   name: string;
-  /** "public" or "private". */
+  /** "public", "private" or "direct". */
   visibility: string;
   ownerId: string;
   /** RFC 3339 timestamp. */
@@ -51,6 +65,253 @@ export interface CheckMembershipResponse {
   /** "owner" or "member"; empty when member is false. */
   role: string;
 }
+
+function createBaseListMembershipsRequest(): ListMembershipsRequest {
+  return { userId: "", limit: 0 };
+}
+
+export const ListMembershipsRequest: MessageFns<ListMembershipsRequest> = {
+  encode(message: ListMembershipsRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.userId !== "") {
+      writer.uint32(10).string(message.userId);
+    }
+    if (message.limit !== 0) {
+      writer.uint32(16).uint32(message.limit);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListMembershipsRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListMembershipsRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.userId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.limit = reader.uint32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ListMembershipsRequest {
+    return {
+      userId: isSet(object.userId)
+        ? globalThis.String(object.userId)
+        : isSet(object.user_id)
+        ? globalThis.String(object.user_id)
+        : "",
+      limit: isSet(object.limit) ? globalThis.Number(object.limit) : 0,
+    };
+  },
+
+  toJSON(message: ListMembershipsRequest): unknown {
+    const obj: any = {};
+    if (message.userId !== "") {
+      obj.userId = message.userId;
+    }
+    if (message.limit !== 0) {
+      obj.limit = Math.round(message.limit);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ListMembershipsRequest>): ListMembershipsRequest {
+    return ListMembershipsRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ListMembershipsRequest>): ListMembershipsRequest {
+    const message = createBaseListMembershipsRequest();
+    message.userId = object.userId ?? "";
+    message.limit = object.limit ?? 0;
+    return message;
+  },
+};
+
+function createBaseMembership(): Membership {
+  return { roomId: "", role: "" };
+}
+
+export const Membership: MessageFns<Membership> = {
+  encode(message: Membership, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.roomId !== "") {
+      writer.uint32(10).string(message.roomId);
+    }
+    if (message.role !== "") {
+      writer.uint32(18).string(message.role);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Membership {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseMembership();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.roomId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.role = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): Membership {
+    return {
+      roomId: isSet(object.roomId)
+        ? globalThis.String(object.roomId)
+        : isSet(object.room_id)
+        ? globalThis.String(object.room_id)
+        : "",
+      role: isSet(object.role) ? globalThis.String(object.role) : "",
+    };
+  },
+
+  toJSON(message: Membership): unknown {
+    const obj: any = {};
+    if (message.roomId !== "") {
+      obj.roomId = message.roomId;
+    }
+    if (message.role !== "") {
+      obj.role = message.role;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<Membership>): Membership {
+    return Membership.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<Membership>): Membership {
+    const message = createBaseMembership();
+    message.roomId = object.roomId ?? "";
+    message.role = object.role ?? "";
+    return message;
+  },
+};
+
+function createBaseListMembershipsResponse(): ListMembershipsResponse {
+  return { rooms: [] };
+}
+
+export const ListMembershipsResponse: MessageFns<ListMembershipsResponse> = {
+  encode(message: ListMembershipsResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.rooms) {
+      Membership.encode(v!, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListMembershipsResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListMembershipsResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.rooms.push(Membership.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ListMembershipsResponse {
+    return {
+      rooms: globalThis.Array.isArray(object?.rooms) ? object.rooms.map((e: any) => Membership.fromJSON(e)) : [],
+    };
+  },
+
+  toJSON(message: ListMembershipsResponse): unknown {
+    const obj: any = {};
+    if (message.rooms?.length) {
+      obj.rooms = message.rooms.map((e) => Membership.toJSON(e));
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ListMembershipsResponse>): ListMembershipsResponse {
+    return ListMembershipsResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ListMembershipsResponse>): ListMembershipsResponse {
+    const message = createBaseListMembershipsResponse();
+    message.rooms = object.rooms?.map((e) => Membership.fromPartial(e)) || [];
+    return message;
+  },
+};
 
 function createBaseRoom(): Room {
   return { id: "", name: "", visibility: "", ownerId: "", createdAt: "" };
@@ -539,6 +800,18 @@ export const RoomServiceService = {
       Buffer.from(CheckMembershipResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): CheckMembershipResponse => CheckMembershipResponse.decode(value),
   },
+  /** The rooms a user is a member of (not deleted), newest first, at most `limit` (1..1000). */
+  listMemberships: {
+    path: "/parley.room.v1.RoomService/ListMemberships" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ListMembershipsRequest): Buffer =>
+      Buffer.from(ListMembershipsRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ListMembershipsRequest => ListMembershipsRequest.decode(value),
+    responseSerialize: (value: ListMembershipsResponse): Buffer =>
+      Buffer.from(ListMembershipsResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ListMembershipsResponse => ListMembershipsResponse.decode(value),
+  },
 } as const;
 
 export interface RoomServiceServer extends UntypedServiceImplementation {
@@ -546,6 +819,8 @@ export interface RoomServiceServer extends UntypedServiceImplementation {
   getRoom: handleUnaryCall<GetRoomRequest, GetRoomResponse>;
   /** NOT_FOUND for an unknown or deleted room; a non-member gets member = false, not an error. */
   checkMembership: handleUnaryCall<CheckMembershipRequest, CheckMembershipResponse>;
+  /** The rooms a user is a member of (not deleted), newest first, at most `limit` (1..1000). */
+  listMemberships: handleUnaryCall<ListMembershipsRequest, ListMembershipsResponse>;
 }
 
 export interface RoomServiceClient extends Client {
@@ -580,6 +855,22 @@ export interface RoomServiceClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: CheckMembershipResponse) => void,
+  ): ClientUnaryCall;
+  /** The rooms a user is a member of (not deleted), newest first, at most `limit` (1..1000). */
+  listMemberships(
+    request: ListMembershipsRequest,
+    callback: (error: ServiceError | null, response: ListMembershipsResponse) => void,
+  ): ClientUnaryCall;
+  listMemberships(
+    request: ListMembershipsRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ListMembershipsResponse) => void,
+  ): ClientUnaryCall;
+  listMemberships(
+    request: ListMembershipsRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ListMembershipsResponse) => void,
   ): ClientUnaryCall;
 }
 
