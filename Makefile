@@ -4,7 +4,7 @@ SHELL := /bin/bash
 TSX := node --import tsx
 SERVICES := user-svc room-svc chat-query-svc chat-ingestion-svc chat-command-cql-svc chat-command-elastic-svc chat-realtime-svc web-gateway
 
-.PHONY: help install check typecheck lint deps test test-unit test-integration up down status logs cli drill web dlq erase \
+.PHONY: help install check typecheck lint deps test test-unit test-integration up down status logs cli drill web dlq erase reindex \
         infra-up infra-down infra-status migrate migrate-down \
         user-migrate-up user-migrate-down room-migrate-up room-migrate-down cql-migrate-up cql-migrate-down es-migrate-up es-migrate-down \
         $(addprefix start-,$(SERVICES))
@@ -87,6 +87,9 @@ erase: install ## operator erasure from both stores: ARGS="--user <user id> [--r
 
 dlq: install ## dead letters of chat.messages.dlq: ARGS="list" (default), "show 0:17", "redrive 0:17 2:3", "redrive --reason store_rejected"
 	@$(TSX) cmd/parley-dlq/main.ts $(or $(ARGS),list)
+
+reindex: install ## rebuild Elasticsearch from the Kafka log into a new index, then move the alias to it, while chat goes on (docs/operations.md)
+	@$(TSX) cmd/parley-reindex/main.ts
 
 drill: install infra-up ## failure drill: kill and restart each service and server under chat load (stops Kafka, Cassandra, ES briefly)
 	@$(TSX) scripts/drill.ts

@@ -1,14 +1,17 @@
 /**
  * Loss drill for the write path: publish a steady stream of N messages to the room subjects
  * through JetStream while SIGKILLing each worker mid-stream (and restarting it) and while
- * Kafka, then Elasticsearch, then Cassandra is stopped for a while and restarted. Then check
- * that every one of the N ids is in Cassandra once and in Elasticsearch once, and nothing else.
+ * NATS, then Kafka, then Elasticsearch, then Cassandra is stopped for a while and restarted.
+ * Then check that every one of the N ids is in Cassandra once and in Elasticsearch once, and
+ * nothing else.
  *
  *   node --import tsx scripts/loss-drill.ts
- *   DRILL_MESSAGES=30000 DRILL_RATE=150 DRILL_OUTAGE_S=25 DRILL_KEEP=1 ...
+ *   DRILL_MESSAGES=30000 DRILL_RATE=150 DRILL_OUTAGE_S=25 DRILL_KEEP=1 DRILL_STEPS=nats,kafka ...
  *
  * Every name (stream, subjects, topics, groups, keyspace, index prefix) is random, so the drill
- * never touches real data. It stops shared servers: run it when nobody else needs them.
+ * never touches real data. NATS is the drill's own (e2e/private-servers.ts: the project's
+ * nats.conf on a free port, its store under the run's folder). Kafka, Elasticsearch and Cassandra
+ * are the shared servers: run it when nobody else needs them.
  */
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
 import { createWriteStream, mkdirSync } from 'node:fs';
@@ -20,6 +23,7 @@ import { Snowflake, encodeEnvelope, newMessageEnvelope } from '@parley/envelope'
 import { publishMsgId, roomSubject } from '@parley/nats';
 import { migrateCassandra, elasticNames, removeElasticTemplates } from '@parley/migrate';
 import { ensureTopics } from '@parley/pipeline';
+import { privateNats } from '../e2e/private-servers.js';
 import { cassandraIds, elasticIds, tally } from '../e2e/stores.js';
 
 const root = fileURLToPath(new URL('../', import.meta.url));
@@ -27,6 +31,10 @@ const N = Number(process.env['DRILL_MESSAGES'] ?? 30_000);
 const RATE = Number(process.env['DRILL_RATE'] ?? 150);
 const OUTAGE_S = Number(process.env['DRILL_OUTAGE_S'] ?? 25);
 const KEEP = process.env['DRILL_KEEP'] === '1';
+const ONLY = process.env['DRILL_STEPS']?.split(',').filter(Boolean);
+const chosen = (step: string) => !ONLY || ONLY.includes(step);
+/** Longest a publish is retried (NATS away): the outage plus its restart, with room. */
+const PUBLISH_RETRY_MS = (OUTAGE_S + 120) * 1000;
 const ROOMS = Array.from({ length: 20 }, (_, i) => `room-${i}`);
 const infra = parseConfig({ ...natsFields, ...kafkaFields, ...cassandraFields, ...elasticFields }, process.env);
 const run = promisify(execFile);
@@ -41,9 +49,11 @@ const names = {
 };
 const logDir = `/tmp/parley-${tag}`;
 mkdirSync(logDir, { recursive: true });
+const drillNats = await privateNats(logDir);
 
 const baseEnv: Record<string, string> = {
   ...(process.env as Record<string, string>),
+  NATS_URL: drillNats.url,
   NATS_STREAM: names.stream, NATS_SUBJECT_PREFIX: names.prefix, INGESTION_DURABLE: names.durable,
   KAFKA_TOPIC: names.topic, KAFKA_DLQ_TOPIC: names.dlq, CASSANDRA_KEYSPACE: names.keyspace,
   ELASTICSEARCH_INDEX_PREFIX: names.esPrefix, LOG_LEVEL: 'info',
@@ -104,7 +114,7 @@ async function main(): Promise<void> {
   const cql = createCassandra({ contactPoints: infra.cassandraContactPoints, localDataCenter: infra.cassandraLocalDc });
   await migrateCassandra({ client: cql.client, keyspace: names.keyspace, dir: `${root}cql`, direction: 'up' });
   const es = createElastic({ url: infra.elasticsearchUrl });
-  const nats = await connectNats({ url: infra.natsUrl, name: 'loss-drill' });
+  const nats = await connectNats({ url: drillNats.url, name: 'loss-drill' });
 
   for (const svc of Object.keys(workers) as Worker[]) await startWorker(svc);
   log('workers ready');
@@ -114,10 +124,18 @@ async function main(): Promise<void> {
   const chaos = (async () => {
     await sleep(5000);
     for (const svc of Object.keys(workers) as Worker[]) {
+      if (!chosen(svc)) continue;
       await killAndRestart(svc);
       await sleep(4000);
     }
+    if (chosen('nats')) {
+      log(`stopping the drill's nats; back in ${OUTAGE_S} s`);
+      await drillNats.restart(OUTAGE_S * 1000);
+      log('nats back up');
+      await sleep(5000);
+    }
     for (const server of ['kafka', 'elasticsearch', 'cassandra'] as const) {
+      if (!chosen(server)) continue;
       await outage(server);
       await sleep(5000);
     }
@@ -141,7 +159,7 @@ async function main(): Promise<void> {
   const esDocCount = (await es.client.count({ index: alias })).count;
   console.log('\n=== loss drill summary ===');
   console.log(`messages published (PubAck'd): ${ids.length}`);
-  console.log(`worker SIGKILLs: ${Object.keys(workers).length}; outages: kafka, elasticsearch, cassandra ${OUTAGE_S}s each`);
+  console.log(`steps: ${ONLY?.join(', ') ?? 'every worker SIGKILLed; nats, kafka, elasticsearch, cassandra stopped'}; outages ${OUTAGE_S}s each`);
   console.log(`caught up ${caughtUpAt === undefined ? 'NEVER' : `${((caughtUpAt - t0) / 1000).toFixed(0)}s after start`}`);
   for (const v of verdict) console.log(`${v.store}: rows ${v.rows}, distinct ${v.distinct}, missing ${v.missing}, duplicated ${v.duplicated}, unexpected ${v.unexpected}`);
   console.log(`elasticsearch _count: ${esDocCount}`);
@@ -162,6 +180,7 @@ async function main(): Promise<void> {
     await a.disconnect();
   }
   await Promise.all([nats.close(), cql.close(), es.close()]);
+  await drillNats.stop();
   process.exit(ok ? 0 : 1);
 }
 
@@ -183,13 +202,15 @@ async function publish(js: import('nats').JetStreamClient, ids: string[]): Promi
   await Promise.all(inflight);
 }
 
+/** Retried with the same msgID (the stream's duplicate window keeps a retry from counting twice). */
 async function publishWithRetry(js: import('nats').JetStreamClient, env: ReturnType<typeof newMessageEnvelope>): Promise<void> {
-  for (let attempt = 0; ; attempt++) {
+  const deadline = Date.now() + PUBLISH_RETRY_MS;
+  for (;;) {
     try {
       await js.publish(roomSubject(env.room_id, names.prefix), encodeEnvelope(env), { msgID: publishMsgId(env.room_id, env.sender_id, env.client_msg_id) });
       return;
     } catch (err) {
-      if (attempt > 20) throw err;
+      if (Date.now() > deadline) throw err;
       await sleep(200);
     }
   }
@@ -227,5 +248,5 @@ async function topicSize(kafka: import('kafkajs').Kafka, topic: string): Promise
 main().catch((err: unknown) => {
   console.error(`loss drill failed: ${(err as Error).stack ?? String(err)}`);
   for (const c of procs.values()) c.kill('SIGKILL');
-  process.exit(2);
+  void drillNats.stop().finally(() => process.exit(2));
 });
