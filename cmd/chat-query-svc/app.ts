@@ -18,6 +18,7 @@ import { latestMessages } from './src/latest-messages.js';
 import { MessageReads } from './src/message-reads.js';
 import { registerAdminRoutes, registerLatestRoute, registerMessageRoutes, registerQueryRoutes, registerReadRoutes } from './src/routes.js';
 import { Erasures } from './src/erasures.js';
+import { ReadMarks } from './src/read-state.js';
 
 /** The introduction of the generated API document; the routes describe themselves (src/routes.ts). */
 export const queryApiInfo: OpenApiInfo = {
@@ -74,7 +75,8 @@ export const queryService: ServiceDefinition<typeof queryConfigSpec> = {
     const latest = latestMessages({ access, reader, reads, limits });
     registerQueryRoutes(app, access, search, config, reads);
     registerMessageRoutes(app, { access, reads, search, limits: config });
-    registerReadRoutes(app, { access, reads, search });
+    const marks = new ReadMarks({ access, reads, search });
+    registerReadRoutes(app, { access, reads, search, marks });
     // NATS: the operator API logs erasures like every change (needed when its token is set); the
     // membership cache follows room events (without NATS it simply never serves from the cache).
     const nats =
@@ -127,7 +129,7 @@ export const queryService: ServiceDefinition<typeof queryConfigSpec> = {
     runner.add(component('elasticsearch', () => es.health(), () => es.close()));
     runner.add(component('identity-clients', () => undefined, () => access.close()));
     runner.add(httpComponent('http', app, config.httpHost, config.httpPort));
-    runner.add(grpcComponent('grpc', { services: [queryGrpcService({ latest, reads, access, limits, log })], host: config.grpcHost, port: config.grpcPort, log, metrics }));
+    runner.add(grpcComponent('grpc', { services: [queryGrpcService({ latest, reads, access, marks, limits, log })], host: config.grpcHost, port: config.grpcPort, log, metrics }));
   },
 };
 

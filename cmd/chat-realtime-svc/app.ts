@@ -1,6 +1,6 @@
 import { hostname } from 'node:os';
 import { connectNats, createRedis } from '@parley/clients';
-import { ensureMessageStream, InstanceLease } from '@parley/nats';
+import { ensureMessageStream, InstanceLease, roomEphemeralWildcard, roomOfEphemeralSubject } from '@parley/nats';
 import { ParleyError } from '@parley/errors';
 import { GrpcUserDirectory, requireProxySecret } from '@parley/access';
 import { component } from '@parley/lifecycle';
@@ -12,6 +12,7 @@ import { GrpcGatekeeper } from './src/gatekeeper.js';
 import { GrpcHistorySource, JetStreamRecentSource } from './src/history.js';
 import { JetStreamMessagePublisher } from './src/publisher.js';
 import { CommandHandler, GrpcCommandOracle } from './src/commands.js';
+import { EphemeralBus } from './src/ephemeral.js';
 import { RedisRateLimiter } from './src/rate-limit.js';
 import { RoomEvents } from './src/room-events.js';
 import { RoomHub } from './src/room-hub.js';
@@ -91,6 +92,14 @@ export const realtimeService: ServiceDefinition<typeof realtimeConfigSpec> = {
       async () => {
         const { js, jsm } = nats.value.client;
         const hub = new RoomHub(js, config.stream, config.subjectPrefix, registry);
+        // Typing and receipts of every room, one core subscription per edge: what concerns no
+        // socket here is dropped by the registry at once (see EphemeralBus).
+        const ephemeral = nats.value.client.nc.subscribe(roomEphemeralWildcard(config.subjectPrefix), {
+          callback: (err, m) => {
+            const roomId = err ? undefined : roomOfEphemeralSubject(m.subject, config.subjectPrefix);
+            if (roomId) registry.onEphemeral(roomId, m.data);
+          },
+        });
         const recent = new JetStreamRecentSource(js, jsm, config.stream, config.subjectPrefix, config.maxBodyBytes);
         const commands = new CommandHandler({
           oracle,
@@ -122,6 +131,8 @@ export const realtimeService: ServiceDefinition<typeof realtimeConfigSpec> = {
             hub,
             limiter,
             commands,
+            reads: oracle,
+            ephemeral: new EphemeralBus(() => nats.value.client.nc, config.subjectPrefix),
             backlog: { history, recent, lookbackMs: RECENT_LOOKBACK_MS, maxRecent: MAX_RECENT_ON_JOIN, onRecentError: (err) => log.warn({ err }, 'stream tail unavailable on join') },
           },
           // Not ready without NATS (no sends, no fanout) or without a valid lease (no ids).
@@ -135,9 +146,12 @@ export const realtimeService: ServiceDefinition<typeof realtimeConfigSpec> = {
           tracer,
         });
         await edge.start();
-        return edge;
+        return { edge, ephemeral };
       },
-      (edge, signal) => edge.stop(signal),
+      ({ edge, ephemeral }, signal) => {
+        ephemeral.unsubscribe();
+        return edge.stop(signal);
+      },
     );
     const revocationLog = log.child({ component: 'session-revocations' });
     runner.provide(

@@ -152,6 +152,37 @@ test('unread counts equal a model of sends, mentions, deletes and reads across u
     assert.ok(readers.readers.includes(users[0]!.user.id), 'user 0 has read it');
   });
 
+  await t.test('over the WebSocket: typing reaches the other edge throttled, a read mark comes back as receipts and unread counts', async () => {
+    const room = rooms[2]!;
+    const a = await Client.open(`${sys.urls.edges[0]}/v1/rooms/${room}/ws`, users[0]!.token);
+    const b = await Client.open(`${sys.urls.edges[1]}/v1/rooms/${room}/ws`, users[1]!.token);
+    defer(() => [a, b].forEach((c) => c.close()));
+    await Promise.all([a.next((f) => f.type === 'history'), b.next((f) => f.type === 'history')]);
+    const unreadOnJoin = await b.next((f) => f.type === 'unread');
+    assert.equal(unreadOnJoin['messages'], model(1).find((r) => r.room_id === room)!.messages, 'the counts after the join are the model\'s');
+    for (let i = 0; i < 50; i++) a.send({ type: 'typing' });
+    const typing = await b.next((f) => f.type === 'typing');
+    assert.deepEqual(typing, { type: 'typing', user_id: users[0]!.user.id, name: users[0]!.user.display_name });
+    await new Promise((r) => setTimeout(r, 500));
+    assert.equal(b.frames.filter((f) => f.type === 'typing').length, 1, 'a flood of typing frames is throttled to one');
+    assert.equal(a.frames.filter((f) => f.type === 'typing').length, 0, 'nobody is told they type themselves');
+    assert.equal(a.closed, undefined, 'typing floods are no strike');
+
+    const id = await command(0, room, { type: 'send', body: 'read me' });
+    await stored(1, room, id);
+    const from = b.frames.length;
+    b.send({ type: 'read', message_id: id });
+    const unread = await b.next((f) => f.type === 'unread', 10_000, from);
+    assert.equal(unread['messages'], 0, 'nothing unread after reading the newest');
+    const receipts = await a.next((f) => f.type === 'receipts' && (f['items'] as Array<{ user_id: string }>).some((x) => x.user_id === users[1]!.user.id));
+    assert.deepEqual((receipts['items'] as Array<{ user_id: string; message_id: string }>).find((x) => x.user_id === users[1]!.user.id)?.message_id, id);
+    b.send({ type: 'read', message_id: sent.find((m) => m.room === rooms[0])!.id });
+    const err = await b.next((f) => f.type === 'error' && f['code'] === 'message_not_found');
+    assert.ok(err, 'a message of another room');
+    b.send({ type: 'read', message_id: 'x' });
+    await b.next((f) => f.type === 'error' && f['code'] === 'invalid_message_id');
+  });
+
   await t.test('bad input: a message of another room, not yet stored, malformed, or not a member', async () => {
     const put = (u: number, room: string, body: unknown) =>
       fetch(`${sys.urls.query}/v1/rooms/${room}/read`, { method: 'PUT', headers: { authorization: `Bearer ${users[u]!.token}`, 'content-type': 'application/json' }, body: JSON.stringify(body) }).then((r) => r.status);

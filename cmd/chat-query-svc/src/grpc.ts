@@ -8,15 +8,19 @@ import type { Logger } from '@parley/log';
 import { afterAccess, type RoomAccess } from './access.js';
 import { idCursors, type LatestMessages } from './latest-messages.js';
 import type { MessageReads } from './message-reads.js';
+import type { ReadMarks, ReadState } from './read-state.js';
+
+const toProtoState = (s: ReadState): chatV1.ReadState => ({ readUpTo: s.readUpTo?.toString() ?? '', unreadMessages: s.messages, unreadMentions: s.mentions });
 
 export function queryGrpcService(deps: {
   latest: LatestMessages;
   reads: MessageReads;
   access: RoomAccess;
+  marks: ReadMarks;
   limits: { defaultLimit: number; maxLimit: number };
   log: Logger;
 }): GrpcService {
-  const { latest, limits, reads, access } = deps;
+  const { latest, limits, reads, access, marks } = deps;
   const implementation: chatV1.ChatQueryServiceServer = {
     listMessages: unary(deps.log, 'ListMessages', async (req: chatV1.ListMessagesRequest, call: { metadata: Metadata }) => {
       const res = await latest.list(tokenOf(call.metadata), validate(req, limits));
@@ -47,6 +51,18 @@ export function queryGrpcService(deps: {
         message: message ? messageToProto(message) : undefined,
         callerIsOwner: member.role === 'owner',
       };
+    }),
+    markRead: unary(deps.log, 'MarkRead', async (req: chatV1.MarkReadRequest, call: { metadata: Metadata }): Promise<chatV1.MarkReadResponse> => {
+      const roomId = roomIdOf(req.roomId);
+      const id = parseId(req.messageId);
+      if (id === undefined) throw new ParleyError('VALIDATION_FAILED', 'message_id must be a message id (positive int64 as a decimal string)');
+      const { userId, readUpTo } = await marks.mark(tokenOf(call.metadata), roomId, id);
+      return { state: toProtoState(await marks.state(userId, roomId, readUpTo)) };
+    }),
+    roomUnread: unary(deps.log, 'RoomUnread', async (req: chatV1.RoomUnreadRequest, call: { metadata: Metadata }): Promise<chatV1.RoomUnreadResponse> => {
+      const roomId = roomIdOf(req.roomId);
+      const { userId } = await access.authorize(tokenOf(call.metadata), roomId);
+      return { state: toProtoState(await marks.state(userId, roomId)) };
     }),
   };
   return { definition: chatV1.ChatQueryServiceService, implementation };

@@ -111,9 +111,14 @@ export class MessageReads {
   /** Moves the reader's mark to `messageId` unless it is already further; returns the mark now. */
   async markRead(roomId: string, userId: string, messageId: bigint): Promise<bigint> {
     await Promise.all(this.tables.readMarkOf(roomId, userId, messageId).map((s) => this.client.execute(s.query, s.params, { prepare: true, isIdempotent: true })));
+    return (await this.mark(userId, roomId)) ?? messageId;
+  }
+
+  /** The user's read mark of one room, if any. */
+  async mark(userId: string, roomId: string): Promise<bigint | undefined> {
     const rs = await this.client.execute(this.tables.selectMark, [userId, roomId], { prepare: true, isIdempotent: true });
     const now = rs.first()?.get('message_id') as cassandra.types.Long | undefined;
-    return now ? BigInt(now.toString()) : messageId;
+    return now ? BigInt(now.toString()) : undefined;
   }
 
   /** Every room's read mark of a user (one partition). */

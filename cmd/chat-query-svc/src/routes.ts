@@ -30,6 +30,7 @@ import { idCursors, type LatestMessages } from './latest-messages.js';
 import { parseSearchText } from './search-text.js';
 import type { MessageReads } from './message-reads.js';
 import { isOperator, type Erasures } from './erasures.js';
+import type { ReadMarks } from './read-state.js';
 
 export interface QueryLimits {
   defaultLimit: number;
@@ -355,8 +356,8 @@ export const UNREAD_MAX_ROOMS = 1000;
  * message, `GET /v1/unread` counts per room what is unread after the mark (Elasticsearch, one
  * request for all the caller's rooms).
  */
-export function registerReadRoutes(app: FastifyInstance, deps: { access: RoomAccess; reads: MessageReads; search: MessageSearch }): void {
-  const { access, reads, search } = deps;
+export function registerReadRoutes(app: FastifyInstance, deps: { access: RoomAccess; reads: MessageReads; search: MessageSearch; marks: ReadMarks }): void {
+  const { access, reads, search, marks } = deps;
   registerRoutes(app, (routes) => {
     routes.put(
       '/v1/rooms/:roomId/read',
@@ -375,9 +376,7 @@ export function registerReadRoutes(app: FastifyInstance, deps: { access: RoomAcc
         const { roomId } = req.params;
         const id = parseMessageId(req.body.message_id);
         if (id === undefined) throw new ParleyError('VALIDATION_FAILED', 'message_id must be a message id (positive int64 as a decimal string)');
-        const { userId } = await access.authorize(requireToken(req), roomId);
-        if (!(await reads.one(roomId, id))) throw new ParleyError('NOT_FOUND', 'no such message in this room (yet)');
-        return { room_id: roomId, read_up_to: (await reads.markRead(roomId, userId, id)).toString() };
+        return { room_id: roomId, read_up_to: (await marks.mark(requireToken(req), roomId, id)).readUpTo.toString() };
       },
     );
     routes.get(

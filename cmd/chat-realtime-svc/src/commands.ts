@@ -27,6 +27,18 @@ export interface CommandOracle {
   prepare(roomId: string, token: string, clientMsgId: string, messageId?: string): Promise<Prepared>;
 }
 
+/** A member's read mark of a room and the counts after it (chat-query-svc MarkRead / RoomUnread). */
+export interface ReadState {
+  readUpTo: string;
+  messages: number;
+  mentions: number;
+}
+
+export interface ReadMarks {
+  markRead(roomId: string, token: string, messageId: string): Promise<ReadState>;
+  roomUnread(roomId: string, token: string): Promise<ReadState>;
+}
+
 /** Messages logged but maybe not stored yet: the room's stream (JetStreamRecentSource). */
 export interface LoggedMessages {
   find(roomId: string, id: bigint): Promise<MessageEvent | undefined>;
@@ -161,7 +173,7 @@ export class CommandHandler {
 }
 
 /** PrepareCommand on chat-query-svc, on behalf of the socket's user (their token goes along). */
-export class GrpcCommandOracle implements CommandOracle {
+export class GrpcCommandOracle implements CommandOracle, ReadMarks {
   private readonly client: chatV1.ChatQueryServiceClient;
 
   constructor(
@@ -187,7 +199,33 @@ export class GrpcCommandOracle implements CommandOracle {
     });
   }
 
+  markRead(roomId: string, token: string, messageId: string): Promise<ReadState> {
+    return new Promise((resolve, reject) => {
+      this.client.markRead({ roomId, messageId }, this.metadata(token), { deadline: Date.now() + this.timeoutMs }, (err, res) =>
+        err || !res ? reject(fromGrpcError(err!, 'chat-query-svc')) : resolve(readState(res.state)),
+      );
+    });
+  }
+
+  roomUnread(roomId: string, token: string): Promise<ReadState> {
+    return new Promise((resolve, reject) => {
+      this.client.roomUnread({ roomId }, this.metadata(token), { deadline: Date.now() + this.timeoutMs }, (err, res) =>
+        err || !res ? reject(fromGrpcError(err!, 'chat-query-svc')) : resolve(readState(res.state)),
+      );
+    });
+  }
+
+  private metadata(token: string): Metadata {
+    const md = new Metadata();
+    md.set('authorization', `Bearer ${token}`);
+    return md;
+  }
+
   close(): void {
     this.client.close();
   }
+}
+
+function readState(s: chatV1.ReadState | undefined): ReadState {
+  return { readUpTo: s?.readUpTo ?? '', messages: s?.unreadMessages ?? 0, mentions: s?.unreadMentions ?? 0 };
 }

@@ -10,8 +10,9 @@ import { CloseCodes, type CommandFrame, type ErrorFrameCode, type ServerFrame } 
 import { secondsSince } from '@parley/metrics';
 import { SpanKind, startSpan, withSpan, type Tracer } from '@parley/tracing';
 import type { EdgeMetrics } from './metrics.js';
-import type { CommandHandler } from './commands.js';
-import { PONG_FRAME, ackFrame, errorFrame, historyFrame, historyUnavailableFrame, messageUpdatedFrame, parseClientFrame } from './protocol.js';
+import type { CommandHandler, ReadMarks } from './commands.js';
+import { TypingThrottle, type EphemeralBus } from './ephemeral.js';
+import { PONG_FRAME, ackFrame, errorFrame, historyFrame, historyUnavailableFrame, messageUpdatedFrame, parseClientFrame, unreadFrame } from './protocol.js';
 
 /** uWS copies the own properties of user data into its own object, so the Conn travels inside one. */
 export interface SocketData {
@@ -33,6 +34,10 @@ export interface ConnServices {
   registry: RoomRegistry;
   limiter: RateLimiter;
   commands: CommandHandler;
+  /** Read marks and unread counts (chat-query-svc); none: `read` frames are ignored. */
+  reads?: ReadMarks | undefined;
+  /** Typing and receipts to the room's other edges; none: they stay on this socket. */
+  ephemeral?: EphemeralBus | undefined;
   backlog: BacklogDeps;
   /** Frames in and out by type, and each command's time to its answer (see metrics.ts). */
   metrics: EdgeMetrics;
@@ -72,6 +77,7 @@ export class Conn {
    */
   private pending: Map<bigint, string> | undefined;
   private pendingUpdates: PendingUpdate[] | undefined;
+  private readonly typingThrottle = new TypingThrottle();
   /** For the history request and the checks of commands (chat-query-svc acts on the user's behalf). */
   private token: string | undefined;
   private readonly caller: Admitted['caller'];
@@ -170,6 +176,14 @@ export class Conn {
     this.pending = undefined;
     this.pendingUpdates = undefined;
     this.services.registry.markLive(this);
+    // The member's own counts, after the history (not holding it up): one search request.
+    const reads = this.services.reads;
+    if (reads && backlog.kind === 'history') {
+      reads.roomUnread(this.roomId, this.token ?? '').then(
+        (s) => this.send(unreadFrame(this.roomId, s.messages, s.mentions), 'unread'),
+        () => undefined,
+      );
+    }
   }
 
   /** A live frame that arrived while the history was loading. */
@@ -198,6 +212,8 @@ export class Conn {
     this.services.metrics.framesIn.inc({ type: parsed.ok ? parsed.frame.type : 'invalid' });
     if (!parsed.ok) return this.reject(parsed.code, parsed.message, parsed.client_msg_id);
     if (parsed.frame.type === 'ping') return this.send(PONG_FRAME, 'pong');
+    if (parsed.frame.type === 'typing') return this.typing();
+    if (parsed.frame.type === 'read') return void this.services.registry.track(this.read(parsed.frame.message_id));
     const frame = parsed.frame;
     if (this.inFlight >= this.limits.maxInFlight) {
       return this.reject('too_many_in_flight', `at most ${this.limits.maxInFlight} unacknowledged commands`, frame.client_msg_id);
@@ -207,6 +223,26 @@ export class Conn {
       this.inFlight -= 1;
     });
     this.services.registry.track(work);
+  }
+
+  /** Throttled per socket; a flood of typing frames is dropped, never a strike. */
+  private typing(): void {
+    if (this.joining || !this.typingThrottle.allow()) return;
+    this.services.ephemeral?.publish(this.roomId, { kind: 'typing', user_id: this.userId, name: this.caller.displayName });
+  }
+
+  /** Moves the read mark; the room learns it (receipts), this socket its counts (unread). */
+  private async read(messageId: string): Promise<void> {
+    const reads = this.services.reads;
+    if (!reads) return;
+    try {
+      const state = await reads.markRead(this.roomId, this.token ?? '', messageId);
+      this.send(unreadFrame(this.roomId, state.messages, state.mentions), 'unread');
+      if (state.readUpTo) this.services.ephemeral?.publish(this.roomId, { kind: 'receipt', user_id: this.userId, message_id: state.readUpTo });
+    } catch (err) {
+      const notFound = isParleyError(err) && err.code === 'NOT_FOUND';
+      this.send(errorFrame(notFound ? 'message_not_found' : 'unavailable', notFound ? 'no such message in this room (yet)' : 'the read mark could not be stored now; send it again'), 'error');
+    }
   }
 
   /** Every command counts against the send rate: a change costs the pipeline what a message does. */

@@ -10,6 +10,9 @@ import {
   type ErrorFrame,
   type ErrorFrameCode,
   type HistoryUnavailableFrame,
+  type MemberTypingFrame,
+  type ReceiptsFrame,
+  type UnreadFrame,
   type RoomDeletedFrame,
 } from '@parley/contracts';
 /**
@@ -48,6 +51,17 @@ export function parseClientFrame(data: ArrayBuffer, isBinary: boolean, maxBodyBy
     return extra.length > 0 ? fail('invalid_frame', `unknown fields: ${extra.slice(0, 5).join(', ')}`) : { ok: true, frame: { type: 'ping' } };
   }
   switch (obj['type']) {
+    case 'typing': {
+      const extra = Object.keys(obj).filter((k) => k !== 'type');
+      return extra.length > 0 ? fail('invalid_frame', `unknown fields: ${extra.slice(0, 5).join(', ')}`) : { ok: true, frame: { type: 'typing' } };
+    }
+    case 'read': {
+      const extra = Object.keys(obj).filter((k) => k !== 'type' && k !== 'message_id');
+      if (extra.length > 0) return fail('invalid_frame', `unknown fields: ${extra.slice(0, 5).join(', ')}`);
+      const id = obj['message_id'];
+      if (typeof id !== 'string' || parseMessageId(id) === undefined) return fail('invalid_message_id', 'message_id must be a message id (positive int64 as a decimal string)');
+      return { ok: true, frame: { type: 'read', message_id: id } };
+    }
     case 'send':
     case 'edit':
     case 'delete':
@@ -144,6 +158,18 @@ export function historyFrame(roomId: string, envelopeJsons: readonly string[], h
 /** A change of a message: the whole state, as the reader sees it (`me` of reactions). */
 export function messageUpdatedFrame(messageJson: string): string {
   return `{"type":"message_updated","message":${messageJson}}`;
+}
+
+export function memberTypingFrame(userId: string, name: string): string {
+  return JSON.stringify({ type: 'typing', user_id: userId, name } satisfies MemberTypingFrame);
+}
+
+export function receiptsFrame(items: ReadonlyArray<{ user_id: string; message_id: string }>): string {
+  return JSON.stringify({ type: 'receipts', items: [...items] } satisfies ReceiptsFrame);
+}
+
+export function unreadFrame(roomId: string, messages: number, mentions: number): string {
+  return JSON.stringify({ type: 'unread', room_id: roomId, messages, mentions } satisfies UnreadFrame);
 }
 
 export function historyUnavailableFrame(roomId: string, code: string): string {

@@ -3,14 +3,18 @@ import type { Logger } from '@parley/log';
 import type { Conn } from './conn.js';
 import { BoundedSet, type RoomEvent } from './room-events.js';
 import type { RoomHubHandlers } from './room-hub.js';
-import { CloseCodes, messageChangedSchema, parseEvent, type MessageChanged } from '@parley/contracts';
-import { messageFrame, messageUpdatedFrame, roomDeletedFrame } from './protocol.js';
+import { CloseCodes, ephemeralEventSchema, messageChangedSchema, parseEvent, type MessageChanged } from '@parley/contracts';
+import { memberTypingFrame, messageFrame, messageUpdatedFrame, receiptsFrame, roomDeletedFrame } from './protocol.js';
 import type { MsgHdrs } from 'nats';
 import { natsTraceContext, SpanKind, startSpan, type Tracer } from '@parley/tracing';
 
 const text = new TextDecoder();
 /** Deletions and removals remembered for sockets admitted just before them. */
 const REMEMBERED_EVENTS = 10_000;
+/** How long receipts of a room are gathered into one frame. */
+export const RECEIPT_BATCH_MS = 250;
+/** A socket with more than this waiting to be sent gets no typing and no receipts. */
+export const EPHEMERAL_SHED_BYTES = 64 * 1024;
 
 /**
  * Which sockets of this edge are in which room, and what reaches them from NATS. Live frames
@@ -30,6 +34,9 @@ export class RoomRegistry implements RoomHubHandlers {
   private publish: (topic: string, frame: string) => void = () => undefined;
   private readonly deletedRooms = new BoundedSet(REMEMBERED_EVENTS);
   private readonly removedMembers = new BoundedSet(REMEMBERED_EVENTS);
+
+  /** Receipts gathered per room until the next flush: user → newest mark. */
+  private readonly receipts = new Map<string, Map<string, string>>();
 
   constructor(
     private readonly log: Logger,
@@ -121,6 +128,42 @@ export class RoomRegistry implements RoomHubHandlers {
     const joiners = this.joining.get(roomId);
     if (joiners) for (const c of joiners) c.buffer(id, frame);
     span?.end();
+  }
+
+  /**
+   * Typing and receipts from the room's ephemeral subject. Typing goes to the other members'
+   * sockets at once, except to a socket whose send buffer is past `EPHEMERAL_SHED_BYTES`: it is
+   * the first thing a slow socket goes without. Receipts are gathered per room for
+   * RECEIPT_BATCH_MS and sent as one `receipts` frame (each member's newest mark), so a busy
+   * room's reading does not multiply its traffic.
+   */
+  onEphemeral(roomId: string, data: Uint8Array): void {
+    const event = parseEvent(ephemeralEventSchema, data);
+    if (!event) return;
+    if (event.kind === 'typing') {
+      const conns = this.rooms.get(roomId);
+      if (!conns) return;
+      const frame = memberTypingFrame(event.user_id, event.name);
+      for (const c of conns) if (c.userId !== event.user_id && !c.isJoining && c.bufferedAmount() < EPHEMERAL_SHED_BYTES) c.send(frame, 'typing');
+      return;
+    }
+    let batch = this.receipts.get(roomId);
+    if (!batch) {
+      batch = new Map();
+      this.receipts.set(roomId, batch);
+      setTimeout(() => this.flushReceipts(roomId), RECEIPT_BATCH_MS).unref();
+    }
+    const had = batch.get(event.user_id);
+    if (had === undefined || BigInt(event.message_id) > BigInt(had)) batch.set(event.user_id, event.message_id);
+  }
+
+  private flushReceipts(roomId: string): void {
+    const batch = this.receipts.get(roomId);
+    this.receipts.delete(roomId);
+    const conns = this.rooms.get(roomId);
+    if (!batch || !conns) return;
+    const frame = receiptsFrame([...batch].map(([user_id, message_id]) => ({ user_id, message_id })));
+    for (const c of conns) if (!c.isJoining && c.bufferedAmount() < EPHEMERAL_SHED_BYTES) c.send(frame, 'receipts');
   }
 
   /**

@@ -1,6 +1,19 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ackFrame, errorFrame, historyFrame, historyUnavailableFrame, messageFrame, parseClientFrame, PONG_FRAME, roomDeletedFrame } from '../src/protocol.js';
+import {
+  ackFrame,
+  errorFrame,
+  historyFrame,
+  historyUnavailableFrame,
+  memberTypingFrame,
+  messageFrame,
+  messageUpdatedFrame,
+  parseClientFrame,
+  PONG_FRAME,
+  receiptsFrame,
+  roomDeletedFrame,
+  unreadFrame,
+} from '../src/protocol.js';
 import { clientFrameSchema, ERROR_FRAME_CODES, serverFrameSchema } from '@parley/contracts';
 import { encodeEnvelope, newMessageEnvelope, Snowflake } from '@parley/envelope';
 import { loadBacklog, mergeById, resumeFloor } from '../src/join.js';
@@ -45,6 +58,10 @@ test('every frame the edge writes is a ServerFrame of the contract', () => {
     ackFrame('c-1', '12345'),
     roomDeletedFrame('r-1'),
     PONG_FRAME,
+    messageUpdatedFrame(env),
+    memberTypingFrame('u-1', 'Ada'),
+    receiptsFrame([{ user_id: 'u-1', message_id: '12345' }]),
+    unreadFrame('r-1', 3, 1),
     ...ERROR_FRAME_CODES.map((c) => errorFrame(c, 'why', 'c-1', c === 'rate_limited' ? 1500 : undefined)),
     errorFrame('invalid_json', 'no client id'),
   ];
@@ -66,6 +83,16 @@ test('the hand-written frame parser and the contract schema agree on what is a v
     '{"type":"x"}',
     '{"client_msg_id":"a","body":"a"}',
     '[]',
+    '{"type":"typing"}',
+    '{"type":"typing","x":1}',
+    '{"type":"read","message_id":"12345"}',
+    '{"type":"read","message_id":"0"}',
+    '{"type":"read"}',
+    '{"type":"read","message_id":"1","x":1}',
+    '{"type":"edit","message_id":"1","body":"b","client_msg_id":"c"}',
+    '{"type":"react","message_id":"1","emoji":"👍","on":true,"client_msg_id":"c"}',
+    '{"type":"react","message_id":"1","emoji":"x","on":true,"client_msg_id":"c"}',
+    '{"type":"delete","message_id":"1","client_msg_id":"c"}',
   ];
   for (const f of frames) {
     assert.equal(parseClientFrame(enc(f), false, 4096).ok, clientFrameSchema.safeParse(JSON.parse(f)).success, f);

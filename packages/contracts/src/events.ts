@@ -57,6 +57,17 @@ export const sessionRevokedEventSchema = z.object({
 });
 export type SessionRevokedEvent = z.infer<typeof sessionRevokedEventSchema>;
 
+/**
+ * What edges tell each other about a room, on core NATS (never stored: it is not worth a
+ * replay), subject <prefix>.room.<roomId>.eph, followed by every edge holding members of the
+ * room: a member typing, and a member's read mark that moved.
+ */
+export const ephemeralEventSchema = z.discriminatedUnion('kind', [
+  z.strictObject({ kind: z.literal('typing'), user_id: userIdText, name: z.string().max(256) }),
+  z.strictObject({ kind: z.literal('receipt'), user_id: userIdText, message_id: messageIdText }),
+]);
+export type EphemeralEvent = z.infer<typeof ephemeralEventSchema>;
+
 export const MAX_LISTED_REACTORS = 64;
 export const messageChangedSchema = z.strictObject({
   event_id: messageIdText,

@@ -10,6 +10,8 @@ import { clientMsgIdText, emojiText, messageIdText, messageSchema } from './mess
  *     {"type":"edit","message_id":"<id>","body":"hi!","client_msg_id":"c-2"}   your own message only
  *     {"type":"delete","message_id":"<id>","client_msg_id":"c-3"}              yours, or any if you own the room
  *     {"type":"react","message_id":"<id>","emoji":"👍","on":true,"client_msg_id":"c-4"}
+ *     {"type":"typing"}                                    the member is typing (throttled; never stored)
+ *     {"type":"read","message_id":"<id>"}                  mark the room read up to a message (only forward)
  *     {"type":"ping"}                                      answered with {"type":"pong"}
  *
  *   Every command is acknowledged by `ack` once the log stored it (its `id` is the new
@@ -26,6 +28,9 @@ import { clientMsgIdText, emojiText, messageIdText, messageSchema } from './mess
  *     {"type":"ack","client_msg_id":"c-1","id":"<snowflake>"}    after JetStream stored it
  *     {"type":"error","code":C,"message":"…","client_msg_id"?:"c-1","retry_after_ms"?:n}
  *     {"type":"room_deleted","room_id":R}                       then close 4404
+ *     {"type":"typing","user_id":U,"name":N}                    another member is typing; show it for TYPING_SHOW_MS
+ *     {"type":"receipts","items":[{"user_id":U,"message_id":I}…]} read marks that moved, batched per room
+ *     {"type":"unread","room_id":R,"messages":n,"mentions":m}   your own counts: after the join and each read
  *     {"type":"pong"}
  *
  * M is the message of ./message.ts. The edge writes frames by hand for speed (a live message is
@@ -43,18 +48,28 @@ export const reactFrameSchema = z
   .strictObject({ type: z.literal('react'), message_id: messageIdText, emoji: emojiText, on: z.boolean(), client_msg_id: clientMsgIdText })
   .meta({ id: 'ReactFrame' });
 export const pingFrameSchema = z.strictObject({ type: z.literal('ping') }).meta({ id: 'PingFrame' });
+export const typingFrameSchema = z.strictObject({ type: z.literal('typing') }).meta({ id: 'TypingFrame', description: 'The member is typing: sent at most every TYPING_THROTTLE_MS.' });
+export const readFrameSchema = z
+  .strictObject({ type: z.literal('read'), message_id: messageIdText })
+  .meta({ id: 'ReadFrame', description: 'Marks the room read up to a message; a mark only moves forward.' });
 export const clientFrameSchema = z
-  .discriminatedUnion('type', [sendFrameSchema, editFrameSchema, deleteFrameSchema, reactFrameSchema, pingFrameSchema])
+  .discriminatedUnion('type', [sendFrameSchema, editFrameSchema, deleteFrameSchema, reactFrameSchema, typingFrameSchema, readFrameSchema, pingFrameSchema])
   .meta({ id: 'ClientFrame' });
 export type SendFrame = z.infer<typeof sendFrameSchema>;
 export type EditFrame = z.infer<typeof editFrameSchema>;
 export type DeleteFrame = z.infer<typeof deleteFrameSchema>;
 export type ReactFrame = z.infer<typeof reactFrameSchema>;
 export type ClientFrame = z.infer<typeof clientFrameSchema>;
-/** A frame that asks for a change and is acknowledged: everything but ping. */
-export type CommandFrame = Exclude<ClientFrame, { type: 'ping' }>;
+export type TypingFrame = z.infer<typeof typingFrameSchema>;
+export type ReadFrame = z.infer<typeof readFrameSchema>;
+/** A frame that asks for a change of a message and is acknowledged. */
+export type CommandFrame = Exclude<ClientFrame, { type: 'ping' | 'typing' | 'read' }>;
 /** The `type` values a client may send, in one place. */
-export const CLIENT_FRAME_TYPES = ['send', 'edit', 'delete', 'react', 'ping'] as const satisfies ReadonlyArray<ClientFrame['type']>;
+export const CLIENT_FRAME_TYPES = ['send', 'edit', 'delete', 'react', 'typing', 'read', 'ping'] as const satisfies ReadonlyArray<ClientFrame['type']>;
+/** A member's typing frames beyond one per this interval are dropped. */
+export const TYPING_THROTTLE_MS = 2000;
+/** How long a client shows "… is typing" after the last typing frame of that member. */
+export const TYPING_SHOW_MS = 5000;
 
 /** Stable `code` values of the `error` frame; clients switch on these, never on `message`. */
 export const ERROR_FRAME_CODES = [
@@ -101,6 +116,15 @@ export const errorFrameSchema = z
   .meta({ id: 'ErrorFrame' });
 export const roomDeletedFrameSchema = z.strictObject({ type: z.literal('room_deleted'), room_id: z.string() }).meta({ id: 'RoomDeletedFrame' });
 export const pongFrameSchema = z.strictObject({ type: z.literal('pong') }).meta({ id: 'PongFrame' });
+export const memberTypingFrameSchema = z
+  .strictObject({ type: z.literal('typing'), user_id: z.string(), name: z.string() })
+  .meta({ id: 'MemberTypingFrame', description: 'Another member is typing; show it for TYPING_SHOW_MS unless it repeats.' });
+export const receiptsFrameSchema = z
+  .strictObject({ type: z.literal('receipts'), items: z.array(z.strictObject({ user_id: z.string(), message_id: messageIdText })) })
+  .meta({ id: 'ReceiptsFrame', description: "Members' read marks that moved, batched: each item is a member's mark now." });
+export const unreadFrameSchema = z
+  .strictObject({ type: z.literal('unread'), room_id: z.string(), messages: z.number().int().nonnegative(), mentions: z.number().int().nonnegative() })
+  .meta({ id: 'UnreadFrame', description: 'Your own unread counts in this room: after the join and after each read.' });
 export const serverFrameSchema = z
   .discriminatedUnion('type', [
     historyFrameSchema,
@@ -111,6 +135,9 @@ export const serverFrameSchema = z
     errorFrameSchema,
     roomDeletedFrameSchema,
     pongFrameSchema,
+    memberTypingFrameSchema,
+    receiptsFrameSchema,
+    unreadFrameSchema,
   ])
   .meta({ id: 'ServerFrame' });
 export type ServerFrame = z.infer<typeof serverFrameSchema>;
@@ -122,7 +149,10 @@ export type AckFrame = z.infer<typeof ackFrameSchema>;
 export type ErrorFrame = z.infer<typeof errorFrameSchema>;
 export type RoomDeletedFrame = z.infer<typeof roomDeletedFrameSchema>;
 export type PongFrame = z.infer<typeof pongFrameSchema>;
-export const SERVER_FRAME_TYPES = ['history', 'history_unavailable', 'message', 'message_updated', 'ack', 'error', 'room_deleted', 'pong'] as const satisfies ReadonlyArray<ServerFrame['type']>;
+export type MemberTypingFrame = z.infer<typeof memberTypingFrameSchema>;
+export type ReceiptsFrame = z.infer<typeof receiptsFrameSchema>;
+export type UnreadFrame = z.infer<typeof unreadFrameSchema>;
+export const SERVER_FRAME_TYPES = ['history', 'history_unavailable', 'message', 'message_updated', 'ack', 'error', 'room_deleted', 'pong', 'typing', 'receipts', 'unread'] as const satisfies ReadonlyArray<ServerFrame['type']>;
 
 /**
  * Close codes the edge ends a socket with, and what a client should do about each. 1006 (no

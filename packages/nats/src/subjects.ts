@@ -48,6 +48,29 @@ export function roomFollowSubject(roomId: string, prefix: string = DEFAULT_SUBJE
   return `${roomSubject(roomId, prefix).slice(0, -'.msg'.length)}.*`;
 }
 
+/**
+ * What edges tell each other about a room that is never stored (typing, read receipts):
+ * `<prefix>.eph.room.<roomId>`, core NATS, outside what the message stream captures.
+ */
+export function roomEphemeralSubject(roomId: string, prefix: string = DEFAULT_SUBJECT_PREFIX): string {
+  checkPrefix(prefix);
+  if (!isValidRoomToken(roomId)) throw new ParleyError('VALIDATION_FAILED', `invalid room id ${JSON.stringify(roomId)} for a subject`);
+  return `${prefix}.eph.room.${roomId}`;
+}
+
+export function roomEphemeralWildcard(prefix: string = DEFAULT_SUBJECT_PREFIX): string {
+  checkPrefix(prefix);
+  return `${prefix}.eph.room.*`;
+}
+
+/** The room id inside an ephemeral subject, or undefined when the subject is not one. */
+export function roomOfEphemeralSubject(subject: string, prefix: string = DEFAULT_SUBJECT_PREFIX): string | undefined {
+  const head = `${prefix}.eph.room.`;
+  if (!subject.startsWith(head)) return undefined;
+  const room = subject.slice(head.length);
+  return isValidRoomToken(room) ? room : undefined;
+}
+
 /** What the message stream captures: every room's .msg and .upd. */
 export function roomStreamWildcard(prefix: string = DEFAULT_SUBJECT_PREFIX): string {
   checkPrefix(prefix);

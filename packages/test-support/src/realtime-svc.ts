@@ -42,6 +42,9 @@ export async function startFakeQuery(defer: Defer) {
       const found = stored.find((e) => e.room_id === req.roomId && e.id === req.messageId);
       return { loggedEventId: '', loggedKind: '', message: found ? messageToProto(found) : undefined, callerIsOwner: false };
     }),
+    // Read marks are not kept by the fake: every read answers its own id, nothing is unread.
+    markRead: unary<chatV1.MarkReadRequest, chatV1.MarkReadResponse>(silentLogger(), 'MarkRead', async (req) => ({ state: { readUpTo: req.messageId, unreadMessages: 0, unreadMentions: 0 } })),
+    roomUnread: unary<chatV1.RoomUnreadRequest, chatV1.RoomUnreadResponse>(silentLogger(), 'RoomUnread', async () => ({ state: { readUpTo: '', unreadMessages: 0, unreadMentions: 0 } })),
   };
   const server = grpcComponent('fake-query', { services: [{ definition: chatV1.ChatQueryServiceService, implementation: impl }], host: '127.0.0.1', port, log: silentLogger() });
   await server.start(AbortSignal.timeout(5000));

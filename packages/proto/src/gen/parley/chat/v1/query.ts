@@ -23,6 +23,30 @@ export const protobufPackage = "parley.chat.v1";
 
 export const protobufFileName = "parley/chat/v1/query.proto";
 
+export interface MarkReadRequest {
+  roomId: string;
+  messageId: string;
+}
+
+export interface RoomUnreadRequest {
+  roomId: string;
+}
+
+export interface ReadState {
+  /** Empty when the caller never marked the room read. */
+  readUpTo: string;
+  unreadMessages: number;
+  unreadMentions: number;
+}
+
+export interface MarkReadResponse {
+  state: ReadState | undefined;
+}
+
+export interface RoomUnreadResponse {
+  state: ReadState | undefined;
+}
+
 export interface Reaction {
   emoji: string;
   count: number;
@@ -103,6 +127,423 @@ export interface PrepareCommandResponse {
   /** Whether the caller owns the room (may delete others' messages). */
   callerIsOwner: boolean;
 }
+
+function createBaseMarkReadRequest(): MarkReadRequest {
+  return { roomId: "", messageId: "" };
+}
+
+export const MarkReadRequest: MessageFns<MarkReadRequest> = {
+  encode(message: MarkReadRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.roomId !== "") {
+      writer.uint32(10).string(message.roomId);
+    }
+    if (message.messageId !== "") {
+      writer.uint32(18).string(message.messageId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): MarkReadRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseMarkReadRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.roomId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.messageId = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): MarkReadRequest {
+    return {
+      roomId: isSet(object.roomId)
+        ? globalThis.String(object.roomId)
+        : isSet(object.room_id)
+        ? globalThis.String(object.room_id)
+        : "",
+      messageId: isSet(object.messageId)
+        ? globalThis.String(object.messageId)
+        : isSet(object.message_id)
+        ? globalThis.String(object.message_id)
+        : "",
+    };
+  },
+
+  toJSON(message: MarkReadRequest): unknown {
+    const obj: any = {};
+    if (message.roomId !== "") {
+      obj.roomId = message.roomId;
+    }
+    if (message.messageId !== "") {
+      obj.messageId = message.messageId;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<MarkReadRequest>): MarkReadRequest {
+    return MarkReadRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<MarkReadRequest>): MarkReadRequest {
+    const message = createBaseMarkReadRequest();
+    message.roomId = object.roomId ?? "";
+    message.messageId = object.messageId ?? "";
+    return message;
+  },
+};
+
+function createBaseRoomUnreadRequest(): RoomUnreadRequest {
+  return { roomId: "" };
+}
+
+export const RoomUnreadRequest: MessageFns<RoomUnreadRequest> = {
+  encode(message: RoomUnreadRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.roomId !== "") {
+      writer.uint32(10).string(message.roomId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RoomUnreadRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRoomUnreadRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.roomId = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RoomUnreadRequest {
+    return {
+      roomId: isSet(object.roomId)
+        ? globalThis.String(object.roomId)
+        : isSet(object.room_id)
+        ? globalThis.String(object.room_id)
+        : "",
+    };
+  },
+
+  toJSON(message: RoomUnreadRequest): unknown {
+    const obj: any = {};
+    if (message.roomId !== "") {
+      obj.roomId = message.roomId;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<RoomUnreadRequest>): RoomUnreadRequest {
+    return RoomUnreadRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<RoomUnreadRequest>): RoomUnreadRequest {
+    const message = createBaseRoomUnreadRequest();
+    message.roomId = object.roomId ?? "";
+    return message;
+  },
+};
+
+function createBaseReadState(): ReadState {
+  return { readUpTo: "", unreadMessages: 0, unreadMentions: 0 };
+}
+
+export const ReadState: MessageFns<ReadState> = {
+  encode(message: ReadState, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.readUpTo !== "") {
+      writer.uint32(10).string(message.readUpTo);
+    }
+    if (message.unreadMessages !== 0) {
+      writer.uint32(16).uint32(message.unreadMessages);
+    }
+    if (message.unreadMentions !== 0) {
+      writer.uint32(24).uint32(message.unreadMentions);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ReadState {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseReadState();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.readUpTo = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.unreadMessages = reader.uint32();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.unreadMentions = reader.uint32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ReadState {
+    return {
+      readUpTo: isSet(object.readUpTo)
+        ? globalThis.String(object.readUpTo)
+        : isSet(object.read_up_to)
+        ? globalThis.String(object.read_up_to)
+        : "",
+      unreadMessages: isSet(object.unreadMessages)
+        ? globalThis.Number(object.unreadMessages)
+        : isSet(object.unread_messages)
+        ? globalThis.Number(object.unread_messages)
+        : 0,
+      unreadMentions: isSet(object.unreadMentions)
+        ? globalThis.Number(object.unreadMentions)
+        : isSet(object.unread_mentions)
+        ? globalThis.Number(object.unread_mentions)
+        : 0,
+    };
+  },
+
+  toJSON(message: ReadState): unknown {
+    const obj: any = {};
+    if (message.readUpTo !== "") {
+      obj.readUpTo = message.readUpTo;
+    }
+    if (message.unreadMessages !== 0) {
+      obj.unreadMessages = Math.round(message.unreadMessages);
+    }
+    if (message.unreadMentions !== 0) {
+      obj.unreadMentions = Math.round(message.unreadMentions);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ReadState>): ReadState {
+    return ReadState.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ReadState>): ReadState {
+    const message = createBaseReadState();
+    message.readUpTo = object.readUpTo ?? "";
+    message.unreadMessages = object.unreadMessages ?? 0;
+    message.unreadMentions = object.unreadMentions ?? 0;
+    return message;
+  },
+};
+
+function createBaseMarkReadResponse(): MarkReadResponse {
+  return { state: undefined };
+}
+
+export const MarkReadResponse: MessageFns<MarkReadResponse> = {
+  encode(message: MarkReadResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.state !== undefined) {
+      ReadState.encode(message.state, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): MarkReadResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseMarkReadResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.state = ReadState.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): MarkReadResponse {
+    return { state: isSet(object.state) ? ReadState.fromJSON(object.state) : undefined };
+  },
+
+  toJSON(message: MarkReadResponse): unknown {
+    const obj: any = {};
+    if (message.state !== undefined) {
+      obj.state = ReadState.toJSON(message.state);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<MarkReadResponse>): MarkReadResponse {
+    return MarkReadResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<MarkReadResponse>): MarkReadResponse {
+    const message = createBaseMarkReadResponse();
+    message.state = (object.state !== undefined && object.state !== null)
+      ? ReadState.fromPartial(object.state)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseRoomUnreadResponse(): RoomUnreadResponse {
+  return { state: undefined };
+}
+
+export const RoomUnreadResponse: MessageFns<RoomUnreadResponse> = {
+  encode(message: RoomUnreadResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.state !== undefined) {
+      ReadState.encode(message.state, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RoomUnreadResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRoomUnreadResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.state = ReadState.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RoomUnreadResponse {
+    return { state: isSet(object.state) ? ReadState.fromJSON(object.state) : undefined };
+  },
+
+  toJSON(message: RoomUnreadResponse): unknown {
+    const obj: any = {};
+    if (message.state !== undefined) {
+      obj.state = ReadState.toJSON(message.state);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<RoomUnreadResponse>): RoomUnreadResponse {
+    return RoomUnreadResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<RoomUnreadResponse>): RoomUnreadResponse {
+    const message = createBaseRoomUnreadResponse();
+    message.state = (object.state !== undefined && object.state !== null)
+      ? ReadState.fromPartial(object.state)
+      : undefined;
+    return message;
+  },
+};
 
 function createBaseReaction(): Reaction {
   return { emoji: "", count: 0, me: false };
@@ -1160,6 +1601,29 @@ export const ChatQueryServiceService = {
       Buffer.from(PrepareCommandResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): PrepareCommandResponse => PrepareCommandResponse.decode(value),
   },
+  /**
+   * Moves the caller's read mark of the room forward to message_id (a message of this room:
+   * NOT_FOUND otherwise); answers the mark now and the caller's unread counts after it.
+   */
+  markRead: {
+    path: "/parley.chat.v1.ChatQueryService/MarkRead" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: MarkReadRequest): Buffer => Buffer.from(MarkReadRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): MarkReadRequest => MarkReadRequest.decode(value),
+    responseSerialize: (value: MarkReadResponse): Buffer => Buffer.from(MarkReadResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): MarkReadResponse => MarkReadResponse.decode(value),
+  },
+  /** The caller's read mark of the room and unread counts after it. */
+  roomUnread: {
+    path: "/parley.chat.v1.ChatQueryService/RoomUnread" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: RoomUnreadRequest): Buffer => Buffer.from(RoomUnreadRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): RoomUnreadRequest => RoomUnreadRequest.decode(value),
+    responseSerialize: (value: RoomUnreadResponse): Buffer => Buffer.from(RoomUnreadResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): RoomUnreadResponse => RoomUnreadResponse.decode(value),
+  },
 } as const;
 
 export interface ChatQueryServiceServer extends UntypedServiceImplementation {
@@ -1177,6 +1641,13 @@ export interface ChatQueryServiceServer extends UntypedServiceImplementation {
    * the answer concerns the caller's own key alone.
    */
   prepareCommand: handleUnaryCall<PrepareCommandRequest, PrepareCommandResponse>;
+  /**
+   * Moves the caller's read mark of the room forward to message_id (a message of this room:
+   * NOT_FOUND otherwise); answers the mark now and the caller's unread counts after it.
+   */
+  markRead: handleUnaryCall<MarkReadRequest, MarkReadResponse>;
+  /** The caller's read mark of the room and unread counts after it. */
+  roomUnread: handleUnaryCall<RoomUnreadRequest, RoomUnreadResponse>;
 }
 
 export interface ChatQueryServiceClient extends Client {
@@ -1221,6 +1692,41 @@ export interface ChatQueryServiceClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: PrepareCommandResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * Moves the caller's read mark of the room forward to message_id (a message of this room:
+   * NOT_FOUND otherwise); answers the mark now and the caller's unread counts after it.
+   */
+  markRead(
+    request: MarkReadRequest,
+    callback: (error: ServiceError | null, response: MarkReadResponse) => void,
+  ): ClientUnaryCall;
+  markRead(
+    request: MarkReadRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: MarkReadResponse) => void,
+  ): ClientUnaryCall;
+  markRead(
+    request: MarkReadRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: MarkReadResponse) => void,
+  ): ClientUnaryCall;
+  /** The caller's read mark of the room and unread counts after it. */
+  roomUnread(
+    request: RoomUnreadRequest,
+    callback: (error: ServiceError | null, response: RoomUnreadResponse) => void,
+  ): ClientUnaryCall;
+  roomUnread(
+    request: RoomUnreadRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: RoomUnreadResponse) => void,
+  ): ClientUnaryCall;
+  roomUnread(
+    request: RoomUnreadRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: RoomUnreadResponse) => void,
   ): ClientUnaryCall;
 }
 
