@@ -3,10 +3,13 @@
  * Elasticsearch on this machine, how long a message takes from publish to readable, and what
  * the bare Kafka producer reaches with the same record size, measured in the same run; then the
  * same two figures with a chat's mix of events (70 % sends, 20 % reactions, 10 % edits and
- * deletes) beside the sends-only ones.
+ * deletes) beside the sends-only ones. Last, the cost of watching (bench/load/observed.ts): the
+ * sends-only burst and steady run again per variant, each on fresh workers in its own rooms:
+ * plain, then every worker's /metrics scraped each second and tracing sampled at 1 % and
+ * 100 % into a real Zipkin (messages carry the traceparent the edge would give them).
  *
  *   node --import tsx bench/pipeline.ts
- *   BENCH_MESSAGES=50000 BENCH_LATENCY_RATE=200 BENCH_LATENCY_SECONDS=20 ...
+ *   BENCH_MESSAGES=50000 BENCH_LATENCY_RATE=200 BENCH_LATENCY_SECONDS=20 BENCH_TRACE_VARIANTS=0,0.01,1 ...
  *
  * The three workers run as separate processes from cmd/<svc>/main.ts, as in production.
  */
@@ -16,7 +19,7 @@ import { promisify } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import type { Client as EsClient } from '@elastic/elasticsearch';
 import type cassandra from 'cassandra-driver';
-import type { JetStreamClient } from 'nats';
+import { headers as natsHeaders, type JetStreamClient } from 'nats';
 import { parseConfig, natsFields, kafkaFields, cassandraFields, elasticFields } from '@parley/config';
 import { connectNats, createCassandra, createElastic, createKafka } from '@parley/clients';
 import { Snowflake, bucketOf, firstIdAt, encodeEnvelope, newEventEnvelope, newMessageEnvelope, type Envelope } from '@parley/envelope';
@@ -24,6 +27,9 @@ import { long, MessageTables } from '@parley/message-store';
 import { ensureMessageStream, publishMsgId, roomSubject } from '@parley/nats';
 import { migrateCassandra, elasticNames, removeElasticTemplates } from '@parley/migrate';
 import { ensureTopics } from '@parley/pipeline';
+import { freePort } from '@parley/test-support';
+import type { TestZipkin } from '@parley/test-support/zipkin';
+import { benchZipkin, edgeTraceparent, scrapeEvery, traceVariants, tracesOf, variantEnv, type Variant } from './load/observed.js';
 
 const root = fileURLToPath(new URL('../', import.meta.url));
 const M = Number(process.env['BENCH_MESSAGES'] ?? 100_000);
@@ -40,7 +46,7 @@ mkdirSync(logDir, { recursive: true });
 const procs: ChildProcess[] = [];
 const gen = new Snowflake({ instance: 1022 });
 
-function startWorker(svc: string, extra: Record<string, string>): Promise<void> {
+function startWorker(svc: string, extra: Record<string, string>): Promise<ChildProcess> {
   const env = {
     ...(process.env as Record<string, string>),
     NATS_STREAM: names.stream, NATS_SUBJECT_PREFIX: names.prefix, INGESTION_DURABLE: `ingest_${tag}`, KAFKA_TOPIC: names.topic,
@@ -53,15 +59,15 @@ function startWorker(svc: string, extra: Record<string, string>): Promise<void> 
   child.stderr!.pipe(out);
   return new Promise((resolve, reject) => {
     child.stdout!.on('data', (d: Buffer) => {
-      if (d.toString().includes('service ready')) resolve();
+      if (d.toString().includes('service ready')) resolve(child);
     });
     child.once('exit', (c) => reject(new Error(`${svc} exited ${c}; see ${logDir}`)));
   });
 }
 
-function message(i: number): Envelope {
+function message(i: number, rooms: readonly string[] = ROOMS): Envelope {
   return newMessageEnvelope(gen.next(), {
-    room_id: ROOMS[i % ROOMS.length]!, sender_id: `u${i % 100}`, sender_name: `User ${i % 100}`,
+    room_id: rooms[i % rooms.length]!, sender_id: `u${i % 100}`, sender_name: `User ${i % 100}`,
     body: `benchmark message number ${i}: the quick brown fox jumps over the lazy dog`, client_msg_id: `b${i}`,
   });
 }
@@ -86,43 +92,58 @@ function mixed(i: number, sent: Envelope[]): Envelope {
   return newEventEnvelope(gen.next(), { ...by, sender_id: target.sender_id, kind: 'delete', target_id: target.id });
 }
 
-async function publish(js: JetStreamClient, e: Envelope): Promise<void> {
-  await js.publish(roomSubject(e.room_id, names.prefix), encodeEnvelope(e), { msgID: publishMsgId(e.room_id, e.sender_id, e.client_msg_id) });
+/** Into the stream as the edge publishes; with `traceRatio`, with the traceparent the edge would add. */
+async function publish(js: JetStreamClient, e: Envelope, traceRatio = 0): Promise<void> {
+  const opts = { msgID: publishMsgId(e.room_id, e.sender_id, e.client_msg_id) };
+  if (traceRatio <= 0) return void (await js.publish(roomSubject(e.room_id, names.prefix), encodeEnvelope(e), opts));
+  const h = natsHeaders();
+  h.set('traceparent', edgeTraceparent(traceRatio));
+  await js.publish(roomSubject(e.room_id, names.prefix), encodeEnvelope(e), { ...opts, headers: h });
 }
 
-async function cqlCount(c: cassandra.Client, buckets: number[]): Promise<number> {
+async function cqlCount(c: cassandra.Client, buckets: number[], rooms: readonly string[] = ROOMS): Promise<number> {
   let n = 0;
-  for (const room of ROOMS) {
+  for (const room of rooms) {
     const rs = await c.execute(`SELECT COUNT(*) AS n FROM ${names.keyspace}.messages WHERE room_id = ? AND bucket IN ?`, [room, buckets], { prepare: true });
     n += Number(rs.first().get('n'));
   }
   return n;
 }
 
-async function esCount(es: EsClient): Promise<number> {
+async function esCount(es: EsClient, rooms: readonly string[] = ROOMS): Promise<number> {
   await es.indices.refresh({ index: alias });
-  return (await es.count({ index: alias })).count;
+  return (await es.count({ index: alias, query: { terms: { room_id: [...rooms] } } })).count;
 }
+
+/** Which rooms, message numbers, trace ratio and worker environment a run uses (the first phases: the defaults). */
+interface RunOpts {
+  rooms: readonly string[];
+  base: number;
+  traceRatio: number;
+  /** Starts ingestion for this run. */
+  ingestion: () => Promise<unknown>;
+}
+const plainRun: RunOpts = { rooms: ROOMS, base: 0, traceRatio: 0, ingestion: () => startWorker('chat-ingestion-svc', {}) };
 
 /**
  * Phase 1: M messages wait in the stream (published while ingestion is not running), then
  * ingestion starts: msgs/s from its start until each store holds them all. This measures what
  * the pipeline sustains, not how fast one publisher can feed it.
  */
-async function throughput(js: JetStreamClient, c: cassandra.Client, es: EsClient) {
-  const envs = Array.from({ length: M }, (_, i) => message(i));
+async function throughput(js: JetStreamClient, c: cassandra.Client, es: EsClient, run: RunOpts = plainRun) {
+  const envs = Array.from({ length: M }, (_, i) => message(run.base + i, run.rooms));
   const buckets = [...new Set(envs.map((e) => bucketOf(BigInt(e.id))))];
   const p0 = Date.now();
   const window = 1000;
-  for (let i = 0; i < envs.length; i += window) await Promise.all(envs.slice(i, i + window).map((e) => publish(js, e)));
+  for (let i = 0; i < envs.length; i += window) await Promise.all(envs.slice(i, i + window).map((e) => publish(js, e, run.traceRatio)));
   const publishRate = Math.round(M / ((Date.now() - p0) / 1000));
-  await startWorker('chat-ingestion-svc', {});
+  await run.ingestion();
   const t0 = Date.now();
   let cqlDone = 0;
   let esDone = 0;
   while (!cqlDone || !esDone) {
-    if (!cqlDone && (await cqlCount(c, buckets)) >= M) cqlDone = Date.now();
-    if (!esDone && (await esCount(es)) >= M) esDone = Date.now();
+    if (!cqlDone && (await cqlCount(c, buckets, run.rooms)) >= M) cqlDone = Date.now();
+    if (!esDone && (await esCount(es, run.rooms)) >= M) esDone = Date.now();
     await sleep(200);
   }
   const rate = (end: number) => Math.round(M / ((end - t0) / 1000));
@@ -171,14 +192,14 @@ async function mixedThroughput(js: JetStreamClient, c: cassandra.Client, es: EsC
 }
 
 /** Phase 2: a steady rate; per message, publish→first seen by a reader polling each store. */
-async function latency(js: JetStreamClient, c: cassandra.Client, es: EsClient, mix = false) {
+async function latency(js: JetStreamClient, c: cassandra.Client, es: EsClient, mix = false, run: RunOpts = plainRun) {
   const sentAt = new Map<string, number>();
   const cqlSeen = new Map<string, number>();
   const esSeen = new Map<string, number>();
   let publishing = true;
   const pollCql = (async () => {
     while (publishing || cqlSeen.size < sentAt.size) {
-      for (const room of ROOMS) {
+      for (const room of run.rooms) {
         const b = bucketOf(firstIdAt(Date.now()));
         const rs = await c.execute(`SELECT id FROM ${names.keyspace}.messages WHERE room_id = ? AND bucket = ? LIMIT 100`, [room, b], { prepare: true });
         const now = Date.now();
@@ -199,13 +220,13 @@ async function latency(js: JetStreamClient, c: cassandra.Client, es: EsClient, m
   const start = Date.now();
   const sent: Envelope[] = [];
   // With the mix, only messages are timed: the changes between them load the same pipeline.
-  const base = mix ? 6 * M : M;
+  const base = mix ? 6 * M : run.base + M;
   for (let i = 0; i < total; i++) {
     const due = start + (i * 1000) / LAT_RATE;
     if (due > Date.now()) await sleep(due - Date.now());
-    const e = mix ? mixed(base + i, sent) : message(base + i);
+    const e = mix ? mixed(base + i, sent) : message(base + i, run.rooms);
     if (e.kind === 'message') sentAt.set(e.id, Date.now());
-    void publish(js, e);
+    void publish(js, e, run.traceRatio);
   }
   publishing = false;
   await Promise.race([Promise.all([pollCql, pollEs]), sleep(60_000)]);
@@ -227,6 +248,28 @@ async function bareKafka(recordBytes: number): Promise<string> {
   return stdout.trim().split('\n').pop()!;
 }
 
+/**
+ * Phase 3: the sends-only burst and steady run once per variant, each on three fresh workers
+ * (its environment, fixed ops ports scraped when the variant says so) and in rooms of its own.
+ */
+async function observedRun(js: JetStreamClient, c: cassandra.Client, es: EsClient, v: Variant, n: number, zipkin: TestZipkin | undefined) {
+  const env = variantEnv(v, zipkin);
+  const ports = await Promise.all([0, 1, 2].map(() => freePort()));
+  const rooms = ROOMS.map((r) => `${r}-v${n}`);
+  const mine: ChildProcess[] = [];
+  mine.push(await startWorker('chat-command-cql-svc', { ...env, KAFKA_GROUP_ID: `${tag}.cql`, OPS_PORT: String(ports[0]) }));
+  mine.push(await startWorker('chat-command-elastic-svc', { ...env, KAFKA_GROUP_ID: `${tag}.es`, OPS_PORT: String(ports[1]) }));
+  const scraping = v.ratio > 0 ? scrapeEvery(ports.map((p) => `http://127.0.0.1:${p}/metrics`)) : undefined;
+  const tracesBefore = await tracesOf(zipkin, 'chat-ingestion-svc');
+  const run: RunOpts = { rooms, base: (10 + 3 * n) * M, traceRatio: v.ratio, ingestion: async () => mine.push(await startWorker('chat-ingestion-svc', { ...env, OPS_PORT: String(ports[2]) })) };
+  const tp = await throughput(js, c, es, run);
+  const lat = await latency(js, c, es, false, run);
+  const scraped = scraping?.();
+  await Promise.all(mine.map((p) => new Promise((r) => (p.once('exit', r), p.kill('SIGTERM')))));
+  const traces = (await tracesOf(zipkin, 'chat-ingestion-svc')) - tracesBefore;
+  return { v, tp, lat, scrapes: scraped?.scrapes ?? 0, traces };
+}
+
 async function main(): Promise<void> {
   const kafka = createKafka({ brokers: infra.kafkaBrokers, clientId: 'bench' }).client;
   const admin = kafka.admin();
@@ -237,6 +280,8 @@ async function main(): Promise<void> {
   const es = createElastic({ url: infra.elasticsearchUrl });
   const nats = await connectNats({ url: infra.natsUrl, name: 'bench' });
   await ensureMessageStream(nats.client.jsm, { name: names.stream, prefix: names.prefix });
+  const disposals: Array<() => unknown> = [];
+  let zipkin: TestZipkin | undefined;
   try {
     await startWorker('chat-command-cql-svc', { KAFKA_GROUP_ID: `${tag}.cql` });
     await startWorker('chat-command-elastic-svc', { KAFKA_GROUP_ID: `${tag}.es` });
@@ -253,7 +298,14 @@ async function main(): Promise<void> {
     const mixTp = await mixedThroughput(nats.client.js, cql.client, es.client, stopIngestion);
     console.error(`bench: steady ${LAT_RATE}/s of the mix for ${LAT_SECONDS}s`);
     const mixLat = await latency(nats.client.js, cql.client, es.client, true);
-    for (const p of procs) p.kill('SIGTERM');
+    await Promise.all(procs.filter((p) => p.exitCode === null).map((p) => new Promise((r) => (p.once('exit', r), p.kill('SIGTERM')))));
+    const variants = traceVariants();
+    zipkin = await benchZipkin(variants, (fn) => void disposals.push(fn));
+    const observed = [];
+    for (const [n, v] of variants.entries()) {
+      console.error(`bench: ${v.label}: burst of ${M} messages, then ${LAT_RATE}/s for ${LAT_SECONDS}s`);
+      observed.push(await observedRun(nats.client.js, cql.client, es.client, v, n, zipkin));
+    }
     console.error('bench: bare Kafka producer');
     const perf = await bareKafka(tp.recordBytes);
     const perfRate = Number(/([\d.]+) records\/sec/.exec(perf)?.[1] ?? NaN);
@@ -271,7 +323,14 @@ async function main(): Promise<void> {
     console.log(`chat's mix, sustained into Elasticsearch: ${mixTp.esRate} events/s (sends only: ${tp.esRate}; ratio ${(mixTp.esRate / tp.esRate).toFixed(2)})`);
     console.log(`chat's mix at ${mixLat.rate} events/s, messages publish → readable in Cassandra: p50 ${mixLat.cql.p50} ms, p99 ${mixLat.cql.p99} ms (sends only p99 ${lat.cql.p99} ms)`);
     console.log(`chat's mix at ${mixLat.rate} events/s, messages publish → searchable in Elasticsearch: p50 ${mixLat.es.p50} ms, p99 ${mixLat.es.p99} ms (sends only p99 ${lat.es.p99} ms)`);
+    console.log(`\nwatching the write path (fresh workers and rooms per row; burst of ${M} from a full stream, then ${LAT_RATE} msg/s for ${LAT_SECONDS} s):`);
+    console.log('| run | into Cassandra msg/s | into Elasticsearch msg/s | publish → readable p50 / p99 (ms) | publish → searchable p50 / p99 (ms) | /metrics scrapes | traces in Zipkin |');
+    console.log('|---|---|---|---|---|---|---|');
+    for (const o of observed) {
+      console.log(`| ${o.v.label} | ${o.tp.cqlRate} | ${o.tp.esRate} | ${o.lat.cql.p50} / ${o.lat.cql.p99} | ${o.lat.es.p50} / ${o.lat.es.p99} | ${o.scrapes} | ${o.traces} |`);
+    }
   } finally {
+    for (const d of disposals.splice(0)) await Promise.resolve(d()).catch(() => undefined);
     for (const p of procs) p.kill('SIGTERM');
     await nats.client.jsm.streams.delete(names.stream).catch(() => undefined);
     await cql.client.execute(`DROP KEYSPACE IF EXISTS ${names.keyspace}`).catch(() => undefined);
