@@ -13,6 +13,8 @@ import { GrpcHistorySource, JetStreamRecentSource } from './src/history.js';
 import { JetStreamMessagePublisher } from './src/publisher.js';
 import { CommandHandler, GrpcCommandOracle } from './src/commands.js';
 import { EphemeralBus } from './src/ephemeral.js';
+import { Presence } from './src/presence.js';
+import { randomBytes } from 'node:crypto';
 import { RedisRateLimiter } from './src/rate-limit.js';
 import { RoomEvents } from './src/room-events.js';
 import { RoomHub } from './src/room-hub.js';
@@ -100,6 +102,16 @@ export const realtimeService: ServiceDefinition<typeof realtimeConfigSpec> = {
             if (roomId) registry.onEphemeral(roomId, m.data);
           },
         });
+        const bus = new EphemeralBus(() => nats.value.client.nc, config.subjectPrefix);
+        const presence = new Presence({
+          redis: redis.client,
+          bus,
+          edgeId: `${hostname()}-${process.pid}-${randomBytes(4).toString('hex')}`,
+          out: { diff: (roomId, joined, left) => registry.presenceDiff(roomId, joined, left) },
+          log: log.child({ component: 'presence' }),
+        });
+        registry.bindPresence(presence);
+        presence.start();
         const recent = new JetStreamRecentSource(js, jsm, config.stream, config.subjectPrefix, config.maxBodyBytes);
         const commands = new CommandHandler({
           oracle,
@@ -132,7 +144,8 @@ export const realtimeService: ServiceDefinition<typeof realtimeConfigSpec> = {
             limiter,
             commands,
             reads: oracle,
-            ephemeral: new EphemeralBus(() => nats.value.client.nc, config.subjectPrefix),
+            ephemeral: bus,
+            presence,
             backlog: { history, recent, lookbackMs: RECENT_LOOKBACK_MS, maxRecent: MAX_RECENT_ON_JOIN, onRecentError: (err) => log.warn({ err }, 'stream tail unavailable on join') },
           },
           // Not ready without NATS (no sends, no fanout) or without a valid lease (no ids).
@@ -146,11 +159,13 @@ export const realtimeService: ServiceDefinition<typeof realtimeConfigSpec> = {
           tracer,
         });
         await edge.start();
-        return { edge, ephemeral };
+        return { edge, ephemeral, presence };
       },
-      ({ edge, ephemeral }, signal) => {
+      async ({ edge, ephemeral, presence }, signal) => {
+        await edge.stop(signal);
+        // After the sockets closed: they left their rooms; this edge's key goes at once.
+        await presence.stop();
         ephemeral.unsubscribe();
-        return edge.stop(signal);
       },
     );
     const revocationLog = log.child({ component: 'session-revocations' });

@@ -12,7 +12,8 @@ import { SpanKind, startSpan, withSpan, type Tracer } from '@parley/tracing';
 import type { EdgeMetrics } from './metrics.js';
 import type { CommandHandler, ReadMarks } from './commands.js';
 import { TypingThrottle, type EphemeralBus } from './ephemeral.js';
-import { PONG_FRAME, ackFrame, errorFrame, historyFrame, historyUnavailableFrame, messageUpdatedFrame, parseClientFrame, unreadFrame } from './protocol.js';
+import type { Presence } from './presence.js';
+import { PONG_FRAME, ackFrame, errorFrame, historyFrame, historyUnavailableFrame, messageUpdatedFrame, parseClientFrame, presenceFrame, unreadFrame } from './protocol.js';
 
 /** uWS copies the own properties of user data into its own object, so the Conn travels inside one. */
 export interface SocketData {
@@ -38,6 +39,8 @@ export interface ConnServices {
   reads?: ReadMarks | undefined;
   /** Typing and receipts to the room's other edges; none: they stay on this socket. */
   ephemeral?: EphemeralBus | undefined;
+  /** Who is online across edges; none: no presence frames. */
+  presence?: Presence | undefined;
   backlog: BacklogDeps;
   /** Frames in and out by type, and each command's time to its answer (see metrics.ts). */
   metrics: EdgeMetrics;
@@ -78,6 +81,8 @@ export class Conn {
   private pending: Map<bigint, string> | undefined;
   private pendingUpdates: PendingUpdate[] | undefined;
   private readonly typingThrottle = new TypingThrottle();
+  /** Counted in the room's presence (so the close must take it out again). */
+  private present = false;
   /** For the history request and the checks of commands (chat-query-svc acts on the user's behalf). */
   private token: string | undefined;
   private readonly caller: Admitted['caller'];
@@ -119,6 +124,10 @@ export class Conn {
       this.log.warn({ err, roomId: this.roomId }, 'room subscription failed');
       return this.end(CloseCodes.SERVICE_RESTART, 'live subscription failed: reconnect and resume');
     }
+    // Up in the room (others see the join) and the room's roster known here, beside the history.
+    const presence = this.closed ? undefined : this.services.presence;
+    const rosterReady = presence?.connect(this.roomId, this.userId, this.caller.displayName);
+    this.present = presence !== undefined;
     const backlog = await loadBacklog(this.services.backlog, {
       roomId: this.roomId,
       token: this.token ?? '',
@@ -176,6 +185,10 @@ export class Conn {
     this.pending = undefined;
     this.pendingUpdates = undefined;
     this.services.registry.markLive(this);
+    if (presence && rosterReady) {
+      await rosterReady;
+      if (!this.closed) this.send(presenceFrame(this.roomId, presence.online(this.roomId)), 'presence');
+    }
     // The member's own counts, after the history (not holding it up): one search request.
     const reads = this.services.reads;
     if (reads && backlog.kind === 'history') {
@@ -332,5 +345,6 @@ export class Conn {
     this.token = undefined;
     this.services.registry.remove(this);
     this.services.hub.release(this.roomId);
+    if (this.present) this.services.presence?.disconnect(this.roomId, this.userId);
   }
 }

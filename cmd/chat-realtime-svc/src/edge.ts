@@ -1,12 +1,13 @@
 import uWS from 'uWebSockets.js';
 import { ParleyError, toParleyError } from '@parley/errors';
-import { clientIp, type TrustedProxies } from '@parley/access';
+import { clientIp, extractToken, type TrustedProxies } from '@parley/access';
 import type { Logger } from '@parley/log';
 import { admit, refusal, type UpgradeInfo } from './admission.js';
 import type { Gatekeeper } from './gatekeeper.js';
 import type { RateLimiter } from './rate-limit.js';
 import { Conn, type ConnLimits, type ConnServices, type SocketData } from './conn.js';
-import { CloseCodes, websocketProtocolSchema } from '@parley/contracts';
+import { canonicalUuid, CloseCodes, websocketProtocolSchema } from '@parley/contracts';
+import type { Presence } from './presence.js';
 import { checkReadiness, type Component, type HealthCheck } from '@parley/lifecycle';
 import { RoomRegistry } from './room-registry.js';
 import { exposition, type Registry } from '@parley/metrics';
@@ -121,6 +122,25 @@ export class RealtimeEdge implements Component {
         },
       );
     });
+    // Presence over REST: a room's online members (members only), a user's own status.
+    this.app.get('/v1/rooms/:roomId/presence', (res, req) => {
+      const roomId = canonicalUuid(req.getParameter(0) ?? '');
+      this.rest(res, req, async (caller) => {
+        if (!roomId) throw new ParleyError('VALIDATION_FAILED', 'roomId must be a UUID');
+        await opts.gatekeeper.authorize(roomId, caller.id);
+        const presence = this.presenceOrFail();
+        return { room_id: roomId, online: await presence.onlineIn(roomId) };
+      });
+    });
+    this.app.get('/v1/users/:userId/presence', (res, req) => {
+      const userId = canonicalUuid(req.getParameter(0) ?? '');
+      this.rest(res, req, async (caller) => {
+        if (!userId) throw new ParleyError('VALIDATION_FAILED', 'userId must be a UUID');
+        if (userId !== caller.id) throw new ParleyError('FORBIDDEN', "a user's status is theirs to read; rooms show who is online");
+        const s = await this.presenceOrFail().status(userId);
+        return { user_id: userId, status: s.online ? 'online' : 'offline', ...(s.lastSeen === undefined ? {} : { last_seen: s.lastSeen }) };
+      });
+    });
     const protocol = JSON.stringify(websocketProtocolSchema());
     this.app.get('/v1/protocol.schema.json', (res) => {
       res.cork(() => res.writeStatus('200 OK').writeHeader('content-type', 'application/schema+json').end(protocol));
@@ -224,6 +244,26 @@ export class RealtimeEdge implements Component {
         this.refuse(res, err);
       },
     );
+  }
+
+  /** A small authenticated JSON GET: the token as for a join, errors as for a refused join. */
+  private rest(res: uWS.HttpResponse, req: uWS.HttpRequest, handle: (caller: { id: string }) => Promise<unknown>): void {
+    const aborted = { value: false };
+    res.onAborted(() => (aborted.value = true));
+    const found = extractToken({ authorization: req.getHeader('authorization') || undefined, cookie: req.getHeader('cookie') || undefined });
+    void (async () => {
+      if (!found) throw new ParleyError('UNAUTHENTICATED', 'missing session token');
+      return handle(await this.opts.gatekeeper.authenticate(found.token));
+    })().then(
+      (body) => void (aborted.value ? undefined : json(res, '200 OK', body)),
+      (err: unknown) => void (aborted.value ? undefined : this.refuse(res, err)),
+    );
+  }
+
+  private presenceOrFail(): Presence {
+    const p = this.opts.services.presence;
+    if (!p) throw new ParleyError('DEPENDENCY_UNAVAILABLE', 'presence is not kept by this edge');
+    return p;
   }
 
   private refuse(res: uWS.HttpResponse, err: unknown): void {

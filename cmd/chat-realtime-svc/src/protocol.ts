@@ -13,6 +13,9 @@ import {
   type MemberTypingFrame,
   type ReceiptsFrame,
   type UnreadFrame,
+  type PresenceFrame,
+  type PresenceDiffFrame,
+  type PresenceMember,
   type RoomDeletedFrame,
 } from '@parley/contracts';
 /**
@@ -166,6 +169,14 @@ export function memberTypingFrame(userId: string, name: string): string {
 
 export function receiptsFrame(items: ReadonlyArray<{ user_id: string; message_id: string }>): string {
   return JSON.stringify({ type: 'receipts', items: [...items] } satisfies ReceiptsFrame);
+}
+
+export function presenceFrame(roomId: string, online: PresenceMember[]): string {
+  return JSON.stringify({ type: 'presence', room_id: roomId, online } satisfies PresenceFrame);
+}
+
+export function presenceDiffFrame(joined: PresenceMember[], left: PresenceMember[]): string {
+  return JSON.stringify({ type: 'presence_diff', joined, left } satisfies PresenceDiffFrame);
 }
 
 export function unreadFrame(roomId: string, messages: number, mentions: number): string {

@@ -3,8 +3,9 @@ import type { Logger } from '@parley/log';
 import type { Conn } from './conn.js';
 import { BoundedSet, type RoomEvent } from './room-events.js';
 import type { RoomHubHandlers } from './room-hub.js';
-import { CloseCodes, ephemeralEventSchema, messageChangedSchema, parseEvent, type MessageChanged } from '@parley/contracts';
-import { memberTypingFrame, messageFrame, messageUpdatedFrame, receiptsFrame, roomDeletedFrame } from './protocol.js';
+import { CloseCodes, ephemeralEventSchema, messageChangedSchema, parseEvent, type MessageChanged, type PresenceMember } from '@parley/contracts';
+import { memberTypingFrame, messageFrame, messageUpdatedFrame, presenceDiffFrame, receiptsFrame, roomDeletedFrame } from './protocol.js';
+import type { Presence } from './presence.js';
 import type { MsgHdrs } from 'nats';
 import { natsTraceContext, SpanKind, startSpan, type Tracer } from '@parley/tracing';
 
@@ -34,6 +35,21 @@ export class RoomRegistry implements RoomHubHandlers {
   private publish: (topic: string, frame: string) => void = () => undefined;
   private readonly deletedRooms = new BoundedSet(REMEMBERED_EVENTS);
   private readonly removedMembers = new BoundedSet(REMEMBERED_EVENTS);
+
+  /** Who is online across edges; set once the edge has Redis and NATS (bindPresence). */
+  private presence: Presence | undefined;
+
+  bindPresence(presence: Presence): void {
+    this.presence = presence;
+  }
+
+  /** The room's presence diff to its live sockets (a socket that resumes gets a fresh snapshot). */
+  presenceDiff(roomId: string, joined: PresenceMember[], left: PresenceMember[]): void {
+    const conns = this.rooms.get(roomId);
+    if (!conns) return;
+    const frame = presenceDiffFrame(joined, left);
+    for (const c of conns) if (!c.isJoining && c.bufferedAmount() < EPHEMERAL_SHED_BYTES) c.send(frame, 'presence_diff');
+  }
 
   /** Receipts gathered per room until the next flush: user → newest mark. */
   private readonly receipts = new Map<string, Map<string, string>>();
@@ -147,6 +163,7 @@ export class RoomRegistry implements RoomHubHandlers {
       for (const c of conns) if (c.userId !== event.user_id && !c.isJoining && c.bufferedAmount() < EPHEMERAL_SHED_BYTES) c.send(frame, 'typing');
       return;
     }
+    if (event.kind === 'presence') return this.presence?.onEvent(roomId, event);
     let batch = this.receipts.get(roomId);
     if (!batch) {
       batch = new Map();

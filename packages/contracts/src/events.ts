@@ -65,6 +65,14 @@ export type SessionRevokedEvent = z.infer<typeof sessionRevokedEventSchema>;
 export const ephemeralEventSchema = z.discriminatedUnion('kind', [
   z.strictObject({ kind: z.literal('typing'), user_id: userIdText, name: z.string().max(256) }),
   z.strictObject({ kind: z.literal('receipt'), user_id: userIdText, message_id: messageIdText }),
+  z.strictObject({
+    kind: z.literal('presence'),
+    user_id: userIdText,
+    name: z.string().max(256),
+    since: z.number().int().nonnegative(),
+    edge: z.string().min(1).max(200),
+    state: z.enum(['up', 'down']),
+  }),
 ]);
 export type EphemeralEvent = z.infer<typeof ephemeralEventSchema>;
 

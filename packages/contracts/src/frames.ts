@@ -31,6 +31,8 @@ import { clientMsgIdText, emojiText, messageIdText, messageSchema } from './mess
  *     {"type":"typing","user_id":U,"name":N}                    another member is typing; show it for TYPING_SHOW_MS
  *     {"type":"receipts","items":[{"user_id":U,"message_id":I}…]} read marks that moved, batched per room
  *     {"type":"unread","room_id":R,"messages":n,"mentions":m}   your own counts: after the join and each read
+ *     {"type":"presence","room_id":R,"online":[{user_id,name,since}…]}   once after history: who is online
+ *     {"type":"presence_diff","joined":[…],"left":[…]}          then who came and went, batched
  *     {"type":"pong"}
  *
  * M is the message of ./message.ts. The edge writes frames by hand for speed (a live message is
@@ -122,6 +124,16 @@ export const memberTypingFrameSchema = z
 export const receiptsFrameSchema = z
   .strictObject({ type: z.literal('receipts'), items: z.array(z.strictObject({ user_id: z.string(), message_id: messageIdText })) })
   .meta({ id: 'ReceiptsFrame', description: "Members' read marks that moved, batched: each item is a member's mark now." });
+export const presenceMemberSchema = z
+  .strictObject({ user_id: z.string(), name: z.string(), since: z.number().int().nonnegative().meta({ description: 'epoch ms: online since' }) })
+  .meta({ id: 'PresenceMember' });
+export type PresenceMember = z.infer<typeof presenceMemberSchema>;
+export const presenceFrameSchema = z
+  .strictObject({ type: z.literal('presence'), room_id: z.string(), online: z.array(presenceMemberSchema) })
+  .meta({ id: 'PresenceFrame', description: 'Once after history: the members online in the room, on any edge.' });
+export const presenceDiffFrameSchema = z
+  .strictObject({ type: z.literal('presence_diff'), joined: z.array(presenceMemberSchema), left: z.array(presenceMemberSchema) })
+  .meta({ id: 'PresenceDiffFrame', description: 'Members who came online or went offline since the last frame.' });
 export const unreadFrameSchema = z
   .strictObject({ type: z.literal('unread'), room_id: z.string(), messages: z.number().int().nonnegative(), mentions: z.number().int().nonnegative() })
   .meta({ id: 'UnreadFrame', description: 'Your own unread counts in this room: after the join and after each read.' });
@@ -138,6 +150,8 @@ export const serverFrameSchema = z
     memberTypingFrameSchema,
     receiptsFrameSchema,
     unreadFrameSchema,
+    presenceFrameSchema,
+    presenceDiffFrameSchema,
   ])
   .meta({ id: 'ServerFrame' });
 export type ServerFrame = z.infer<typeof serverFrameSchema>;
@@ -152,7 +166,9 @@ export type PongFrame = z.infer<typeof pongFrameSchema>;
 export type MemberTypingFrame = z.infer<typeof memberTypingFrameSchema>;
 export type ReceiptsFrame = z.infer<typeof receiptsFrameSchema>;
 export type UnreadFrame = z.infer<typeof unreadFrameSchema>;
-export const SERVER_FRAME_TYPES = ['history', 'history_unavailable', 'message', 'message_updated', 'ack', 'error', 'room_deleted', 'pong', 'typing', 'receipts', 'unread'] as const satisfies ReadonlyArray<ServerFrame['type']>;
+export type PresenceFrame = z.infer<typeof presenceFrameSchema>;
+export type PresenceDiffFrame = z.infer<typeof presenceDiffFrameSchema>;
+export const SERVER_FRAME_TYPES = ['history', 'history_unavailable', 'message', 'message_updated', 'ack', 'error', 'room_deleted', 'pong', 'typing', 'receipts', 'unread', 'presence', 'presence_diff'] as const satisfies ReadonlyArray<ServerFrame['type']>;
 
 /**
  * Close codes the edge ends a socket with, and what a client should do about each. 1006 (no
