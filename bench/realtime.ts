@@ -93,7 +93,9 @@ async function latencyRun(url: (i: number) => string, tokenOf: (i: number) => st
     if (counting && f.type === 'message' && f.message?.body.startsWith('t ')) samples.push(performance.timeOrigin + performance.now() - Number(f.message.body.split(' ')[1]));
   });
   const senders = clients.slice(0, ROOMS);
-  const round = (tag: string, m: number, body: string) => senders.forEach((ws, r) => ws.send(JSON.stringify({ type: 'send', client_msg_id: `${tag}-${r}-${m}`, body })));
+  // Fresh client_msg_ids per run: the stream would take a repeat within its duplicate window for a retry.
+  const run = Math.random().toString(36).slice(2, 8);
+  const round = (tag: string, m: number, body: string) => senders.forEach((ws, r) => ws.send(JSON.stringify({ type: 'send', client_msg_id: `${run}-${tag}-${r}-${m}`, body })));
   for (let m = 0; m < warmup; m++) {
     round('w', m, 'warmup');
     await new Promise((r) => setTimeout(r, 50));
