@@ -15,7 +15,7 @@ export const gatewayConfigSpec = {
   userSvcUrl: field({ env: 'WEB_USER_SVC_URL', schema: httpBase(), default: 'http://127.0.0.1:8001', doc: 'user-svc REST, served under /api/users' }),
   roomSvcUrl: field({ env: 'WEB_ROOM_SVC_URL', schema: httpBase(), default: 'http://127.0.0.1:8002', doc: 'room-svc REST, served under /api/rooms' }),
   querySvcUrl: field({ env: 'WEB_QUERY_SVC_URL', schema: httpBase(), default: 'http://127.0.0.1:8004', doc: 'chat-query-svc REST, served under /api/query' }),
-  realtimeUrl: field({ env: 'WEB_REALTIME_URL', schema: httpBase(), default: 'http://127.0.0.1:8003', doc: 'chat-realtime-svc WebSocket edge, served under /ws' }),
+  realtimeUrl: field({ env: 'WEB_REALTIME_URL', schema: httpBase(), default: 'http://127.0.0.1:8003', doc: 'chat-realtime-svc, the edge: its WebSocket served under /ws, its REST (presence) under /api/realtime' }),
   proxySecret: field({
     env: 'WEB_PROXY_SECRET',
     schema: proxySecretSchema,

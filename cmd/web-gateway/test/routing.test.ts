@@ -78,3 +78,13 @@ test("the services' metrics and the operator API are not reachable through the g
   for (const p of ['/metrics', '/metrics?x=1', '/v1/admin', '/v1/admin/erasures', '/v1/admin/erasures?x']) assert.equal(isOperatorPath(p), true, p);
   for (const p of ['/v1/mentions', '/v1/rooms/x/messages', '/v1/administrators', '/metricsx']) assert.equal(isOperatorPath(p), false, p);
 });
+
+test("the edge's REST (presence) has a prefix of its own; /ws is for upgrades only", async () => {
+  const { restRoutes } = await import('../app.js');
+  const u = (port: number) => new URL(`http://127.0.0.1:${port}`);
+  const all = restRoutes({ userSvcUrl: u(1), roomSvcUrl: u(2), querySvcUrl: u(4), realtimeUrl: u(3) });
+  const target = matchRoute(all, '/api/realtime/v1/rooms/r1/presence');
+  assert.equal(target?.route.upstream.port, '3');
+  assert.equal(target?.path, '/v1/rooms/r1/presence');
+  assert.equal(matchRoute(all, '/ws/v1/rooms/r1/ws'), undefined);
+});

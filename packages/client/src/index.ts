@@ -1,6 +1,7 @@
 /**
  * @parley/client: what a chat client needs of Parley, in browsers and in Node 20. A typed REST
- * client (users, sessions, rooms, messages, search) and RoomSocket, one room's self-healing
+ * client (users, sessions, rooms, direct rooms, messages, search, read marks, unread counts,
+ * presence) and RoomSocket, one room's self-healing
  * WebSocket. Shapes come from @parley/contracts; this package defines no wire format of its own.
  */
 export type {
@@ -20,7 +21,12 @@ export type {
   RoomRole,
   RoomVisibility,
   Member,
+  PresenceMember,
+  Readers,
+  ReadMark,
+  Unread,
 } from '@parley/contracts';
+export { TYPING_SHOW_MS, TYPING_THROTTLE_MS } from '@parley/contracts';
 /** Whether a text is a message id (a positive int64 in decimal): the id as a bigint, or undefined. */
 export { parseMessageId, isEmoji } from '@parley/contracts';
 export { ApiError, CLIENT_ERROR_CODES, CommandError, SendError, type SendRefusal } from './errors.js';
@@ -36,7 +42,12 @@ export {
   type ThreadOptions,
   type MentionsOptions,
   type FetchLike,
+  type UserPresence,
 } from './rest-client.js';
+export { PresenceRoster } from './presence-roster.js';
+export { TypingTracker, typingLine } from './typing-tracker.js';
+export { UnreadCounts, type RoomUnread } from './unread-counts.js';
+export { ReadMarks } from './read-marks.js';
 export { checkBody, newClientMsgId } from './command-frames.js';
 export { changedAt, isNewerCopy, reactedWith, isDeleted, mentions } from './message-state.js';
 export {

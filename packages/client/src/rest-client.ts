@@ -1,43 +1,65 @@
 import {
+  canonicalUuid,
   errorBodySchema,
   latestPageSchema,
   memberSchema,
   messageSchema,
   parseMessageId,
+  presenceMemberSchema,
+  readersSchema,
+  readMarkSchema,
   ROOM_ROLES,
   roomSchema,
   searchPageSchema,
   sessionSchema,
   threadPageSchema,
+  unreadSchema,
   userSchema,
   versionsSchema,
   type LatestPage,
   type Member,
   type Message,
+  type PresenceMember,
+  type Readers,
+  type ReadMark,
   type Room,
   type RoomRole,
   type RoomVisibility,
   type SearchPage,
   type Session,
   type ThreadPage,
+  type Unread,
   type User,
   type Versions,
 } from '@parley/contracts';
 import { ApiError, CLIENT_ERROR_CODES } from './errors.js';
 
-/** Base URLs of the three REST services (no trailing slash). */
+/** Base URLs of the REST services (no trailing slash). */
 export interface RestEndpoints {
   users: string;
   rooms: string;
   query: string;
+  /** The edge's HTTP side (presence); without it the presence calls refuse. */
+  realtime?: string;
 }
 
 /** What `make up` starts, as a terminal or a test on the same host reaches it. */
-export const DEFAULT_ENDPOINTS: RestEndpoints = { users: 'http://127.0.0.1:8001', rooms: 'http://127.0.0.1:8002', query: 'http://127.0.0.1:8004' };
+export const DEFAULT_ENDPOINTS: RestEndpoints = { users: 'http://127.0.0.1:8001', rooms: 'http://127.0.0.1:8002', query: 'http://127.0.0.1:8004', realtime: 'http://127.0.0.1:8003' };
 
 /** The services behind web-gateway (docs/web.md); `origin` '' means the page's own origin. */
 export function gatewayEndpoints(origin = ''): RestEndpoints {
-  return { users: `${origin}/api/users`, rooms: `${origin}/api/rooms`, query: `${origin}/api/query` };
+  return { users: `${origin}/api/users`, rooms: `${origin}/api/rooms`, query: `${origin}/api/query`, realtime: `${origin}/api/realtime` };
+}
+
+/**
+ * A user's own status from the edge (`GET /v1/users/{id}/presence`). @parley/contracts has no
+ * schema for this answer yet (the edge writes it by hand), so it is checked here field by field.
+ */
+export interface UserPresence {
+  user_id: string;
+  status: 'online' | 'offline';
+  /** Epoch ms, when offline and seen before. */
+  last_seen?: number;
 }
 
 export type FetchLike = (url: string, init: RequestInit) => Promise<Response>;
@@ -228,6 +250,44 @@ export class RestClient {
     return parse(searchPageSchema, await this.call('query', 'GET', `/v1/mentions${qs ? `?${qs}` : ''}`), 'mentions');
   }
 
+  /** The caller's direct room with another user, created on first use; the same pair always gets the same room. */
+  async directRoom(userId: string): Promise<Room> {
+    const id = canonicalUuid(userId);
+    if (!id) throw new ApiError(0, CLIENT_ERROR_CODES.INVALID_ARGUMENT, `userId ${JSON.stringify(userId.slice(0, 40))} is not a user id (a UUID)`);
+    return parse(roomSchema, field(await this.call('rooms', 'POST', '/v1/direct-rooms', { user_id: id }), 'room'), 'room');
+  }
+
+  /** Moves the caller's read mark forward to `messageId` (never back); answers the mark now. */
+  async markRead(roomId: string, messageId: string): Promise<ReadMark> {
+    checkMessageId(messageId, 'messageId');
+    return parse(readMarkSchema, await this.call('query', 'PUT', `${roomPath(roomId)}/read`, { message_id: messageId }), 'read');
+  }
+
+  /** Who has read a message (members but its author whose mark is at or after it): a count, and the ids in rooms of few marks. */
+  async readers(roomId: string, messageId: string): Promise<Readers> {
+    return parse(readersSchema, await this.call('query', 'GET', `${messagePath(roomId, messageId)}/readers`), 'readers');
+  }
+
+  /** Per room of the caller: the read mark and the unread messages and mentions after it. */
+  async unread(): Promise<Unread> {
+    return parse(unreadSchema, await this.call('query', 'GET', '/v1/unread'), 'unread');
+  }
+
+  /** The members online in a room, on any edge (members only). */
+  async roomPresence(roomId: string): Promise<PresenceMember[]> {
+    return list(presenceMemberSchema, field(await this.call('realtime', 'GET', `${roomPath(roomId)}/presence`), 'online'), 'presence');
+  }
+
+  /** The caller's own status (the edge shows no one else's: rooms show who is online). */
+  async userPresence(userId: string): Promise<UserPresence> {
+    const json = await this.call('realtime', 'GET', `/v1/users/${encodeURIComponent(userId)}/presence`);
+    const o = (typeof json === 'object' && json !== null ? json : {}) as Record<string, unknown>;
+    if (typeof o['user_id'] !== 'string' || (o['status'] !== 'online' && o['status'] !== 'offline')) throw invalidAnswer('presence', 'no user_id or status');
+    const lastSeen = o['last_seen'];
+    if (lastSeen !== undefined && typeof lastSeen !== 'number') throw invalidAnswer('presence', 'last_seen is not a number');
+    return { user_id: o['user_id'], status: o['status'], ...(lastSeen === undefined ? {} : { last_seen: lastSeen }) };
+  }
+
   private async call(svc: Service, method: string, path: string, body?: unknown): Promise<unknown> {
     const headers: Record<string, string> = { accept: 'application/json' };
     if (this.auth === 'bearer' && this.tokenValue) headers['authorization'] = `Bearer ${this.tokenValue}`;
@@ -240,10 +300,12 @@ export class RestClient {
       ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
       ...(timeoutMs > 0 ? { signal: AbortSignal.timeout(timeoutMs) } : {}),
     };
+    const base = this.opts.endpoints[svc];
+    if (base === undefined) throw new ApiError(0, CLIENT_ERROR_CODES.INVALID_ARGUMENT, `no ${svc} endpoint configured (RestEndpoints.${svc})`);
     let res: Response;
     let text: string;
     try {
-      res = await this.fetchFn(`${this.opts.endpoints[svc]}${path}`, init);
+      res = await this.fetchFn(`${base}${path}`, init);
       text = await res.text();
     } catch (err) {
       throw new ApiError(0, CLIENT_ERROR_CODES.NETWORK, 'cannot reach the server', { cause: err });

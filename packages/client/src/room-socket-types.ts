@@ -1,4 +1,4 @@
-import type { ErrorFrame, Message } from '@parley/contracts';
+import type { ErrorFrame, Message, PresenceMember } from '@parley/contracts';
 import type { BackoffOptions } from './backoff.js';
 import type { EndReason } from './close-decision.js';
 import type { PendingSend, SendQueueOptions } from './send-queue.js';
@@ -47,6 +47,8 @@ export interface RoomSocketOptions {
   /** A `ping` frame this often while live; a socket silent for twice as long is given up. 0 = off. */
   heartbeatMs?: number;
   seenLimit?: number;
+  /** At most one `typing` frame per this interval (default TYPING_THROTTLE_MS, the edge's own throttle). */
+  typingThrottleMs?: number;
   maxBodyBytes?: number;
   newClientMsgId?: () => string;
   random?: () => number;
@@ -103,6 +105,16 @@ export interface RoomSocketEvents {
   connect_error: { url: string; problem: string };
   /** A frame that is not JSON or not of contracts' shape; it is skipped. */
   invalid_frame: { text: string; problem: string };
+  /** Who is online in the room, after every (re)join: the whole set (RoomSocket.online). */
+  presence: { online: PresenceMember[] };
+  /** Members came online or went offline; `online` is the set after the change. */
+  presence_diff: { joined: PresenceMember[]; left: PresenceMember[]; online: PresenceMember[] };
+  /** Another member is typing (never the caller): show it for TYPING_SHOW_MS unless it repeats (TypingTracker). */
+  typing: { userId: string; name: string };
+  /** Members' read marks that moved, each the member's mark now (ReadMarks keeps them). */
+  receipts: { items: Array<{ user_id: string; message_id: string }> };
+  /** The caller's own unread counts in this room, after the join and after each read. */
+  unread: { roomId: string; messages: number; mentions: number };
   /** The socket will not reconnect. `login`: the session ended. */
   closed: { advice: 'stop' | 'login'; reason: EndReason; code: number };
 }

@@ -1,10 +1,11 @@
-import { serverFrameSchema, WS_SUBPROTOCOL, WS_TOKEN_PROTOCOL_PREFIX, type ErrorFrame, type HistoryFrame, type Message, type ServerFrame } from '@parley/contracts';
+import { parseMessageId, serverFrameSchema, TYPING_THROTTLE_MS, WS_SUBPROTOCOL, WS_TOKEN_PROTOCOL_PREFIX, type ErrorFrame, type HistoryFrame, type Message, type PresenceMember, type ServerFrame } from '@parley/contracts';
 import { DEFAULT_BACKOFF, type BackoffOptions } from './backoff.js';
 import { decideAfterClose, DEFAULT_RATE_PAUSE_MS, type EndReason } from './close-decision.js';
 import { commandFrame, newClientMsgId } from './command-frames.js';
 import { Emitter } from './emitter.js';
 import { CommandError, SendError } from './errors.js';
-import { newerId } from './message-ids.js';
+import { compareIds, newerId } from './message-ids.js';
+import { PresenceRoster } from './presence-roster.js';
 import { DEFAULT_HEARTBEAT_MS, type ConnectionState, type RoomSocketEvents, type RoomSocketOptions } from './room-socket-types.js';
 import { SeenIds, DEFAULT_SEEN_LIMIT } from './seen-ids.js';
 import { DEFAULT_SEND_QUEUE, pendingSendOf, SendQueue, type PendingSend, type QueuedCommand } from './send-queue.js';
@@ -42,6 +43,11 @@ export class RoomSocket extends Emitter<RoomSocketEvents> {
   private lastInbound = 0;
   /** Callers of edit/delete/react/whenSettled, by client_msg_id, until the ack or a final refusal. */
   private readonly waiters = new Map<string, Waiter[]>();
+  private readonly roster = new PresenceRoster();
+  private lastTypingAt = Number.NEGATIVE_INFINITY;
+  /** The newest mark asked for by markRead, and the one written on the current socket. */
+  private readWanted: string | undefined;
+  private readWritten: string | undefined;
 
   constructor(private readonly opts: RoomSocketOptions) {
     super();
@@ -77,6 +83,54 @@ export class RoomSocket extends Emitter<RoomSocketEvents> {
   /** Own commands of every kind not yet acknowledged. */
   get unsettled(): number {
     return this.queue.size;
+  }
+
+  /** Members online in the room (on any edge), longest online first; empty until the first `presence`. */
+  get online(): PresenceMember[] {
+    return this.roster.list();
+  }
+
+  isOnline(userId: string): boolean {
+    return this.roster.has(userId);
+  }
+
+  /** The newest read mark asked for (markRead), written or about to be. */
+  get readUpTo(): string | undefined {
+    return this.readWanted;
+  }
+
+  /**
+   * Tells the room the caller is typing. Call it on every keystroke: one frame goes out per
+   * `typingThrottleMs` (TYPING_THROTTLE_MS, what the edge lets through) and only while live; a
+   * typing frame is never queued, since a late one would be a lie. Returns whether one was written.
+   */
+  typing(): boolean {
+    const now = Date.now();
+    if (this.current !== 'live' || now - this.lastTypingAt < (this.opts.typingThrottleMs ?? TYPING_THROTTLE_MS)) return false;
+    this.lastTypingAt = now;
+    this.write({ type: 'typing' });
+    return true;
+  }
+
+  /**
+   * Marks the room read up to a message. Marks only move forward, here as on the server: an id
+   * older than one asked for before is ignored (returns false). Written at once while live,
+   * otherwise as soon as the socket is live again, and once more on every new socket (the edge
+   * keeps the larger mark, so a repeat costs nothing but a frame). The edge answers with `unread`.
+   */
+  markRead(messageId: string): boolean {
+    if (parseMessageId(messageId) === undefined) throw new SendError('invalid_message_id', `message id ${JSON.stringify(messageId.slice(0, 30))} is not a message id (a positive decimal number)`);
+    if (this.current === 'closed') throw new SendError('closed', 'the room socket is closed');
+    if (this.readWanted !== undefined && compareIds(messageId, this.readWanted) <= 0) return false;
+    this.readWanted = messageId;
+    this.writeRead();
+    return true;
+  }
+
+  private writeRead(): void {
+    if (this.current !== 'live' || this.readWanted === undefined || this.readWanted === this.readWritten) return;
+    this.readWritten = this.readWanted;
+    this.write({ type: 'read', message_id: this.readWanted });
   }
 
   start(): void {
@@ -219,6 +273,7 @@ export class RoomSocket extends Emitter<RoomSocketEvents> {
   private detach(): void {
     const ws = this.ws;
     this.ws = undefined;
+    this.readWritten = undefined;
     clearInterval(this.heartbeat);
     clearTimeout(this.pumpTimer);
     if (!ws) return;
@@ -285,6 +340,19 @@ export class RoomSocket extends Emitter<RoomSocketEvents> {
         return this.emit('room_deleted', { roomId: f.room_id });
       case 'pong':
         return;
+      case 'presence':
+        this.roster.reset(f.online);
+        return this.emit('presence', { online: this.roster.list() });
+      case 'presence_diff':
+        this.roster.apply(f.joined, f.left);
+        return this.emit('presence_diff', { joined: f.joined, left: f.left, online: this.roster.list() });
+      case 'typing':
+        if (f.user_id !== this.opts.selfId) this.emit('typing', { userId: f.user_id, name: f.name });
+        return;
+      case 'receipts':
+        return this.emit('receipts', { items: f.items });
+      case 'unread':
+        return this.emit('unread', { roomId: f.room_id, messages: f.messages, mentions: f.mentions });
     }
   }
 
@@ -311,6 +379,7 @@ export class RoomSocket extends Emitter<RoomSocketEvents> {
   private becameLive(): void {
     this.attempt = 0;
     this.setState('live');
+    this.writeRead();
     const every = this.opts.heartbeatMs ?? DEFAULT_HEARTBEAT_MS;
     if (every <= 0) return;
     clearInterval(this.heartbeat);

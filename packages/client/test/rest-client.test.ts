@@ -125,3 +125,37 @@ test('a message id that is not one is refused before any request, and is not ret
   }
   assert.equal(f.seen.length, 0);
 });
+
+test('read marks, readers, unread and direct rooms go to their services with their shapes', async () => {
+  const room = { id: UUID(9), name: 'dm', visibility: 'direct', owner_id: UUID(1), created_at: '2030-01-01T00:00:00.000Z', role: 'member' };
+  const f = fake((url) => {
+    if (url.endsWith('/read')) return json(200, { room_id: UUID(9), read_up_to: '42' });
+    if (url.endsWith('/readers')) return json(200, { message_id: '42', count: 1, readers: [UUID(2)] });
+    if (url.endsWith('/v1/unread')) return json(200, { rooms: [{ room_id: UUID(9), read_up_to: null, messages: 3, mentions: 1 }] });
+    return json(201, { room });
+  });
+  const rest = new RestClient({ endpoints, token: 't', fetch: f.fetch });
+  assert.equal((await rest.directRoom(UUID(2).toUpperCase())).visibility, 'direct');
+  assert.deepEqual(JSON.parse(String(f.seen[0]!.init.body)), { user_id: UUID(2) }, 'the id in its canonical spelling');
+  assert.equal(f.seen[0]!.url, 'http://r/v1/direct-rooms');
+  assert.equal((await rest.markRead(UUID(9), '42')).read_up_to, '42');
+  assert.equal(f.seen[1]!.init.method, 'PUT');
+  assert.equal(f.seen[1]!.url, `http://q/v1/rooms/${UUID(9)}/read`);
+  assert.deepEqual((await rest.readers(UUID(9), '42')).readers, [UUID(2)]);
+  assert.equal((await rest.unread()).rooms[0]?.messages, 3);
+  await assert.rejects(rest.directRoom('bob'), (e: unknown) => e instanceof ApiError && e.code === 'INVALID_ARGUMENT');
+  await assert.rejects(rest.markRead(UUID(9), 'x1'), (e: unknown) => e instanceof ApiError && e.code === 'INVALID_ARGUMENT');
+  assert.equal(f.seen.length, 4, 'bad arguments never reach the wire');
+});
+
+test("presence asks the edge's HTTP side, and refuses without one", async () => {
+  const f = fake((url) => (url.includes('/v1/users/') ? json(200, { user_id: UUID(1), status: 'offline', last_seen: 5 }) : json(200, { room_id: UUID(9), online: [{ user_id: UUID(2), name: 'Bob', since: 1 }] })));
+  const rest = new RestClient({ endpoints: gatewayEndpoints('http://web'), auth: 'cookie', fetch: f.fetch });
+  assert.deepEqual(await rest.roomPresence(UUID(9)), [{ user_id: UUID(2), name: 'Bob', since: 1 }]);
+  assert.equal(f.seen[0]!.url, `http://web/api/realtime/v1/rooms/${UUID(9)}/presence`);
+  assert.deepEqual(await rest.userPresence(UUID(1)), { user_id: UUID(1), status: 'offline', last_seen: 5 });
+  const bare = new RestClient({ endpoints, fetch: f.fetch });
+  await assert.rejects(bare.roomPresence(UUID(9)), (e: unknown) => e instanceof ApiError && e.code === 'INVALID_ARGUMENT' && /realtime/.test(e.message));
+  const odd = new RestClient({ endpoints: { ...endpoints, realtime: 'http://e' }, fetch: fake(() => json(200, { user_id: UUID(1), status: 'away' })).fetch });
+  await assert.rejects(odd.userPresence(UUID(1)), (e: unknown) => e instanceof ApiError && e.code === 'INVALID_ANSWER');
+});

@@ -84,7 +84,7 @@ function setup(over: Partial<RoomSocketOptions> = {}) {
     ...over,
   });
   const events: Array<[keyof RoomSocketEvents, unknown]> = [];
-  for (const type of ['state', 'history', 'history_unavailable', 'message', 'message_updated', 'ack', 'pending', 'rate_limited', 'error', 'room_deleted', 'invalid_frame', 'closed'] as const) {
+  for (const type of ['state', 'history', 'history_unavailable', 'message', 'message_updated', 'ack', 'pending', 'rate_limited', 'error', 'room_deleted', 'invalid_frame', 'closed', 'presence', 'presence_diff', 'typing', 'receipts', 'unread'] as const) {
     socket.on(type, (v) => events.push([type, v]));
   }
   const of = <K extends keyof RoomSocketEvents>(type: K) => events.filter((e) => e[0] === type).map((e) => e[1] as RoomSocketEvents[K]);
@@ -415,4 +415,68 @@ test('message_updated is delivered once per state; a resume\'s history brings ch
   last().frame({ type: 'message', message: msg(12) });
   assert.equal(of('message').length, 0, 'a repeat of a live message is still dropped');
   socket.stop();
+});
+
+const member = (n: number, since = n) => ({ user_id: `u-${n}`, name: `User ${n}`, since });
+
+test('presence sets the online members, diffs move them, and a rejoin replaces them', async () => {
+  const { socket, of, last, live } = setup();
+  socket.start();
+  live();
+  last().frame({ type: 'presence', room_id: ROOM, online: [member(2), member(1)] });
+  assert.deepEqual(socket.online.map((m) => m.user_id), ['u-1', 'u-2'], 'longest online first');
+  last().frame({ type: 'presence_diff', joined: [member(3)], left: [member(1)] });
+  assert.deepEqual(of('presence_diff').at(-1)?.online.map((m) => m.user_id), ['u-2', 'u-3']);
+  assert.equal(socket.isOnline('u-1'), false);
+  // A reload within one batch: left and joined again, still online.
+  last().frame({ type: 'presence_diff', joined: [member(2, 9)], left: [member(2)] });
+  assert.equal(socket.isOnline('u-2'), true);
+  last().drop(1012);
+  await tick();
+  live();
+  last().frame({ type: 'presence', room_id: ROOM, online: [member(4)] });
+  assert.deepEqual(socket.online.map((m) => m.user_id), ['u-4'], 'the presence after a rejoin is the whole truth');
+  assert.equal(of('presence').length, 2);
+  socket.stop();
+});
+
+test('typing goes out once per throttle interval and only while live; own typing is not reported', async () => {
+  const { socket, of, last, live } = setup({ typingThrottleMs: 40 });
+  socket.start();
+  assert.equal(socket.typing(), false, 'not live yet: nothing queued');
+  live();
+  assert.equal(socket.typing(), true);
+  assert.equal(socket.typing(), false);
+  await tick(50);
+  assert.equal(socket.typing(), true);
+  assert.equal(last().sent.filter((f) => f['type'] === 'typing').length, 2);
+  last().frame({ type: 'typing', user_id: 'u-2', name: 'Bob' });
+  last().frame({ type: 'typing', user_id: SELF, name: 'Me' });
+  assert.deepEqual(of('typing'), [{ userId: 'u-2', name: 'Bob' }]);
+  socket.stop();
+});
+
+test('markRead only moves forward, waits for a live socket and is written again on a new one', async () => {
+  const { socket, of, last, live } = setup();
+  socket.start();
+  assert.equal(socket.markRead('20'), true);
+  live();
+  const reads = () => last().sent.filter((f) => f['type'] === 'read').map((f) => f['message_id']);
+  assert.deepEqual(reads(), ['20'], 'written once live');
+  assert.equal(socket.markRead('19'), false, 'an older mark is ignored');
+  assert.equal(socket.markRead('20'), false);
+  assert.equal(socket.markRead('100'), true, 'compared as numbers, not text');
+  assert.deepEqual(reads(), ['20', '100']);
+  assert.throws(() => socket.markRead('abc'), (e: unknown) => e instanceof SendError && e.code === 'invalid_message_id');
+  last().frame({ type: 'unread', room_id: ROOM, messages: 0, mentions: 0 });
+  last().frame({ type: 'receipts', items: [{ user_id: 'u-2', message_id: '100' }] });
+  assert.deepEqual(of('unread'), [{ roomId: ROOM, messages: 0, mentions: 0 }]);
+  assert.deepEqual(of('receipts')[0]?.items, [{ user_id: 'u-2', message_id: '100' }]);
+  last().drop(1012);
+  await tick();
+  live();
+  assert.deepEqual(reads(), ['100'], 'the mark again on the new socket');
+  assert.equal(socket.readUpTo, '100');
+  socket.stop();
+  assert.throws(() => socket.markRead('200'), (e: unknown) => e instanceof SendError && e.code === 'closed');
 });
