@@ -1,12 +1,16 @@
 import { createInterface, type Interface } from 'node:readline';
-import { ApiError, SendError, isEmoji, type Message, type RestClient, type User } from '@parley/client';
+import { ApiError, SendError, UnreadCounts, isEmoji, type Message, type RestClient, type User } from '@parley/client';
+import { presenceLines, roomLine, whoLines } from './awareness-lines.js';
 import { MessageBook } from './message-book.js';
+import { People } from './people.js';
 import { RoomSession } from './room-session.js';
 
 const HELP = `commands:
   /register <username> <password>   create an account and log in
   /login <username> <password>      log in
-  /rooms [public]                   rooms you belong to, or public rooms
+  /rooms [public]                   rooms you belong to (with unread counts), or public rooms
+  /who                              who is online in the room you are in
+  /dm <name|user-id>                your direct room with someone (created the first time), entered
   /create <name> [private]          create a room (public unless "private") and enter it
   /join <room-id>                   join a room (if needed) and enter it: history, then live
   /leave                            leave the room's live view (you stay a member)
@@ -31,6 +35,7 @@ export class Repl {
   private room: RoomSession | undefined;
   private me: User | undefined;
   private readonly book = new MessageBook();
+  private readonly people = new People();
   /** Per thread parent: the last reply printed, where `/thread … more` goes on. */
   private readonly threadAt = new Map<string, string>();
 
@@ -82,11 +87,17 @@ export class Repl {
         this.me = (await this.api.login(args[0]!, args[1]!)).user;
         return this.print(`logged in as ${this.me.username} (${this.me.id})`);
       }
-      case '/rooms': {
-        const rooms = await this.api.listRooms(args[0] === 'public' ? 'public' : 'mine');
-        if (rooms.length === 0) return this.print('no rooms');
-        for (const r of rooms) this.print(`  ${r.id}  ${r.name}  (${r.visibility}${r.role ? `, ${r.role}` : ''})`);
-        return;
+      case '/rooms':
+        return this.rooms(args[0] === 'public' ? 'public' : 'mine');
+      case '/who':
+        return whoLines(this.inRoom().online, this.me?.id).forEach((l) => this.print(l));
+      case '/dm': {
+        if (args.length !== 1) return this.print('usage: /dm <name|user-id>');
+        const who = this.people.resolve(args[0]!);
+        if ('problem' in who) return this.print(`! ${who.problem}`);
+        if (who.id === this.me?.id) return this.print('! a direct room is with someone else');
+        const room = await this.api.directRoom(who.id);
+        return this.enter(room.id, `direct with ${this.people.nameOf(who.id) ?? who.id}`);
       }
       case '/create': {
         const priv = args[args.length - 1] === 'private';
@@ -164,9 +175,31 @@ export class Repl {
         if (this.book.remember(m).changed) this.show(m, true);
       },
       notice: (t) => this.print(`* ${t}`),
+      presence: (joined, left, initial) => {
+        for (const m of joined) this.people.see(m.user_id, m.name);
+        presenceLines(joined, left, initial, this.me?.id).forEach((l) => this.print(`* ${l}`));
+      },
     });
     await session.open();
     this.room = session;
+  }
+
+  /** Your rooms with what is unread in each (the counts are left out, with a note, when they cannot be read). */
+  private async rooms(scope: 'mine' | 'public'): Promise<void> {
+    const [rooms, unread] = await Promise.all([this.api.listRooms(scope), scope === 'mine' && this.me ? this.unread(this.me.id) : undefined]);
+    if (rooms.length === 0) return this.print('no rooms');
+    for (const r of rooms) this.print(roomLine(r, r.id === this.room?.roomId ? undefined : unread?.of(r.id)));
+  }
+
+  private async unread(selfId: string): Promise<UnreadCounts | undefined> {
+    try {
+      const counts = new UnreadCounts(selfId);
+      counts.fromRest(await this.api.unread());
+      return counts;
+    } catch (err) {
+      this.print(`* unread counts unavailable (${err instanceof ApiError ? err.code : (err as Error).message})`);
+      return undefined;
+    }
   }
 
   /** The message a command names, or undefined after printing why there is none (or `usage`). */
@@ -211,6 +244,7 @@ export class Repl {
   }
 
   private show(m: Message, updated = false): void {
+    this.people.see(m.sender_id, m.sender_name);
     const line = this.book.line(m, this.me?.id);
     this.print(updated ? line.replace(/^(#\d+) /, '$1 (updated) ') : line);
   }

@@ -1,5 +1,5 @@
 import WebSocket from 'ws';
-import { RoomSocket, refusalFromRest, type EndReason, type Message, type RestClient } from '@parley/client';
+import { RoomSocket, refusalFromRest, type EndReason, type Message, type PresenceMember, type RestClient } from '@parley/client';
 
 /** What a room session reports to the screen. */
 export interface RoomView {
@@ -9,6 +9,8 @@ export interface RoomView {
   /** A message shown before (or older than anything shown) changed: its whole new state. */
   updated(m: Message): void;
   notice(text: string): void;
+  /** Who is online changed (the first `presence`: `joined` is everyone, and `initial` is true). */
+  presence(joined: PresenceMember[], left: PresenceMember[], initial: boolean): void;
 }
 
 const ENDED: Record<EndReason, string> = {
@@ -22,7 +24,8 @@ const ENDED: Record<EndReason, string> = {
 /**
  * One room on the terminal, on @parley/client's RoomSocket: it resumes with the last id seen,
  * drops repeats, and resends unacknowledged messages with their client_msg_id after a reconnect.
- * This file only turns its events into lines.
+ * This file turns its events into lines, and marks read what it showed: every message printed
+ * moves the read mark to it (the socket writes only marks that move forward).
  */
 export class RoomSession {
   private readonly socket: RoomSocket;
@@ -39,8 +42,16 @@ export class RoomSession {
   ) {
     this.socket = new RoomSocket({ roomId, url: wsUrl, token: rest.token, tokenVia: 'header', WebSocket, selfId, explainRefusal: refusalFromRest(rest, roomId) });
     const s = this.socket;
-    s.on('history', (h) => view.history(h.messages, h.hasMore, h.resumed));
-    s.on('message', (m) => view.message(m));
+    s.on('history', (h) => {
+      view.history(h.messages, h.hasMore, h.resumed);
+      this.read(h.messages.at(-1));
+    });
+    s.on('message', (m) => {
+      view.message(m);
+      this.read(m);
+    });
+    s.on('presence', (p) => view.presence(p.online, [], true));
+    s.on('presence_diff', (d) => view.presence(d.joined, d.left, false));
     s.on('message_updated', (m) => view.updated(m));
     s.on('history_unavailable', (h) => view.notice(`history unavailable (${h.code}); live messages follow`));
     s.on('state', (e) => {
@@ -75,6 +86,15 @@ export class RoomSession {
       };
       this.socket.start();
     });
+  }
+
+  /** Members online in the room now, longest online first. */
+  get online(): PresenceMember[] {
+    return this.socket.online;
+  }
+
+  private read(m: Message | undefined): void {
+    if (m) this.socket.markRead(m.id);
   }
 
   send(body: string, replyTo?: string): void {

@@ -3,6 +3,8 @@ import { RestClient, type RestEndpoints } from '@parley/client';
 import { eventually, uniqueName, type deferrer } from '@parley/test-support';
 import { Repl } from '../src/repl.js';
 
+export type Terminal = ReturnType<typeof terminal>;
+
 /** The terminal client as a person drives it: lines typed in, the screen read back. */
 export function terminal(rest: RestClient, wsUrl: string) {
   const input = new PassThrough();

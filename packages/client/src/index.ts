@@ -28,7 +28,7 @@ export type {
 } from '@parley/contracts';
 export { TYPING_SHOW_MS, TYPING_THROTTLE_MS } from '@parley/contracts';
 /** Whether a text is a message id (a positive int64 in decimal): the id as a bigint, or undefined. */
-export { parseMessageId, isEmoji } from '@parley/contracts';
+export { parseMessageId, isEmoji, canonicalUuid } from '@parley/contracts';
 export { ApiError, CLIENT_ERROR_CODES, CommandError, SendError, type SendRefusal } from './errors.js';
 export {
   RestClient,
