@@ -181,6 +181,20 @@ test('unread counts equal a model of sends, mentions, deletes and reads across u
     assert.ok(err, 'a message of another room');
     b.send({ type: 'read', message_id: 'x' });
     await b.next((f) => f.type === 'error' && f['code'] === 'invalid_message_id');
+
+    // The same member reading on two edges at once, newest and oldest crossing: the newest stays.
+    const later = await Promise.all([0, 1, 2].map((i) => command(0, room, { type: 'send', body: `later ${i}` })));
+    for (const l of later) await stored(1, room, l);
+    const b2 = await Client.open(`${sys.urls.edges[0]}/v1/rooms/${room}/ws`, users[1]!.token);
+    defer(() => b2.close());
+    await b2.next((f) => f.type === 'history');
+    const [older, , newest] = [...later].sort((x, y) => (BigInt(x) < BigInt(y) ? -1 : 1));
+    for (let i = 0; i < 5; i++) {
+      b.send({ type: 'read', message_id: i % 2 ? older! : newest! });
+      b2.send({ type: 'read', message_id: i % 2 ? newest! : older! });
+    }
+    await new Promise((r) => setTimeout(r, 1500));
+    assert.equal(await markRead(1, room, older!), newest, 'racing reads from two edges leave the newest mark');
   });
 
   await t.test('bad input: a message of another room, not yet stored, malformed, or not a member', async () => {
