@@ -14,6 +14,8 @@ import { WS_OPEN, type CloseEventLike, type MessageEventLike, type WebSocketCons
 export * from './room-socket-types.js';
 
 type Timer = ReturnType<typeof setTimeout>;
+/** Rewrites of a refused read mark before it is left to the next markRead or socket. */
+const READ_RETRIES = 5;
 type Waiter = { resolve: (id: string) => void; reject: (err: Error) => void };
 
 /**
@@ -48,6 +50,10 @@ export class RoomSocket extends Emitter<RoomSocketEvents> {
   /** The newest mark asked for by markRead, and the one written on the current socket. */
   private readWanted: string | undefined;
   private readWritten: string | undefined;
+  /** A written mark the edge has not answered (`unread`) yet, and its retries so far. */
+  private readUnanswered = false;
+  private readRetries = 0;
+  private readTimer: Timer | undefined;
 
   constructor(private readonly opts: RoomSocketOptions) {
     super();
@@ -123,6 +129,7 @@ export class RoomSocket extends Emitter<RoomSocketEvents> {
     if (this.current === 'closed') throw new SendError('closed', 'the room socket is closed');
     if (this.readWanted !== undefined && compareIds(messageId, this.readWanted) <= 0) return false;
     this.readWanted = messageId;
+    this.readRetries = 0;
     this.writeRead();
     return true;
   }
@@ -130,7 +137,28 @@ export class RoomSocket extends Emitter<RoomSocketEvents> {
   private writeRead(): void {
     if (this.current !== 'live' || this.readWanted === undefined || this.readWanted === this.readWritten) return;
     this.readWritten = this.readWanted;
+    this.readUnanswered = true;
     this.write({ type: 'read', message_id: this.readWanted });
+  }
+
+  /**
+   * The edge refuses a read of a message its store does not hold yet (`message_not_found`: a live
+   * message reaches members before the CQL worker wrote it) or cannot store it now
+   * (`unavailable`), with an error frame that names no client_msg_id. Such an error while a mark
+   * waits for its `unread` answer is taken as that mark's, and the mark is written again, 0.5 s
+   * doubling, at most READ_RETRIES times (a newer mark starts over).
+   */
+  private readRefused(f: ErrorFrame): boolean {
+    if (f.client_msg_id !== undefined || !this.readUnanswered || (f.code !== 'message_not_found' && f.code !== 'unavailable')) return false;
+    this.readUnanswered = false;
+    if (this.readRetries >= READ_RETRIES) return true;
+    const delay = 500 * 2 ** this.readRetries++;
+    clearTimeout(this.readTimer);
+    this.readTimer = setTimeout(() => {
+      this.readWritten = undefined;
+      this.writeRead();
+    }, delay);
+    return true;
   }
 
   start(): void {
@@ -274,6 +302,8 @@ export class RoomSocket extends Emitter<RoomSocketEvents> {
     const ws = this.ws;
     this.ws = undefined;
     this.readWritten = undefined;
+    this.readUnanswered = false;
+    clearTimeout(this.readTimer);
     clearInterval(this.heartbeat);
     clearTimeout(this.pumpTimer);
     if (!ws) return;
@@ -335,6 +365,7 @@ export class RoomSocket extends Emitter<RoomSocketEvents> {
         return this.settled(f.client_msg_id, f.id);
       case 'error':
         this.emit('error', f);
+        if (this.readRefused(f)) return;
         return this.refused(f);
       case 'room_deleted':
         return this.emit('room_deleted', { roomId: f.room_id });
@@ -352,6 +383,7 @@ export class RoomSocket extends Emitter<RoomSocketEvents> {
       case 'receipts':
         return this.emit('receipts', { items: f.items });
       case 'unread':
+        this.readUnanswered = false;
         return this.emit('unread', { roomId: f.room_id, messages: f.messages, mentions: f.mentions });
     }
   }

@@ -480,3 +480,20 @@ test('markRead only moves forward, waits for a live socket and is written again 
   socket.stop();
   assert.throws(() => socket.markRead('200'), (e: unknown) => e instanceof SendError && e.code === 'closed');
 });
+
+test('a read refused because the store does not hold the message yet is written again', async () => {
+  const { socket, of, last, live } = setup();
+  socket.start();
+  live();
+  socket.markRead('30');
+  const reads = () => last().sent.filter((f) => f['type'] === 'read').length;
+  last().frame({ type: 'error', code: 'message_not_found', message: 'no such message in this room (yet)' });
+  assert.equal(of('error').length, 1, 'still reported');
+  await tick(600);
+  assert.equal(reads(), 2, 'written again after 0.5 s');
+  last().frame({ type: 'unread', room_id: ROOM, messages: 0, mentions: 0 });
+  last().frame({ type: 'error', code: 'message_not_found', message: 'about something else' });
+  await tick(600);
+  assert.equal(reads(), 2, 'an answered mark is not written again');
+  socket.stop();
+});
