@@ -59,8 +59,8 @@ export async function startFakeQuery(defer: Defer) {
 }
 
 /** user-svc, room-svc, a query service and fresh NATS names; edges are started on demand. */
-export async function startStack(defer: Defer, opts: { queryAddr?: string } = {}) {
-  const users = await startUserSvc(defer);
+export async function startStack(defer: Defer, opts: { queryAddr?: string; userEnv?: Record<string, string> } = {}) {
+  const users = await startUserSvc(defer, opts.userEnv);
   const names = await roomNames(defer);
   const rooms = await startRoomSvc(defer, names, users.grpcAddr);
   const fake = opts.queryAddr ? undefined : await startFakeQuery(defer);
