@@ -1,5 +1,5 @@
-import { useEffect, useState } from 'preact/hooks';
-import type { Room, RoomVisibility, User } from '@parley/client';
+import { useEffect, useReducer, useRef, useState } from 'preact/hooks';
+import { UnreadCounts, type Room, type RoomVisibility, type User } from '@parley/client';
 import { describeError, isStatus, rest } from './api.js';
 import { AuthForm } from './auth-form.js';
 import { RoomView } from './room-view.js';
@@ -70,6 +70,9 @@ function routeId(): string | undefined {
   return new URLSearchParams(location.hash.slice(1)).get('room') ?? undefined;
 }
 
+/** GET /v1/unread this often (and on focus); between answers the open room's frames and hidden live messages move the badges. */
+const UNREAD_REFRESH_MS = 30_000;
+
 interface RoomLists {
   mine: Room[];
   publicRooms: Room[];
@@ -82,6 +85,10 @@ function Main({ me, onSignedOut }: { me: User; onSignedOut: () => void }) {
   const [wanted, setWanted] = useState(routeId);
   // Stays open when the list changes: a deleted room keeps its notice until another is picked.
   const [open, setOpen] = useState<Room | undefined>(undefined);
+  const [unread] = useState(() => new UnreadCounts(me.id));
+  const [, redraw] = useReducer((n: number) => n + 1, 0);
+  // room-svc names every direct room "direct"; the page names one after the other member once it knows them.
+  const [directNames] = useState(() => new Map<string, string>());
 
   const refresh = async () => {
     try {
@@ -94,11 +101,32 @@ function Main({ me, onSignedOut }: { me: User; onSignedOut: () => void }) {
       setRooms((r) => ({ ...r, loaded: true }));
     }
   };
+  const known = useRef(new Set<string>());
+  known.current = new Set(rooms.mine.map((r) => r.id));
+  const refreshUnread = async () => {
+    try {
+      const answer = await rest.unread();
+      unread.fromRest(answer);
+      redraw(0);
+      // A room the list does not hold yet: someone started a direct room with the reader, or added them.
+      if (answer.rooms.some((r) => !known.current.has(r.room_id))) void refresh();
+    } catch {
+      // Badges keep their last counts; the next focus or interval asks again.
+    }
+  };
   useEffect(() => {
     void refresh();
+    void refreshUnread();
     const onHash = () => setWanted(routeId());
+    const onFocus = () => void refreshUnread();
+    const every = setInterval(onFocus, UNREAD_REFRESH_MS);
     window.addEventListener('hashchange', onHash);
-    return () => window.removeEventListener('hashchange', onHash);
+    window.addEventListener('focus', onFocus);
+    return () => {
+      clearInterval(every);
+      window.removeEventListener('hashchange', onHash);
+      window.removeEventListener('focus', onFocus);
+    };
   }, []);
   useEffect(() => {
     if (rooms.loaded) setOpen((cur) => (cur && cur.id === wanted ? cur : rooms.mine.find((r) => r.id === wanted)));
@@ -126,12 +154,46 @@ function Main({ me, onSignedOut }: { me: User; onSignedOut: () => void }) {
     }
   };
 
+  const direct = async (userId: string, name: string) => {
+    try {
+      const room = await rest.directRoom(userId);
+      directNames.set(room.id, name);
+      await refresh();
+      location.hash = `#room=${room.id}`;
+    } catch (err) {
+      toast(describeError(err), 'error');
+    }
+  };
+
   return (
     <div class="layout">
-      <Sidebar mine={rooms.mine} publicRooms={rooms.publicRooms} currentId={open?.id} onCreate={create} onJoin={(id) => void join(id)} onRefresh={() => void refresh()} />
+      <Sidebar
+        mine={rooms.mine}
+        publicRooms={rooms.publicRooms}
+        currentId={open?.id}
+        unread={(id) => unread.of(id)}
+        nameOf={(r) => (r.visibility === 'direct' ? `@ ${directNames.get(r.id) ?? 'direct message'}` : r.name)}
+        onCreate={create}
+        onJoin={(id) => void join(id)}
+        onRefresh={() => void refresh()}
+      />
       <div class="pane">
         {open ? (
-          <RoomView key={open.id} room={open} me={me} onRoomGone={() => void refresh()} onSignedOut={onSignedOut} />
+          <RoomView
+            key={open.id}
+            room={open}
+            me={me}
+            onRoomGone={() => void refresh()}
+            onSignedOut={onSignedOut}
+            onUnread={(c) => {
+              unread.fromFrame({ type: 'unread', room_id: open.id, ...c });
+              redraw(0);
+            }}
+            onUnseen={(m) => {
+              if (unread.live(m)) redraw(0);
+            }}
+            onDirect={(userId, name) => void direct(userId, name)}
+          />
         ) : (
           <p class="muted placeholder">{rooms.loaded && wanted ? 'You are not a member of that room (or it no longer exists).' : 'Pick a room or create one.'}</p>
         )}

@@ -1,7 +1,19 @@
 import { useRef, useState } from 'preact/hooks';
 
-/** Enter sends, Shift+Enter starts a new line. */
-export function Composer({ disabled, onSend, label = 'Message', placeholder = 'Write a message — Enter to send, Shift+Enter for a new line' }: { disabled: boolean; onSend: (body: string) => string | undefined; label?: string; placeholder?: string }) {
+/** Enter sends, Shift+Enter starts a new line; `onTyping` is told of every keystroke that changes the text. */
+export function Composer({
+  disabled,
+  onSend,
+  onTyping,
+  label = 'Message',
+  placeholder = 'Write a message — Enter to send, Shift+Enter for a new line',
+}: {
+  disabled: boolean;
+  onSend: (body: string) => string | undefined;
+  onTyping?: () => void;
+  label?: string;
+  placeholder?: string;
+}) {
   const input = useRef<HTMLTextAreaElement>(null);
   const [error, setError] = useState('');
   const submit = () => {
@@ -25,6 +37,7 @@ export function Composer({ disabled, onSend, label = 'Message', placeholder = 'W
         disabled={disabled}
         placeholder={placeholder}
         aria-label={label}
+        onInput={() => onTyping?.()}
         onKeyDown={(e) => {
           if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) {
             e.preventDefault();

@@ -26,6 +26,8 @@ interface Props {
   flash?: boolean;
   /** In the thread panel: no reply or thread links (the panel is the thread). */
   inThread?: boolean;
+  /** A read marker under the message ("seen by Bob"). */
+  seen?: string | undefined;
 }
 
 /**
@@ -33,7 +35,7 @@ interface Props {
  * it answers, reactions with counts (the reader's own pressed), and the actions. Every text is a
  * text node; `@you` is wrapped in a span by splitting the text, never by markup.
  */
-export function MessageItem({ m, actions, provisional = false, flash = false, inThread = false }: Props) {
+export function MessageItem({ m, actions, provisional = false, flash = false, inThread = false, seen }: Props) {
   const { me } = actions;
   const [editing, setEditing] = useState(false);
   const [picking, setPicking] = useState(false);
@@ -108,6 +110,7 @@ export function MessageItem({ m, actions, provisional = false, flash = false, in
           {m.reply_count === 1 ? '1 reply' : `${m.reply_count} replies`}
         </button>
       )}
+      {seen && <div class="seen">{seen}</div>}
     </li>
   );
 }

@@ -3,6 +3,7 @@ import {
   RoomSocket,
   SendError,
   checkBody,
+  isDeleted,
   reactedWith,
   refusalFromRest,
   type ConnectionState,
@@ -13,6 +14,7 @@ import {
   type User,
 } from '@parley/client';
 import { describeError, isStatus, rest, wsBase } from './api.js';
+import { AwarenessModel } from './awareness-model.js';
 import { ThreadModel } from './thread-model.js';
 import { Timeline } from './timeline.js';
 import { toast } from './toast.js';
@@ -32,6 +34,10 @@ export interface ModelHooks {
   changed(kind: ScrollKind): void;
   signedOut(): void;
   roomGone(): void;
+  /** The edge's count of the reader's unread messages here. */
+  unread(counts: { messages: number; mentions: number }): void;
+  /** A live message arrived while the page was hidden. */
+  unseen(m: Message): void;
 }
 
 const MAX_BODY_BYTES = 4096;
@@ -71,6 +77,8 @@ export class RoomModel {
   /** The thread shown beside the room. */
   thread: ThreadModel | undefined;
   private readonly socket: RoomSocket;
+  /** Presence, typing and read marks of the room. */
+  readonly awareness: AwarenessModel;
   private readonly edgeText = new Map<string, string>();
   /** Bumped when the view restarts, so a page of older messages for the old view is dropped. */
   private generation = 0;
@@ -82,6 +90,21 @@ export class RoomModel {
   ) {
     this.socket = new RoomSocket({ roomId: room.id, url: wsBase, selfId: me.id, explainRefusal: refusalFromRest(rest, room.id) });
     this.wire();
+    this.awareness = new AwarenessModel(this.socket, me, () => ({ newestId: this.timeline.newestId, mineLatest: this.latestMine() }), {
+      changed: () => hooks.changed('none'),
+      unread: (c) => hooks.unread(c),
+      unseen: (m) => hooks.unseen(m),
+    });
+  }
+
+  /** The reader's newest stored message that is not deleted, the one read markers are shown on. */
+  latestMine(): Message | undefined {
+    const all = this.timeline.entries();
+    for (let i = all.length - 1; i >= 0; i--) {
+      const e = all[i]!;
+      if (e.message.sender_id === this.me.id && !e.provisional && !isDeleted(e.message)) return e.message;
+    }
+    return undefined;
   }
 
   start(): void {
@@ -90,6 +113,7 @@ export class RoomModel {
 
   stop(): void {
     this.ended = true;
+    this.awareness.stop();
     this.socket.stop();
   }
 

@@ -1,5 +1,6 @@
 import { useEffect, useLayoutEffect, useReducer, useRef, useState } from 'preact/hooks';
 import type { Message, Room, User } from '@parley/client';
+import type { Person } from './awareness-model.js';
 import { Composer } from './composer.js';
 import { ArmedButton, MessageItem, type MessageActions } from './message-item.js';
 import { RoomModel, type PendingView, type ScrollKind } from './room-model.js';
@@ -12,6 +13,11 @@ interface Props {
   me: User;
   onRoomGone: () => void;
   onSignedOut: () => void;
+  /** The edge's unread counts of this room, and a live message that arrived while the page was hidden. */
+  onUnread: (counts: { messages: number; mentions: number }) => void;
+  onUnseen: (m: Message) => void;
+  /** Opens (creating it the first time) the direct room with a member. */
+  onDirect: (userId: string, name: string) => void;
 }
 
 const STATE_TEXT = { idle: 'connecting…', connecting: 'connecting…', live: 'live', reconnecting: 'reconnecting…', closed: 'offline' } as const;
@@ -29,11 +35,11 @@ interface Snapshot {
  * render (from the DOM as it was) and set after it: pinned to the newest while the reader was at
  * the bottom, kept in place when older messages are added above.
  */
-export function RoomView({ room, me, onRoomGone, onSignedOut }: Props) {
+export function RoomView({ room, me, onRoomGone, onSignedOut, onUnread, onUnseen, onDirect }: Props) {
   const scroller = useRef<HTMLDivElement>(null);
   const snapshot = useRef<Snapshot | null>(null);
-  const props = useRef({ onRoomGone, onSignedOut });
-  props.current = { onRoomGone, onSignedOut };
+  const props = useRef({ onRoomGone, onSignedOut, onUnread, onUnseen });
+  props.current = { onRoomGone, onSignedOut, onUnread, onUnseen };
   const [, rerender] = useReducer((n: number) => n + 1, 0);
   const [model] = useState(
     () =>
@@ -52,6 +58,8 @@ export function RoomView({ room, me, onRoomGone, onSignedOut }: Props) {
         },
         signedOut: () => props.current.onSignedOut(),
         roomGone: () => props.current.onRoomGone(),
+        unread: (c) => props.current.onUnread(c),
+        unseen: (m) => props.current.onUnseen(m),
       }),
   );
   const search = useSearch(room.id);
@@ -94,7 +102,8 @@ export function RoomView({ room, me, onRoomGone, onSignedOut }: Props) {
     reveal,
     parentOf: (id) => model.timeline.get(id),
   };
-  const { conn } = model;
+  const { conn, awareness } = model;
+  const mineLatest = model.latestMine();
   const connText = conn.state === 'reconnecting' && conn.inMs ? `reconnecting in ${Math.ceil(conn.inMs / 1000)} s…` : STATE_TEXT[conn.state];
   return (
     <section class="room" data-room-id={room.id}>
@@ -109,7 +118,7 @@ export function RoomView({ room, me, onRoomGone, onSignedOut }: Props) {
             void search.run(text);
           }}
         />
-        {room.role === 'owner' && <ArmedButton label="Delete room" armedLabel="Really delete?" cls="danger" onConfirm={() => void model.deleteRoom()} />}
+        {room.role === 'owner' && room.visibility !== 'direct' && <ArmedButton label="Delete room" armedLabel="Really delete?" cls="danger" onConfirm={() => void model.deleteRoom()} />}
       </header>
       <div class="banner" role="alert" hidden={!model.banner}>
         {model.banner}
@@ -119,7 +128,7 @@ export function RoomView({ room, me, onRoomGone, onSignedOut }: Props) {
           <div class="older-status">{model.older.status}</div>
           <ol class="messages" aria-label="Messages">
             {model.timeline.entries().map((e) => (
-              <MessageItem key={e.message.id} m={e.message} provisional={e.provisional} actions={actions} flash={flash === e.message.id} />
+              <MessageItem key={e.message.id} m={e.message} provisional={e.provisional} actions={actions} flash={flash === e.message.id} seen={e.message === mineLatest ? awareness.seenBy(e.message) : undefined} />
             ))}
           </ol>
           <ol class="messages pending-list">
@@ -128,10 +137,14 @@ export function RoomView({ room, me, onRoomGone, onSignedOut }: Props) {
             ))}
           </ol>
         </div>
+        <MemberList people={awareness.people()} me={me} direct={room.visibility === 'direct'} onDirect={onDirect} />
         {model.thread ? <ThreadPanel thread={model.thread} actions={actions} ended={model.ended} onSend={(body, id) => model.send(body, id)} onClose={() => model.openThread(undefined)} /> : <SearchResults search={search} onReveal={reveal} />}
       </div>
+      <div class="typing" aria-live="polite">
+        {awareness.typingText()}
+      </div>
       {model.replyTo && <ReplyBar to={model.replyTo} onCancel={() => model.answer(undefined)} />}
-      <Composer disabled={model.ended} onSend={(body) => model.send(body)} />
+      <Composer disabled={model.ended} onSend={(body) => model.send(body)} onTyping={() => awareness.typing()} />
     </section>
   );
 }
@@ -178,5 +191,27 @@ function ReplyBar({ to, onCancel }: { to: Message; onCancel: () => void }) {
         ×
       </button>
     </div>
+  );
+}
+
+/** Members online (a green dot) and others seen in the room; any but the reader can be written to directly. */
+function MemberList({ people, me, direct, onDirect }: { people: Person[]; me: User; direct: boolean; onDirect: (userId: string, name: string) => void }) {
+  return (
+    <aside class="members" aria-label="Members">
+      <h3>{people.filter((p) => p.online).length} online</h3>
+      <ul>
+        {people.map((p) => (
+          <li key={p.userId} data-user-id={p.userId} data-online={p.online}>
+            <span class={`dot${p.online ? ' on' : ''}`} title={p.online ? 'online' : 'offline'} />
+            <span class="name">{p.userId === me.id ? `${p.name} (you)` : p.name}</span>
+            {p.userId !== me.id && !direct && (
+              <button type="button" class="link" data-dm={p.userId} title={`Direct messages with ${p.name}`} onClick={() => onDirect(p.userId, p.name)}>
+                message
+              </button>
+            )}
+          </li>
+        ))}
+      </ul>
+    </aside>
   );
 }

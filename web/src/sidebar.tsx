@@ -1,17 +1,19 @@
 import { useRef } from 'preact/hooks';
-import type { Room, RoomVisibility } from '@parley/client';
+import type { Room, RoomUnread, RoomVisibility } from '@parley/client';
 
 interface Props {
   mine: Room[];
   publicRooms: Room[];
   currentId: string | undefined;
+  unread: (roomId: string) => RoomUnread;
+  nameOf: (room: Room) => string;
   onCreate: (name: string, visibility: RoomVisibility) => Promise<boolean>;
   onJoin: (roomId: string) => void;
   onRefresh: () => void;
 }
 
-/** Create a room; your rooms; public rooms to join. */
-export function Sidebar({ mine, publicRooms, currentId, onCreate, onJoin, onRefresh }: Props) {
+/** Create a room; your rooms, each with its unread badge; public rooms to join. */
+export function Sidebar({ mine, publicRooms, currentId, unread, nameOf, onCreate, onJoin, onRefresh }: Props) {
   const name = useRef<HTMLInputElement>(null);
   const visibility = useRef<HTMLSelectElement>(null);
   return (
@@ -38,9 +40,10 @@ export function Sidebar({ mine, publicRooms, currentId, onCreate, onJoin, onRefr
           {mine.map((r) => (
             <li key={r.id} class={r.id === currentId ? 'current' : undefined}>
               <a href={`#room=${r.id}`} data-room-id={r.id}>
-                {r.name}
+                {nameOf(r)}
               </a>
               {r.visibility === 'private' && <span class="tag">private</span>}
+              <Badge counts={unread(r.id)} roomId={r.id} />
             </li>
           ))}
         </ul>
@@ -63,5 +66,16 @@ export function Sidebar({ mine, publicRooms, currentId, onCreate, onJoin, onRefr
         </ul>
       </nav>
     </aside>
+  );
+}
+
+/** Unread messages of a room, marked "@" when some mention the reader; nothing when all is read. */
+function Badge({ counts, roomId }: { counts: RoomUnread; roomId: string }) {
+  if (counts.messages === 0) return null;
+  const title = `${counts.messages} unread${counts.mentions ? `, ${counts.mentions} mentioning you` : ''}`;
+  return (
+    <span class={`badge${counts.mentions ? ' mentioned' : ''}`} data-unread-room={roomId} title={title}>
+      {counts.mentions ? `@${counts.messages}` : counts.messages}
+    </span>
   );
 }

@@ -197,8 +197,10 @@ describe('web client in Chromium', { skip, timeout: 240_000 }, () => {
     }, 30_000, 300);
     bob.off('request', record);
     assert.deepEqual(await bodies(bob), await bodies(alice), 'history after reload equals what was seen live');
-    // Scrolling back pages by id from Cassandra; the lagging search index is not asked.
-    assert.ok(queried.length > 0 && queried.every((p) => p.endsWith('/messages/latest')), JSON.stringify(queried));
+    // Scrolling back pages by id from Cassandra; the lagging search index is not asked for messages
+    // (the unread badges' counts and a read marker's readers are not pages of the room).
+    const pages = queried.filter((p) => !p.endsWith('/v1/unread') && !p.endsWith('/readers'));
+    assert.ok(pages.length > 0 && pages.every((p) => p.endsWith('/messages/latest')), JSON.stringify(queried));
     await bob.screenshot({ path: join(SHOTS, 'web-room.png') });
   });
 
@@ -273,6 +275,51 @@ describe('web client in Chromium', { skip, timeout: 240_000 }, () => {
     await eventually(async () => (await alice.locator(tombstone).count()) === 2, 30_000, 100);
     assert.equal(await alice.locator(`${inRoom(edited)} [data-act=delete]`).count(), 1, 'one\'s own message can be deleted');
     await alice.screenshot({ path: join(SHOTS, 'web-changes.png') });
+    assert.deepEqual(pageErrors.slice(errorsBefore), [], 'no page errors');
+  });
+
+  it('shows who is online and typing, read markers, unread badges and direct rooms', async () => {
+    const errorsBefore = pageErrors.length;
+    const online = (name: string) => `.members li[data-online=true] .name:text-is("${name}")`;
+    await alice.waitForSelector(online('Bob'), { timeout: 20_000 });
+    await bob.waitForSelector(online('Alice <b>A</b>'), { timeout: 20_000 });
+    // Typing: keystrokes in bob's composer show on alice's page, and the line expires by itself.
+    // Typing is the first thing the edge drops, so bob goes on typing until it shows.
+    await eventually(async () => {
+      await bob.type(COMPOSER, 'thinking… ', { delay: 20 });
+      return alice.waitForSelector('.typing:text-is("Bob is typing…")', { timeout: 2500 }).then(() => true, () => false);
+    }, 20_000, 0);
+    await bob.fill(COMPOSER, '');
+    await alice.waitForSelector('.typing:empty', { timeout: 12_000 });
+    // Read marker: bob's page is visible, so alice's newest message is read as soon as it is shown.
+    sent.push('is anyone reading this?');
+    await send(alice, sent.at(-1)!);
+    await alice.waitForSelector(`${inRoom(sent.at(-1)!)} .seen:text-is("seen by Bob")`, { timeout: 20_000 });
+    // A direct room: alice starts it from the member list; bob's list gains it with an unread badge.
+    await alice.click('.members li:has(.name:text-is("Bob")) [data-dm]');
+    await alice.waitForSelector('.room h2:text-is("direct")');
+    await alice.waitForSelector('.conn[data-state=live]');
+    await alice.waitForSelector('.rooms ul.mine a:text-is("@ Bob")');
+    await send(alice, 'psst, bob');
+    await waitBodies(alice, ['psst, bob']);
+    const badge = '.rooms ul.mine li:has(a:text-is("@ direct message")) .badge';
+    await eventually(async () => {
+      // The page asks GET /v1/unread on focus (and every 30 s); the count lags the stream by a search refresh.
+      await bob.evaluate(() => (globalThis as unknown as { dispatchEvent(e: Event): boolean }).dispatchEvent(new Event('focus')));
+      return (await bob.locator(`${badge}:text-is("1")`).count()) === 1;
+    }, 30_000, 500);
+    await bob.screenshot({ path: join(SHOTS, 'web-presence.png') });
+    // Opening it shows the message and marks it read: the badge goes, and alice sees bob online there.
+    await bob.click('.rooms ul.mine a:text-is("@ direct message")');
+    await waitBodies(bob, ['psst, bob']);
+    await eventually(async () => (await bob.locator(badge).count()) === 0, 20_000, 100);
+    await alice.waitForSelector(online('Bob'), { timeout: 20_000 });
+    assert.equal(await alice.locator('.room button.danger').count(), 0, 'a direct room cannot be deleted');
+    // Back to the lobby for the last step.
+    for (const page of [alice, bob]) {
+      await page.click(`.rooms ul.mine a:text-is("${room}")`);
+      await page.waitForSelector('.conn[data-state=live]');
+    }
     assert.deepEqual(pageErrors.slice(errorsBefore), [], 'no page errors');
   });
 
