@@ -31,7 +31,7 @@ test('web-gateway is ready only while every upstream answers its /healthz', asyn
   };
   const up = await ready();
   assert.equal(up.status, 200, JSON.stringify(up.body));
-  assert.deepEqual(Object.keys(up.body.checks).sort(), ['/api/query', '/api/rooms', '/api/users', '/ws']);
+  assert.deepEqual(Object.keys(up.body.checks).sort(), ['/api/query', '/api/realtime', '/api/rooms', '/api/users', '/ws']);
   healthy = false;
   const down = await ready();
   assert.equal(down.status, 503);
