@@ -95,9 +95,10 @@ function mixed(i: number, sent: Envelope[]): Envelope {
 /** Into the stream as the edge publishes; with `traceRatio`, with the traceparent the edge would add. */
 async function publish(js: JetStreamClient, e: Envelope, traceRatio = 0): Promise<void> {
   const opts = { msgID: publishMsgId(e.room_id, e.sender_id, e.client_msg_id) };
-  if (traceRatio <= 0) return void (await js.publish(roomSubject(e.room_id, names.prefix), encodeEnvelope(e), opts));
+  const traceparent = traceRatio > 0 ? edgeTraceparent(traceRatio) : undefined;
+  if (traceparent === undefined) return void (await js.publish(roomSubject(e.room_id, names.prefix), encodeEnvelope(e), opts));
   const h = natsHeaders();
-  h.set('traceparent', edgeTraceparent(traceRatio));
+  h.set('traceparent', traceparent);
   await js.publish(roomSubject(e.room_id, names.prefix), encodeEnvelope(e), { ...opts, headers: h });
 }
 

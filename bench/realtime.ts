@@ -6,10 +6,12 @@
  *   1. memory: RSS delta of the edge per idle connection at BENCH_CONNS (default 10000)
  *   2. latency: BENCH_LAT_CLIENTS (1000) clients in BENCH_ROOMS (100) rooms; one sender per room
  *      sends BENCH_MSGS (20) messages; send-to-receive time over every receiver, p50/p99
- *   3. the cost of watching: the latency run again (BENCH_TRACE_MSGS (40) messages per sender,
- *      after 5 discarded) on a fresh edge per variant of bench/load/observed.ts: plain, then
- *      /metrics scraped every second and tracing sampled at 1 % and 100 % into a real Zipkin;
- *      send-to-receive p50/p99 and the edge's CPU over the run, side by side
+ *   3. the cost of watching: on a fresh edge per variant of bench/load/observed.ts (plain, then
+ *      /metrics scraped every second and tracing sampled at 1 % and 100 % into a real Zipkin,
+ *      then plain again to show the drift), the same clients send BENCH_TRACE_RATE (500) msgs/s
+ *      evenly for BENCH_TRACE_SECONDS (10) after 2 s discarded: the edge's CPU per send and
+ *      send-to-receive p50/p99, side by side. A steady rate the edge keeps up with: CPU per send
+ *      is what watching adds; the bursts of phase 2 measure queueing more than work
  *
  *   node --import tsx bench/realtime.ts      (needs `ulimit -n` above BENCH_CONNS + 1000)
  */
@@ -17,7 +19,7 @@ import WebSocket from 'ws';
 import type { ChildProcess } from 'node:child_process';
 import { defer, runBench } from './load/lifetime.js';
 import { benchZipkin, scrapeEvery, traceVariants, tracesOf, variantEnv } from './load/observed.js';
-import { ProcWatch } from './load/proc-stats.js';
+import { cpuSeconds } from './load/proc-stats.js';
 import { spawnEdge } from './load/servers.js';
 import { newUser, startStack } from '@parley/test-support/realtime-svc';
 
@@ -25,7 +27,8 @@ const N = Number(process.env['BENCH_CONNS'] ?? 10_000);
 const LAT_CLIENTS = Number(process.env['BENCH_LAT_CLIENTS'] ?? 1000);
 const ROOMS = Number(process.env['BENCH_ROOMS'] ?? 100);
 const MSGS = Number(process.env['BENCH_MSGS'] ?? 20);
-const TRACE_MSGS = Number(process.env['BENCH_TRACE_MSGS'] ?? 40);
+const TRACE_RATE = Number(process.env['BENCH_TRACE_RATE'] ?? 500);
+const TRACE_SECONDS = Number(process.env['BENCH_TRACE_SECONDS'] ?? 10);
 const CONCURRENCY = 100;
 
 
@@ -53,11 +56,11 @@ async function main(): Promise<void> {
   await waitFor(async () => (await stats()).connections === 0);
 
   // 2. Latency: send-to-receive over every receiver.
-  const lat = await latencyRun(url, tokenOf, MSGS, 0);
+  const lat = await latencyRun(url, tokenOf, MSGS);
   console.log(JSON.stringify({ phase: 'latency', clients: LAT_CLIENTS, rooms: ROOMS, messages: MSGS * ROOMS, ...lat }));
   await stopEdge(child);
 
-  // 3. The same on a fresh edge per variant: plain, then scraped and traced.
+  // 3. The cost of watching: a steady rate on a fresh edge per variant.
   const variants = traceVariants();
   const zipkin = await benchZipkin(variants, defer);
   const rows: string[] = [];
@@ -66,55 +69,80 @@ async function main(): Promise<void> {
     const at = (i: number) => `ws://127.0.0.1:${edge.port}/v1/rooms/${rooms[i % ROOMS]}/ws`;
     const tracesBefore = await tracesOf(zipkin, 'chat-realtime-svc');
     const scraping = v.ratio > 0 ? scrapeEvery([`http://127.0.0.1:${edge.port}/metrics`]) : undefined;
-    const r = await latencyRun(at, tokenOf, TRACE_MSGS, 5, edge.child.pid!);
+    const r = await steadyRun(at, tokenOf, edge.child.pid!);
     const scraped = scraping?.();
     await new Promise((res) => setTimeout(res, 2500)); // the last batch of spans is exported every second
     const traces = (await tracesOf(zipkin, 'chat-realtime-svc')) - tracesBefore;
     console.log(JSON.stringify({ phase: 'observed', variant: v.label, sample_ratio: v.ratio, ...r, scrapes: scraped?.scrapes ?? 0, traces_in_zipkin: traces }));
-    rows.push(`| ${v.label} | ${r.p50_ms} / ${r.p99_ms} | ${r.edge_cpu_pct} % | ${r.deliveries} / ${r.expected} | ${scraped?.scrapes ?? 0} | ${traces} |`);
+    rows.push(`| ${v.label} | ${r.cpu_ms_per_send} ms (${r.edge_cpu_pct} %) | ${r.p50_ms} / ${r.p99_ms} | ${r.deliveries} / ${r.expected} | ${scraped?.scrapes ?? 0} | ${traces} |`);
     await stopEdge(edge.child);
   }
-  console.log(`\nwatching the edge (${LAT_CLIENTS} clients, ${ROOMS} rooms, ${TRACE_MSGS * ROOMS} sends in bursts of ${ROOMS} every 50 ms, fresh edge per row):`);
-  console.log('| run | send → receive p50 / p99 (ms) | edge CPU | deliveries | /metrics scrapes | traces in Zipkin |');
+  console.log(`\nwatching the edge (${LAT_CLIENTS} clients in ${ROOMS} rooms, ${TRACE_RATE} sends/s for ${TRACE_SECONDS} s, fresh edge per row, in run order):`);
+  console.log('| run | edge CPU per send (share of a core) | send → receive p50 / p99 (ms) | deliveries | /metrics scrapes | traces in Zipkin |');
   console.log('|---|---|---|---|---|---|');
   for (const row of rows) console.log(row);
 }
 
 /**
- * Opens LAT_CLIENTS sockets, and each room's first client sends `msgs` messages (100 every
- * 50 ms over all rooms) after `warmup` discarded rounds; send-to-receive over every receiver,
- * and the CPU of process `pid` over the measured rounds.
+ * LAT_CLIENTS sockets; each room's first client sends in turn, TRACE_RATE sends/s spread
+ * evenly (a batch every 20 ms) for 2 s discarded and then TRACE_SECONDS measured; the CPU
+ * time of process `pid` over the measured part per send, and send-to-receive over every receiver.
  */
-async function latencyRun(url: (i: number) => string, tokenOf: (i: number) => string, msgs: number, warmup: number, pid?: number) {
+async function steadyRun(url: (i: number) => string, tokenOf: (i: number) => string, pid: number) {
   const samples: number[] = [];
-  let counting = warmup === 0;
+  let counting = false;
   const clients = await openMany(LAT_CLIENTS, url, tokenOf, (data) => {
     const f = JSON.parse(String(data)) as { type: string; message?: { body: string } };
     if (counting && f.type === 'message' && f.message?.body.startsWith('t ')) samples.push(performance.timeOrigin + performance.now() - Number(f.message.body.split(' ')[1]));
   });
   const senders = clients.slice(0, ROOMS);
-  // Fresh client_msg_ids per run: the stream would take a repeat within its duplicate window for a retry.
   const run = Math.random().toString(36).slice(2, 8);
-  const round = (tag: string, m: number, body: string) => senders.forEach((ws, r) => ws.send(JSON.stringify({ type: 'send', client_msg_id: `${run}-${tag}-${r}-${m}`, body })));
-  for (let m = 0; m < warmup; m++) {
-    round('w', m, 'warmup');
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  await new Promise((r) => setTimeout(r, warmup > 0 ? 1000 : 0));
+  let n = 0;
+  const tick = 20;
+  const perTick = (TRACE_RATE * tick) / 1000;
+  const sendFor = async (seconds: number, body: () => string) => {
+    const start = performance.now();
+    for (let t = 0; t < (seconds * 1000) / tick; t++) {
+      for (let k = 0; k < perTick; k++) senders[n % ROOMS]!.send(JSON.stringify({ type: 'send', client_msg_id: `${run}-${n++}`, body: body() }));
+      const due = start + (t + 1) * tick;
+      await new Promise((r) => setTimeout(r, Math.max(0, due - performance.now())));
+    }
+  };
+  await sendFor(2, () => 'warmup');
+  await new Promise((r) => setTimeout(r, 500));
   counting = true;
-  const watch = pid === undefined ? undefined : new ProcWatch([pid]);
+  const cpu0 = cpuSeconds(pid);
+  const sent0 = n;
+  await sendFor(TRACE_SECONDS, () => `t ${performance.timeOrigin + performance.now()}`);
+  const cpu = cpuSeconds(pid) - cpu0;
+  const sends = n - sent0;
+  const expected = sends * (LAT_CLIENTS / ROOMS);
+  await waitFor(async () => samples.length >= expected, 30_000).catch(() => undefined);
+  samples.sort((a, b) => a - b);
+  const q = (p: number) => Math.round(samples[Math.min(samples.length - 1, Math.floor(p * samples.length))]! * 10) / 10;
+  for (const ws of clients) ws.terminate();
+  return { sends, deliveries: samples.length, expected, p50_ms: q(0.5), p99_ms: q(0.99), cpu_ms_per_send: Math.round((cpu * 1e6) / sends) / 1000, edge_cpu_pct: Math.round((cpu / TRACE_SECONDS) * 100) };
+}
+
+/** Opens LAT_CLIENTS sockets; each room's first client sends `msgs` messages, 100 every 50 ms; send-to-receive over every receiver. */
+async function latencyRun(url: (i: number) => string, tokenOf: (i: number) => string, msgs: number) {
+  const samples: number[] = [];
+  const clients = await openMany(LAT_CLIENTS, url, tokenOf, (data) => {
+    const f = JSON.parse(String(data)) as { type: string; message?: { body: string } };
+    if (f.type === 'message' && f.message?.body.startsWith('t ')) samples.push(performance.timeOrigin + performance.now() - Number(f.message.body.split(' ')[1]));
+  });
+  const senders = clients.slice(0, ROOMS);
   const t0 = Date.now();
   for (let m = 0; m < msgs; m++) {
-    round('b', m, `t ${performance.timeOrigin + performance.now()}`);
+    senders.forEach((ws, r) => ws.send(JSON.stringify({ type: 'send', client_msg_id: `b-${r}-${m}`, body: `t ${performance.timeOrigin + performance.now()}` })));
     await new Promise((r) => setTimeout(r, 50));
   }
   const expected = msgs * LAT_CLIENTS;
   await waitFor(async () => samples.length >= expected, 60_000).catch(() => undefined);
-  const cpu = watch?.stop()[0]?.cpuPct;
   samples.sort((a, b) => a - b);
   const q = (p: number) => Math.round(samples[Math.min(samples.length - 1, Math.floor(p * samples.length))]! * 10) / 10;
   for (const ws of clients) ws.terminate();
-  return { deliveries: samples.length, expected, p50_ms: q(0.5), p99_ms: q(0.99), max_ms: q(1), seconds: (Date.now() - t0) / 1000, ...(cpu === undefined ? {} : { edge_cpu_pct: Math.round(cpu) }) };
+  return { deliveries: samples.length, expected, p50_ms: q(0.5), p99_ms: q(0.99), max_ms: q(1), seconds: (Date.now() - t0) / 1000 };
 }
 
 function stopEdge(child: ChildProcess): Promise<void> {

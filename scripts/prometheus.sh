@@ -22,6 +22,8 @@ TIMEOUT=${PARLEY_PROMETHEUS_TIMEOUT:-30}
 
 say() { printf '[prometheus] %s\n' "$*"; }
 die() { printf '[prometheus] ERROR: %s\n' "$*" >&2; exit 1; }
+# shellcheck source=lib/daemon.sh
+source "$ROOT/scripts/lib/daemon.sh"
 
 answers() { curl -fsS -m 2 "$URL/-/ready" >/dev/null 2>&1; }
 # Its loaded configuration scrapes Parley's services (job chat-ingestion-svc, say).
@@ -54,31 +56,12 @@ cmd_up() {
   nohup setsid prometheus --config.file="$CONFIG" --storage.tsdb.path="$DIR/data" --storage.tsdb.retention.time=7d \
     --web.listen-address="127.0.0.1:$PORT" --web.enable-lifecycle >>"$log" 2>&1 </dev/null 9>&- &
   echo $! >"$DIR/pid"
-  local i
-  for ((i = 0; i < TIMEOUT * 4; i++)); do
-    if answers; then say "ready (pid $(cat "$DIR/pid")): $URL"; return 0; fi
-    kill -0 "$(cat "$DIR/pid")" 2>/dev/null || { tail -n 30 "$log" >&2; die "exited during startup (log: $log)"; }
-    sleep 0.25
-  done
-  tail -n 30 "$log" >&2
-  die "not ready after ${TIMEOUT}s (log: $log)"
+  daemon_wait_ready "$DIR" "$log" "$TIMEOUT" "$URL"
 }
 
-cmd_down() {
-  local pid i
-  if ! pid=$(our_pid); then say "not started by us; left alone"; rm -f "$DIR/pid"; return 0; fi
-  kill -TERM "$pid"
-  for ((i = 0; i < 80; i++)); do kill -0 "$pid" 2>/dev/null || break; sleep 0.25; done
-  kill -0 "$pid" 2>/dev/null && kill -KILL "$pid"
-  rm -f "$DIR/pid"
-  say "stopped"
-}
+cmd_down() { daemon_down "$DIR"; }
 
-cmd_status() {
-  local pid owner=external
-  if pid=$(our_pid); then owner="started-by-us pid=$pid"; fi
-  if answers; then printf '%-14s %-9s %s %s\n' prometheus up "$URL" "$owner"; else printf '%-14s %-9s %s\n' prometheus down "$URL"; fi
-}
+cmd_status() { daemon_status prometheus "$URL"; }
 
 case ${1:-} in
   up) cmd_up ;;

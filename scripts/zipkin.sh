@@ -25,6 +25,8 @@ JAR=$CACHE/zipkin-server-$VERSION-exec.jar
 
 say() { printf '[zipkin] %s\n' "$*" >&2; }
 die() { printf '[zipkin] ERROR: %s\n' "$*" >&2; exit 1; }
+# shellcheck source=lib/daemon.sh
+source "$ROOT/scripts/lib/daemon.sh"
 
 answers() { curl -fsS -m 2 "$URL/health" 2>/dev/null | grep -q '"zipkin"'; }
 our_pid() {
@@ -61,31 +63,12 @@ cmd_up() {
   MEM_MAX_SPANS=$MAX_SPANS nohup setsid java "-Xms$HEAP" "-Xmx$HEAP" -XX:+UseSerialGC -jar "$JAR" \
     "--armeria.ports[0].ip=127.0.0.1" "--armeria.ports[0].port=$PORT" >>"$log" 2>&1 </dev/null 9>&- &
   echo $! >"$DIR/pid"
-  local i
-  for ((i = 0; i < TIMEOUT * 4; i++)); do
-    if answers; then say "ready (pid $(cat "$DIR/pid")): $URL/zipkin/"; return 0; fi
-    kill -0 "$(cat "$DIR/pid")" 2>/dev/null || { tail -n 30 "$log" >&2; die "exited during startup (log: $log)"; }
-    sleep 0.25
-  done
-  tail -n 30 "$log" >&2
-  die "not ready after ${TIMEOUT}s (log: $log)"
+  daemon_wait_ready "$DIR" "$log" "$TIMEOUT" "$URL/zipkin/"
 }
 
-cmd_down() {
-  local pid i
-  if ! pid=$(our_pid); then say "not started by us; left alone"; rm -f "$DIR/pid"; return 0; fi
-  kill -TERM "$pid"
-  for ((i = 0; i < 80; i++)); do kill -0 "$pid" 2>/dev/null || break; sleep 0.25; done
-  kill -0 "$pid" 2>/dev/null && kill -KILL "$pid"
-  rm -f "$DIR/pid"
-  say "stopped"
-}
+cmd_down() { daemon_down "$DIR"; }
 
-cmd_status() {
-  local pid owner=external
-  if pid=$(our_pid); then owner="started-by-us pid=$pid"; fi
-  if answers; then printf '%-14s %-9s %s %s\n' zipkin up "$URL" "$owner"; else printf '%-14s %-9s %s\n' zipkin down "$URL"; fi
-}
+cmd_status() { daemon_status zipkin "$URL"; }
 
 case ${1:-} in
   up) cmd_up ;;

@@ -5,7 +5,8 @@
  * Metrics are always counted (prom-client increments cannot be turned off); what the variants
  * add is the scrape and the tracing.
  *
- *   BENCH_TRACE_VARIANTS=0,0.01,1   sample ratios, in run order (0 = the plain run)
+ *   BENCH_TRACE_VARIANTS=0,0.01,1,0   sample ratios, in run order (0 = the plain run; the last one
+ *                                     again shows how far the machine drifted meanwhile)
  */
 import { randomBytes } from 'node:crypto';
 import { startZipkin, type TestZipkin } from '@parley/test-support/zipkin';
@@ -16,7 +17,7 @@ export interface Variant {
 }
 
 export function traceVariants(): Variant[] {
-  const ratios = (process.env['BENCH_TRACE_VARIANTS'] ?? '0,0.01,1').split(',').map((s) => Number(s.trim()));
+  const ratios = (process.env['BENCH_TRACE_VARIANTS'] ?? '0,0.01,1,0').split(',').map((s) => Number(s.trim()));
   return ratios.map((ratio) => ({ ratio, label: ratio === 0 ? 'plain' : `metrics + tracing ${ratio * 100} %` }));
 }
 
@@ -58,11 +59,11 @@ export function scrapeEvery(urls: readonly string[], everyMs = 1000): () => { sc
 }
 
 /**
- * A W3C traceparent as the edge would have sent it with a message: sampled with probability
- * `ratio` (the edge decides, every later hop follows).
+ * The W3C traceparent the edge would have given a message: with probability `ratio` (the edge
+ * decides, every later hop follows), else none (an unsampled message carries no header).
  */
-export function edgeTraceparent(ratio: number): string {
-  return `00-${randomBytes(16).toString('hex')}-${randomBytes(8).toString('hex')}-${Math.random() < ratio ? '01' : '00'}`;
+export function edgeTraceparent(ratio: number): string | undefined {
+  return Math.random() < ratio ? `00-${randomBytes(16).toString('hex')}-${randomBytes(8).toString('hex')}-01` : undefined;
 }
 
 /** How many spans a Zipkin holds for `service` (the answers of its trace query, up to `limit` traces). */

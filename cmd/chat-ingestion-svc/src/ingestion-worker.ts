@@ -55,7 +55,7 @@ interface Item {
  * - Instances sharing the durable share the work; what an instance holds while it dies is
  *   redelivered to the others.
  *
- * Traced, each message gets an `ingest` span (delivery → ack) under the edge's publish, and a
+ * Traced (its NATS headers carry a sampled traceparent), a message gets an `ingest` span (delivery → ack) under the edge's publish, and a
  * `kafka produce` span under it (produce request → Kafka's ack) whose `traceparent` goes into
  * the record's headers for the command workers.
  */
@@ -152,8 +152,9 @@ export class IngestionWorker implements Component {
   private decode(msg: JsMsg): Item {
     const item: Item = { msg };
     const { tracer } = this;
-    if (tracer) {
-      item.span = startSpan(tracer, 'ingest', SpanKind.CONSUMER, { 'messaging.system': 'nats', 'messaging.destination.name': msg.subject, 'parley.stream_seq': msg.info.streamSequence }, natsTraceContext(msg.headers));
+    const parent = tracer ? natsTraceContext(msg.headers) : undefined;
+    if (tracer && parent) {
+      item.span = startSpan(tracer, 'ingest', SpanKind.CONSUMER, { 'messaging.system': 'nats', 'messaging.destination.name': msg.subject, 'parley.stream_seq': msg.info.streamSequence }, parent);
     }
     try {
       item.env = decodeEnvelope(msg.data, { maxBodyBytes: this.o.maxBodyBytes });
@@ -190,14 +191,14 @@ export class IngestionWorker implements Component {
     try {
       if (good.length > 0) {
         const { tracer } = this;
-        const spans = tracer ? good.map((i) => this.produceSpan(tracer, i)) : undefined;
+        const spans = tracer ? good.map((i) => (i.span ? this.produceSpan(tracer, i.span, i) : undefined)) : undefined;
         const records = good.map((i, n) => {
           const rec = envelopeRecord(i.env!);
           const span = spans?.[n];
           return span ? { ...rec, headers: { ...rec.headers, ...traceHeaders(span) } } : rec;
         });
         const sent = await this.produce(this.o.topic, records);
-        spans?.forEach((span) => span.end());
+        spans?.forEach((span) => span?.end());
         if (!sent) return false;
         this.produced(good.map((i) => i.env!));
       }
@@ -222,8 +223,8 @@ export class IngestionWorker implements Component {
     return true;
   }
 
-  private produceSpan(tracer: Tracer, i: Item): Span {
-    const parent = i.span ? trace.setSpan(ROOT_CONTEXT, i.span) : ROOT_CONTEXT;
+  private produceSpan(tracer: Tracer, ingest: Span, i: Item): Span {
+    const parent = trace.setSpan(ROOT_CONTEXT, ingest);
     return startSpan(tracer, 'kafka produce', SpanKind.PRODUCER, { 'messaging.system': 'kafka', 'messaging.destination.name': this.o.topic, 'messaging.kafka.message.key': i.env?.room_id ?? '' }, parent);
   }
 

@@ -262,16 +262,12 @@ export class Conn {
   private async deliver(frame: CommandFrame): Promise<void> {
     const started = process.hrtime.bigint();
     const { tracer } = this.services;
-    let outcome: SendOutcome;
-    if (tracer) {
-      const span = startSpan(tracer, `ws ${frame.type}`, SpanKind.SERVER, { 'parley.room_id': this.roomId, 'parley.client_msg_id': frame.client_msg_id, 'enduser.id': this.userId });
-      // Active across the awaits: the PrepareCommand call and the JetStream publish are its children.
-      outcome = await withSpan(span, () => this.answer(frame));
-      span.setAttribute('parley.outcome', outcome);
-      span.end();
-    } else {
-      outcome = await this.answer(frame);
-    }
+    const span = tracer ? startSpan(tracer, `ws ${frame.type}`, SpanKind.SERVER, { 'parley.room_id': this.roomId, 'parley.client_msg_id': frame.client_msg_id, 'enduser.id': this.userId }) : undefined;
+    // The sampling decision of the message's whole trace. Sampled, the span is active across the
+    // awaits: the PrepareCommand call and the JetStream publish become its children; otherwise
+    // nothing below it traces (no context to carry, no header on the message).
+    const outcome = span?.isRecording() ? await withSpan(span, () => this.answer(frame)) : await this.answer(frame);
+    span?.setAttribute('parley.outcome', outcome).end();
     this.services.metrics.sendSeconds.observe({ outcome }, secondsSince(started));
   }
 

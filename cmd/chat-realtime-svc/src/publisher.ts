@@ -2,7 +2,7 @@ import { headers as natsHeaders, type JetStreamClient, type JetStreamManager, ty
 import { ParleyError } from '@parley/errors';
 import { decodeEnvelope, encodeEnvelope, newEventEnvelope, type EventKind, type NewEvent } from '@parley/envelope';
 import { publishMsgId, roomSubject } from '@parley/nats';
-import { endSpan, SpanKind, startSpan, traceHeaders, type Span, type Tracer } from '@parley/tracing';
+import { endSpan, recordingSpan, SpanKind, startSpan, traceHeaders, type Span, type Tracer } from '@parley/tracing';
 
 export interface OutgoingMessage {
   roomId: string;
@@ -31,8 +31,9 @@ export interface MessagePublisher {
  * carries the sequence of the first copy, and its envelope gives the original id back. Ids
  * therefore need no side table and every edge answers a retry the same way.
  *
- * Traced, the publish is a PRODUCER span under the command's, and its `traceparent` travels in
- * the message's NATS headers beside Nats-Msg-Id: ingestion and every edge's fanout continue it.
+ * Traced (the command's span is recording), the publish is a PRODUCER span under it, and its
+ * `traceparent` travels in the message's NATS headers beside Nats-Msg-Id: ingestion and every
+ * edge's fanout continue it. An unsampled message carries no trace header.
  */
 export class JetStreamMessagePublisher implements MessagePublisher {
   constructor(
@@ -67,7 +68,7 @@ export class JetStreamMessagePublisher implements MessagePublisher {
     const env = newEventEnvelope(this.opts.nextId(), event, { maxBodyBytes });
     const subject = roomSubject(env.room_id, prefix);
     const { tracer } = this.opts;
-    const span = tracer ? startSpan(tracer, 'jetstream publish', SpanKind.PRODUCER, { 'messaging.system': 'nats', 'messaging.destination.name': subject, 'parley.message_id': env.id, 'parley.kind': env.kind }) : undefined;
+    const span = tracer && recordingSpan() ? startSpan(tracer, 'jetstream publish', SpanKind.PRODUCER, { 'messaging.system': 'nats', 'messaging.destination.name': subject, 'parley.message_id': env.id, 'parley.kind': env.kind }) : undefined;
     let ack;
     try {
       ack = await js.publish(subject, encodeEnvelope(env), {

@@ -19,6 +19,8 @@ export interface RoomHubHandlers {
    * `headers`: the stored message's NATS headers (its trace context).
    */
   onMessage(roomId: string, data: Uint8Array, update: boolean, headers?: MsgHdrs): void;
+  /** Whether `onMessage` reads headers (tracing): otherwise they are not decoded at all. */
+  readonly wantsHeaders: boolean;
   /** The subscription ended on its own (permissions, connection closed): members must resume elsewhere. */
   onLost(roomId: string, err: unknown): void;
 }
@@ -79,7 +81,7 @@ export class RoomHub {
     const iter = await consumer.consume({ max_messages: 512 });
     void (async () => {
       try {
-        for await (const m of iter) this.handlers.onMessage(roomId, m.data, m.subject.endsWith('.upd'), m.headers);
+        for await (const m of iter) this.handlers.onMessage(roomId, m.data, m.subject.endsWith('.upd'), this.handlers.wantsHeaders ? m.headers : undefined);
       } catch (err) {
         return this.handlers.onLost(roomId, err);
       }

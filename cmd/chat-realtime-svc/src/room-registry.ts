@@ -61,6 +61,11 @@ export class RoomRegistry implements RoomHubHandlers {
     private readonly tracer?: Tracer,
   ) {}
 
+  /** Headers are decoded only to continue traces. */
+  get wantsHeaders(): boolean {
+    return this.tracer !== undefined;
+  }
+
   /** The edge's topic fanout (uWS app.publish), bound once the app exists. */
   bindFanout(publish: (topic: string, frame: string) => void): void {
     this.publish = publish;
@@ -138,7 +143,8 @@ export class RoomRegistry implements RoomHubHandlers {
       return;
     }
     if (id === undefined) return;
-    const span = this.tracer && headers ? startSpan(this.tracer, 'fanout', SpanKind.CONSUMER, { 'parley.room_id': roomId, 'parley.message_id': String(id), 'parley.sockets': this.rooms.get(roomId)?.size ?? 0 }, natsTraceContext(headers)) : undefined;
+    const parent = this.tracer ? natsTraceContext(headers) : undefined;
+    const span = this.tracer && parent ? startSpan(this.tracer, 'fanout', SpanKind.CONSUMER, { 'parley.room_id': roomId, 'parley.message_id': String(id), 'parley.sockets': this.rooms.get(roomId)?.size ?? 0 }, parent) : undefined;
     const frame = messageFrame(text.decode(data));
     this.publish(this.topicOf(roomId), frame);
     const joiners = this.joining.get(roomId);

@@ -8,7 +8,7 @@ import type { DeadLetterSink } from './dead-letters.js';
 import type { MessageSink } from './message-sink.js';
 import { secondsSince, type Registry } from '@parley/metrics';
 import { kafkaLagGauge, observeAge, pipelineMetrics, type Hop, type PipelineMetrics } from './metrics.js';
-import { endSpan, kafkaTraceContext, SpanKind, startSpan, tracerOf, type Span, type Tracer } from '@parley/tracing';
+import { endSpan, kafkaTraceContext, SpanKind, startSpan, tracerOf, type Context, type Span, type Tracer } from '@parley/tracing';
 
 export interface SinkWorkerOptions {
   kafka: Kafka;
@@ -43,8 +43,8 @@ export interface SinkWorkerOptions {
  * stalls rather than skips. A rebalance or shutdown mid-batch leaves the rest uncommitted:
  * the next owner replays it, and idempotent writes make the replay harmless.
  *
- * Traced (a tracer bound to the registry in `metrics`), each record's store write is a span
- * `<sink> write` under the `kafka produce` span named by the record's `traceparent` header,
+ * Traced (a tracer bound to the registry in `metrics`), each record whose headers carry a
+ * sampled `traceparent` gets a span `<sink> write` under the `kafka produce` span it names,
  * from the first attempt until it is stored or dead-lettered.
  */
 export class SinkWorker implements Component {
@@ -139,7 +139,8 @@ export class SinkWorker implements Component {
     for (const rec of records) {
       try {
         const env = decodeEnvelope(rec.value ?? new Uint8Array(), { maxBodyBytes: this.opts.maxBodyBytes });
-        pending.push(this.tracer ? { env, rec, span: this.writeSpan(this.tracer, env, rec, partition) } : { env, rec });
+        const parent = this.tracer ? kafkaTraceContext(rec.headers) : undefined;
+        pending.push(this.tracer && parent ? { env, rec, span: this.writeSpan(this.tracer, parent, env, rec, partition) } : { env, rec });
       } catch (err) {
         letters.push(this.letter(topic, partition, rec, err instanceof EnvelopeError ? err : toParleyError(err, 'POISON_MESSAGE')));
       }
@@ -196,13 +197,13 @@ export class SinkWorker implements Component {
     return true;
   }
 
-  private writeSpan(tracer: Tracer, env: Envelope, rec: KafkaMessage, partition: number): Span {
+  private writeSpan(tracer: Tracer, parent: Context, env: Envelope, rec: KafkaMessage, partition: number): Span {
     return startSpan(
       tracer,
       `${this.opts.sink.name} write`,
       SpanKind.CONSUMER,
       { 'db.system': this.opts.sink.name, 'messaging.system': 'kafka', 'messaging.kafka.partition': partition, 'messaging.kafka.offset': rec.offset, 'parley.message_id': env.id },
-      kafkaTraceContext(rec.headers),
+      parent,
     );
   }
 

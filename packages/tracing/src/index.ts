@@ -1,4 +1,4 @@
-import { context, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Attributes, type Context, type Span, type Tracer } from '@opentelemetry/api';
+import { context, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, TraceFlags, type Attributes, type Context, type Span, type Tracer } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
@@ -17,9 +17,14 @@ export { context, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Attributes
  *   TRACE_SAMPLE_RATIO=0 (default)  no provider, no tracer: components get `undefined` and skip
  *                                   every span and header (nothing is allocated per message)
  *   TRACE_SAMPLE_RATIO=r (0 < r ≤ 1) new traces (a WebSocket command, a REST or gRPC call without
- *                                   a traced caller) are recorded with probability r; a hop with
- *                                   a traced parent follows the parent's decision (ParentBased),
- *                                   so a message is traced at every hop or at none
+ *                                   a traced caller) are recorded with probability r; a call with
+ *                                   a traced parent follows the parent's decision (ParentBased)
+ *
+ * A message's trace is decided once, by the edge: only a sampled command gets child spans and a
+ * `traceparent` on its message, and the later hops (ingestion, the command workers, every edge's
+ * fanout) trace a message only when it carries one (natsTraceContext, kafkaTraceContext answer
+ * undefined otherwise). So a message is traced at every hop or at none, and an unsampled one
+ * costs each hop no more than looking for a header.
  *
  * One provider per service (tests run several services in one process, and each span must name
  * its own service); nothing is registered globally except the AsyncLocalStorage context
@@ -115,20 +120,36 @@ export function contextFrom(get: HeaderGet): Context {
   return w3c.extract(ROOT_CONTEXT, get, fnGetter);
 }
 
-/** NATS message headers (nats.js MsgHdrs: `get` answers '' for a missing one). */
-export function natsTraceContext(headers: { get(name: string): string } | undefined): Context {
-  if (!headers) return ROOT_CONTEXT;
-  return contextFrom((name) => headers.get(name) || undefined);
+/** `ctx` when it carries a sampled trace, else undefined: a message's later hops trace only those. */
+function sampledOnly(ctx: Context): Context | undefined {
+  const sc = trace.getSpanContext(ctx);
+  return sc !== undefined && (sc.traceFlags & TraceFlags.SAMPLED) !== 0 ? ctx : undefined;
 }
 
-/** Kafka record headers (kafkajs IHeaders). */
-export function kafkaTraceContext(headers: Record<string, Buffer | string | Array<Buffer | string> | undefined> | undefined): Context {
-  if (!headers) return ROOT_CONTEXT;
-  return contextFrom((name) => {
-    const v = headers[name];
-    const one = Array.isArray(v) ? v[0] : v;
-    return one === undefined ? undefined : one.toString();
-  });
+/** The sampled trace a message's NATS headers carry (nats.js MsgHdrs: `get` answers '' for a missing one), or undefined. */
+export function natsTraceContext(headers: { get(name: string): string } | undefined): Context | undefined {
+  if (!headers) return undefined;
+  const traceparent = headers.get('traceparent');
+  if (!traceparent) return undefined;
+  return sampledOnly(contextFrom((name) => (name === 'traceparent' ? traceparent : headers.get(name) || undefined)));
+}
+
+/** The sampled trace a Kafka record's headers (kafkajs IHeaders) carry, or undefined. */
+export function kafkaTraceContext(headers: Record<string, Buffer | string | Array<Buffer | string> | undefined> | undefined): Context | undefined {
+  if (!headers?.['traceparent']) return undefined;
+  return sampledOnly(
+    contextFrom((name) => {
+      const v = headers[name];
+      const one = Array.isArray(v) ? v[0] : v;
+      return one === undefined ? undefined : one.toString();
+    }),
+  );
+}
+
+/** The active span when it is being recorded (a sampled trace), else undefined: its hops add spans only then. */
+export function recordingSpan(): Span | undefined {
+  const span = trace.getSpan(context.active());
+  return span?.isRecording() ? span : undefined;
 }
 
 /** Ends `span`, marked as failed with `err` when given. */
