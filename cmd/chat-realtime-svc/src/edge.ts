@@ -6,7 +6,7 @@ import { admit, refusal, type UpgradeInfo } from './admission.js';
 import type { Gatekeeper } from './gatekeeper.js';
 import type { RateLimiter } from './rate-limit.js';
 import { Conn, type ConnLimits, type ConnServices, type SocketData } from './conn.js';
-import { canonicalUuid, CloseCodes, websocketProtocolSchema } from '@parley/contracts';
+import { canonicalUuid, CloseCodes, websocketProtocolSchema, type RoomPresence, type UserPresence } from '@parley/contracts';
 import type { Presence } from './presence.js';
 import { checkReadiness, type Component, type HealthCheck } from '@parley/lifecycle';
 import { RoomRegistry } from './room-registry.js';
@@ -129,7 +129,7 @@ export class RealtimeEdge implements Component {
         if (!roomId) throw new ParleyError('VALIDATION_FAILED', 'roomId must be a UUID');
         await opts.gatekeeper.authorize(roomId, caller.id);
         const presence = this.presenceOrFail();
-        return { room_id: roomId, online: await presence.onlineIn(roomId) };
+        return { room_id: roomId, online: await presence.onlineIn(roomId) } satisfies RoomPresence;
       });
     });
     this.app.get('/v1/users/:userId/presence', (res, req) => {
@@ -138,7 +138,7 @@ export class RealtimeEdge implements Component {
         if (!userId) throw new ParleyError('VALIDATION_FAILED', 'userId must be a UUID');
         if (userId !== caller.id) throw new ParleyError('FORBIDDEN', "a user's status is theirs to read; rooms show who is online");
         const s = await this.presenceOrFail().status(userId);
-        return { user_id: userId, status: s.online ? 'online' : 'offline', ...(s.lastSeen === undefined ? {} : { last_seen: s.lastSeen }) };
+        return { user_id: userId, status: s.online ? 'online' : 'offline', ...(s.lastSeen === undefined ? {} : { last_seen: s.lastSeen }) } satisfies UserPresence;
       });
     });
     const protocol = JSON.stringify(websocketProtocolSchema());

@@ -42,8 +42,8 @@ export {
   type ThreadOptions,
   type MentionsOptions,
   type FetchLike,
-  type UserPresence,
 } from './rest-client.js';
+export type { UserPresence } from '@parley/contracts';
 export { PresenceRoster } from './presence-roster.js';
 export { TypingTracker, typingLine } from './typing-tracker.js';
 export { UnreadCounts, type RoomUnread } from './unread-counts.js';

@@ -14,6 +14,7 @@ import {
   sessionSchema,
   threadPageSchema,
   unreadSchema,
+  userPresenceSchema,
   userSchema,
   versionsSchema,
   type LatestPage,
@@ -30,6 +31,7 @@ import {
   type ThreadPage,
   type Unread,
   type User,
+  type UserPresence,
   type Versions,
 } from '@parley/contracts';
 import { ApiError, CLIENT_ERROR_CODES } from './errors.js';
@@ -51,16 +53,6 @@ export function gatewayEndpoints(origin = ''): RestEndpoints {
   return { users: `${origin}/api/users`, rooms: `${origin}/api/rooms`, query: `${origin}/api/query`, realtime: `${origin}/api/realtime` };
 }
 
-/**
- * A user's own status from the edge (`GET /v1/users/{id}/presence`). @parley/contracts has no
- * schema for this answer yet (the edge writes it by hand), so it is checked here field by field.
- */
-export interface UserPresence {
-  user_id: string;
-  status: 'online' | 'offline';
-  /** Epoch ms, when offline and seen before. */
-  last_seen?: number;
-}
 
 export type FetchLike = (url: string, init: RequestInit) => Promise<Response>;
 
@@ -280,12 +272,7 @@ export class RestClient {
 
   /** The caller's own status (the edge shows no one else's: rooms show who is online). */
   async userPresence(userId: string): Promise<UserPresence> {
-    const json = await this.call('realtime', 'GET', `/v1/users/${encodeURIComponent(userId)}/presence`);
-    const o = (typeof json === 'object' && json !== null ? json : {}) as Record<string, unknown>;
-    if (typeof o['user_id'] !== 'string' || (o['status'] !== 'online' && o['status'] !== 'offline')) throw invalidAnswer('presence', 'no user_id or status');
-    const lastSeen = o['last_seen'];
-    if (lastSeen !== undefined && typeof lastSeen !== 'number') throw invalidAnswer('presence', 'last_seen is not a number');
-    return { user_id: o['user_id'], status: o['status'], ...(lastSeen === undefined ? {} : { last_seen: lastSeen }) };
+    return parse(userPresenceSchema, await this.call('realtime', 'GET', `/v1/users/${encodeURIComponent(userId)}/presence`), 'presence');
   }
 
   private async call(svc: Service, method: string, path: string, body?: unknown): Promise<unknown> {

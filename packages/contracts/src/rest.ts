@@ -63,6 +63,18 @@ export const readersSchema = z
   .meta({ id: 'Readers' });
 export type Readers = z.infer<typeof readersSchema>;
 
+/** The edge's `GET /v1/rooms/{roomId}/presence`: who is online in the room, on any edge. */
+export const roomPresenceSchema = z
+  .object({ room_id: z.string(), online: z.array(z.object({ user_id: z.string(), name: z.string(), since: z.number().int().nonnegative() })) })
+  .meta({ id: 'RoomPresence' });
+export type RoomPresence = z.infer<typeof roomPresenceSchema>;
+
+/** The edge's `GET /v1/users/{userId}/presence` (your own): online, or offline and when last seen. */
+export const userPresenceSchema = z
+  .object({ user_id: z.string(), status: z.enum(['online', 'offline']), last_seen: z.number().int().nonnegative().optional().meta({ description: 'epoch ms the last socket closed' }) })
+  .meta({ id: 'UserPresence' });
+export type UserPresence = z.infer<typeof userPresenceSchema>;
+
 /** `POST /v1/admin/erasures`: what an operator asks to erase. */
 export const erasureRequestSchema = z
   .strictObject({
