@@ -255,7 +255,7 @@ test('messages change through the whole pipeline: edits, deletes, reactions, rep
     await sys.nats.jsm.streams.update(sys.names.stream, { ...info.config, duplicate_window: 1_000_000_000 });
     await new Promise((r) => setTimeout(r, 1500));
     const frames = b.c.frames.length;
-    assert.equal(await b.ok({ type: 'send', body: 'sent once', client_msg_id: key }), first);
+    assert.equal(await b.ok({ type: 'send', body: 'sent once', client_msg_id: key, retry: true }), first);
     await new Promise((r) => setTimeout(r, 500));
     assert.ok(!b.c.frames.slice(frames).some((f) => f.type === 'message'), 'no second message');
     await sys.nats.jsm.streams.update(sys.names.stream, info.config);

@@ -66,7 +66,9 @@ const refuse = (code: ErrorFrameCode, message: string): Outcome => ({ ok: false,
  * author's edits count, a delete counts for its author or with the owner flag set here).
  *
  *   1. a client_msg_id the store already logged answers the retry with the first event's id,
- *      at any age (JetStream's duplicate window covers only the first minutes)
+ *      at any age (JetStream's duplicate window covers only the first minutes); for a plain
+ *      send only when the client marks it a resend (`retry: true`): asking the store for every
+ *      send doubled the edge's CPU per send (bench/realtime.ts, measured both ways)
  *   2. the named message must be in this room and not deleted; edits are the author's, deletes
  *      the author's or the owner's; a new emoji beyond MAX_DISTINCT_REACTIONS is refused
  *   3. a message the store does not have yet but whose id is younger than `changeGraceMs` may be
@@ -94,6 +96,9 @@ export class CommandHandler {
   async prepare(roomId: string, token: string, frame: CommandFrame): Promise<Prepared | 'unavailable'> {
     const { oracle } = this.deps;
     if (!oracle) return { callerIsOwner: false };
+    // A first send has nothing to look up: the stream's duplicate window covers a quick repeat,
+    // and a resend says so (`retry`), which is when the store's retry keys are asked.
+    if (frame.type === 'send' && frame.reply_to === undefined && frame.retry !== true) return { callerIsOwner: false };
     const target = frame.type === 'send' ? frame.reply_to : frame.message_id;
     try {
       const prepared = await oracle.prepare(roomId, token, frame.client_msg_id, target);

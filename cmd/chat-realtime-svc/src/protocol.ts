@@ -77,7 +77,7 @@ export function parseClientFrame(data: ArrayBuffer, isBinary: boolean, maxBodyBy
 
 /** The fields each command may carry besides `type` and `client_msg_id`. */
 const COMMAND_FIELDS = {
-  send: ['body', 'reply_to'],
+  send: ['body', 'reply_to', 'retry'],
   edit: ['message_id', 'body'],
   delete: ['message_id'],
   react: ['message_id', 'emoji', 'on'],
@@ -105,8 +105,11 @@ function parseCommand(type: keyof typeof COMMAND_FIELDS, obj: Record<string, unk
   const body = obj['body'] as string;
   const target = messageId as string;
   switch (type) {
-    case 'send':
-      return { ok: true, frame: { type, client_msg_id: id, body, ...(replyTo === undefined ? {} : { reply_to: replyTo as string }) } };
+    case 'send': {
+      const retry = obj['retry'];
+      if (retry !== undefined && retry !== true) return fail('invalid_frame', 'retry must be true or absent', id);
+      return { ok: true, frame: { type, client_msg_id: id, body, ...(replyTo === undefined ? {} : { reply_to: replyTo as string }), ...(retry ? { retry: true as const } : {}) } };
+    }
     case 'edit':
       return { ok: true, frame: { type, message_id: target, body, client_msg_id: id } };
     case 'delete':

@@ -453,7 +453,8 @@ export class RoomSocket extends Emitter<RoomSocketEvents> {
     if (this.current !== 'live') return;
     const now = Date.now();
     for (const item of this.queue.take(now)) {
-      this.write(item.frame);
+      // A resend of a send says so: the edge then asks the store, so an old retry keeps its first id.
+      this.write(item.frame.type === 'send' && (item.attempts ?? 1) > 1 ? { ...item.frame, retry: true } : item.frame);
       this.report(item);
     }
     const wait = this.queue.wakeIn(now);

@@ -17,6 +17,8 @@ export interface PendingSend {
   state: PendingState;
   /** The edge's error code for `retrying` and `failed`. */
   reason?: string;
+  /** How many times it was put on the wire: from the second on it is a resend. */
+  attempts?: number;
 }
 
 /** One command of any kind (send, edit, delete, react) in the queue: the frame it goes out as. */
@@ -26,6 +28,8 @@ export interface QueuedCommand {
   state: PendingState;
   /** The edge's error code for `retrying` and `failed`. */
   reason?: string;
+  /** How many times it was put on the wire: from the second on it is a resend. */
+  attempts?: number;
 }
 
 export interface SendQueueOptions {
@@ -103,6 +107,7 @@ export class SendQueue {
       if (inFlight >= cap) break;
       if (item.state !== 'queued' && item.state !== 'retrying') continue;
       item.state = 'sending';
+      item.attempts = (item.attempts ?? 0) + 1;
       delete item.reason;
       inFlight++;
       out.push(item);

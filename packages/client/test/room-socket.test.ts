@@ -173,7 +173,7 @@ test('unacknowledged sends go out again after a reconnect with the same client_m
   assert.deepEqual(socket.pending.map((p) => [p.clientMsgId, p.state]), [['c1', 'queued']]);
   await tick();
   live();
-  assert.deepEqual(last().sends(), [{ type: 'send', client_msg_id: 'c1', body: 'second' }]);
+  assert.deepEqual(last().sends(), [{ type: 'send', client_msg_id: 'c1', body: 'second', retry: true }], 'a resend says so');
   last().frame({ type: 'ack', client_msg_id: 'c1', id: '21' });
   last().frame({ type: 'ack', client_msg_id: 'c1', id: '21' });
   assert.deepEqual(of('ack'), [{ clientMsgId: 'c0', id: '20', body: 'before live' }, { clientMsgId: 'c1', id: '21', body: 'second' }]);

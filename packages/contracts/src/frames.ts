@@ -6,7 +6,7 @@ import { clientMsgIdText, emojiText, messageIdText, messageSchema } from './mess
  * frame is one UTF-8 JSON text frame holding an object with a `type`.
  *
  *   client → server
- *     {"type":"send","client_msg_id":"c-1","body":"hi","reply_to"?:"<id>"}   acknowledged by `ack`, or `error` with the same client_msg_id
+ *     {"type":"send","client_msg_id":"c-1","body":"hi","reply_to"?:"<id>","retry"?:true}   acknowledged by `ack`, or `error` with the same client_msg_id
  *     {"type":"edit","message_id":"<id>","body":"hi!","client_msg_id":"c-2"}   your own message only
  *     {"type":"delete","message_id":"<id>","client_msg_id":"c-3"}              yours, or any if you own the room
  *     {"type":"react","message_id":"<id>","emoji":"👍","on":true,"client_msg_id":"c-4"}
@@ -40,7 +40,16 @@ import { clientMsgIdText, emojiText, messageIdText, messageSchema } from './mess
  */
 
 export const sendFrameSchema = z
-  .strictObject({ type: z.literal('send'), client_msg_id: clientMsgIdText, body: z.string(), reply_to: messageIdText.optional() })
+  .strictObject({
+    type: z.literal('send'),
+    client_msg_id: clientMsgIdText,
+    body: z.string(),
+    reply_to: messageIdText.optional(),
+    retry: z
+      .literal(true)
+      .optional()
+      .meta({ description: 'this client_msg_id was sent before (a resend after a reconnect): the edge then also asks the store, so a retry at any age is answered with the first id' }),
+  })
   .meta({ id: 'SendFrame' });
 export const editFrameSchema = z
   .strictObject({ type: z.literal('edit'), message_id: messageIdText, body: z.string(), client_msg_id: clientMsgIdText })
