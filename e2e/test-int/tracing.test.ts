@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { deferrer, eventually } from '@parley/test-support';
-import { Client, sendAndAck } from '@parley/test-support/realtime-svc';
+import { Client } from '@parley/test-support/realtime-svc';
 import { startZipkin, type ZipkinSpan } from '@parley/test-support/zipkin';
 import { startSystem } from '../system.js';
 
@@ -33,7 +33,12 @@ test('one sent message is one trace in Zipkin with a span from every hop: edge, 
   const socket = await Client.open(`${system.urls.edges[0]}/v1/rooms/${room.id}/ws`, alice.token);
   defer(() => socket.close());
   await socket.next((f) => f.type === 'history');
-  const id = await sendAndAck(socket, 'traced-1', 'follow me');
+  // Marked a resend, so the edge also asks the store for its retry key: that call is in the trace too.
+  const from = socket.frames.length;
+  socket.send({ type: 'send', client_msg_id: 'traced-1', body: 'follow me', retry: true });
+  const ack = await socket.next((f) => (f.type === 'ack' || f.type === 'error') && f['client_msg_id'] === 'traced-1', 15_000, from);
+  assert.equal(ack.type, 'ack', JSON.stringify(ack));
+  const id = ack['id'] as string;
   await socket.next((f) => f.type === 'message' && (f['message'] as { id: string }).id === id);
 
   // The edge's root span names the message once it is published; find its trace from there.

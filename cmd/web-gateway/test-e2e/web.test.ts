@@ -175,7 +175,9 @@ describe('web client in Chromium', { skip, timeout: 240_000 }, () => {
   });
 
   it('holds messages back while rate limited and delivers each once afterwards', async () => {
-    const flood = Array.from({ length: 16 }, (_, i) => `flood ${i}`);
+    // More than two fixed windows' worth (12 each): some are held back even when the flood
+    // straddles a window boundary.
+    const flood = Array.from({ length: 30 }, (_, i) => `flood ${i}`);
     for (const f of flood) await send(alice, f);
     await alice.waitForSelector('ol.pending-list li[data-state=retrying]', { timeout: 10_000 });
     sent.push(...flood);
