@@ -46,8 +46,13 @@ export const realtimeService: ServiceDefinition<typeof realtimeConfigSpec> = {
       throttled(log, 'rate limiter failing open'),
     );
     const registry = new RoomRegistry(log.child({ component: 'rooms' }), config.maxBodyBytes, tracer);
-    // Live frames published while NATS was away never reached this edge: every socket resumes.
-    const resumeAll = () => registry.closeAll(CloseCodes.SERVICE_RESTART, 'nats reconnected: reconnect and resume');
+    // Live frames published while NATS was away never reached this edge: the hub reads them from
+    // the stream (RoomHub.resync); the sockets stay.
+    let hub: RoomHub | undefined;
+    const resync = () => {
+      const started = Date.now();
+      void hub?.resync().then(() => log.info({ rooms: hub?.size, ms: Date.now() - started, filled: hub?.counters.filled }, 'nats reconnected: rooms caught up from the stream'));
+    };
 
     const nats = runner.provide(
       'nats',
@@ -62,8 +67,8 @@ export const realtimeService: ServiceDefinition<typeof realtimeConfigSpec> = {
             if (type === 'disconnect') wasDisconnected = true;
             if (type === 'reconnect' && wasDisconnected) {
               wasDisconnected = false;
-              log.warn('nats reconnected: asking every socket to resume');
-              resumeAll();
+              log.warn('nats reconnected: catching rooms up from the stream');
+              resync();
             }
           },
         });
@@ -93,7 +98,7 @@ export const realtimeService: ServiceDefinition<typeof realtimeConfigSpec> = {
       'websocket',
       async () => {
         const { js, jsm } = nats.value.client;
-        const hub = new RoomHub(js, config.stream, config.subjectPrefix, registry);
+        hub = new RoomHub(nats.value.client.nc, jsm, config.stream, config.subjectPrefix, registry);
         // Typing and receipts of every room, one core subscription per edge: what concerns no
         // socket here is dropped by the registry at once (see EphemeralBus).
         const ephemeral = nats.value.client.nc.subscribe(roomEphemeralWildcard(config.subjectPrefix), {
@@ -146,7 +151,14 @@ export const realtimeService: ServiceDefinition<typeof realtimeConfigSpec> = {
             reads: oracle,
             ephemeral: bus,
             presence,
-            backlog: { history, recent, lookbackMs: RECENT_LOOKBACK_MS, maxRecent: MAX_RECENT_ON_JOIN, onRecentError: (err) => log.warn({ err }, 'stream tail unavailable on join') },
+            backlog: {
+              history,
+              recent,
+              lookbackMs: RECENT_LOOKBACK_MS,
+              maxRecent: MAX_RECENT_ON_JOIN,
+              onRecentError: (err) => log.warn({ err }, 'stream tail unavailable on join'),
+              catchUp: (roomId, through) => hub?.catchUp(roomId, through) ?? Promise.resolve(),
+            },
           },
           // Not ready without NATS (no sends, no fanout) or without a valid lease (no ids).
           readiness: [

@@ -210,6 +210,8 @@ export interface RecentRead {
    * ones were skipped.
    */
   overflowed: boolean;
+  /** The highest stream sequence the read saw (0: none): the hub delivers up to it before the socket goes live. */
+  throughSeq?: number;
 }
 
 /** Recent messages straight from the stream: what the pipeline has not stored yet. */
@@ -266,7 +268,9 @@ export class JetStreamRecentSource implements RecentSource {
   async read(roomId: string, sinceMs: number, max: number, stop: (id: bigint) => boolean): Promise<RecentRead> {
     const out: Backlogged[] = [];
     let overflowed = false;
+    let throughSeq = 0;
     await this.scan(roomId, sinceMs, max * SCAN_FACTOR, (seq, data) => {
+      throughSeq = Math.max(throughSeq, seq);
       const item = this.convert(seq, data);
       if (item === undefined) return false;
       if (stop(item.id)) return true;
@@ -278,7 +282,7 @@ export class JetStreamRecentSource implements RecentSource {
       }
       return false;
     });
-    return { messages: out, overflowed };
+    return { messages: out, overflowed, throughSeq };
   }
 
   /**

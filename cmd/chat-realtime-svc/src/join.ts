@@ -12,7 +12,9 @@ import type { Backlogged, HistorySource, RecentRead, RecentSource } from './hist
  *   3. the recent tail from the JetStream stream over the whole span of 2 (from its oldest id,
  *      or the resume floor), for what the pipeline has not stored yet or stored out of order,
  *      read until a message the live buffer already holds (so nothing falls between 2 and 1);
- *   4. merge 2 and 3 by id (dedupe, sort): one history frame, oldest to newest;
+ *   4. merge 2 and 3 by id (dedupe, sort): one history frame, oldest to newest; the room's
+ *      feed first delivers (into the buffer) anything up to the last stream sequence 3 saw
+ *      that it lost live (RoomHub.catchUp), so a later gap fill never repeats it;
  *   5. on resume, `message_updated` for the messages up to `last_id` that changed since about
  *      its time (from the store: complete at any age, not only within the stream's window);
  *   6. buffered live frames whose id the history frame did not carry, in arrival order, and
@@ -32,6 +34,12 @@ export interface BacklogDeps {
   maxRecent: number;
   now?: () => number;
   onRecentError?: (err: unknown) => void;
+  /**
+   * Resolves once the room's live feed delivered everything up to stream sequence `through`
+   * (RoomHub.catchUp): what the stream read saw but the feed lost is delivered while the
+   * socket still buffers, so it neither misses it nor gets it twice.
+   */
+  catchUp?: (roomId: string, through: number) => Promise<void>;
 }
 
 export interface JoinRequest {
@@ -82,6 +90,13 @@ export async function loadBacklog(deps: BacklogDeps, req: JoinRequest): Promise<
   // whole span (from its oldest row, or the resume floor), never only after its newest row.
   const tailFrom = fromNewest ? (minId(page.messages) ?? floor) : floor;
   const recent = await readRecent(deps, req, tailFrom);
+  if (recent.throughSeq && deps.catchUp) {
+    try {
+      await deps.catchUp(req.roomId, recent.throughSeq);
+    } catch (err) {
+      deps.onRecentError?.(err);
+    }
+  }
   if (recent.overflowed) {
     // The stream held more since `tailFrom` than one join reads: what was read is a contiguous
     // run ending where live frames begin, so it alone forms the frame; older ones are in the

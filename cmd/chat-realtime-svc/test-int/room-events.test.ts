@@ -1,51 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import net from 'node:net';
-import { deferrer, eventually, freePort, infra, type deferrer as Deferrer } from '@parley/test-support';
+import { deferrer, eventually, natsRelay } from '@parley/test-support';
 import { Client, newUser, startStack } from '@parley/test-support/realtime-svc';
 
 /** A room.deleted event shaped as room-svc's outbox publishes it, stored straight into its stream. */
 async function storeRoomDeleted(s: Awaited<ReturnType<typeof startStack>>, roomId: string, actorId: string): Promise<void> {
   const event = { v: 1, id: randomUUID(), type: 'room.deleted', room_id: roomId, actor_id: actorId, occurred_at: new Date().toISOString(), data: {} };
   await s.nats.js.publish(`${s.names.prefix}.room.${roomId}.event.room.deleted`, JSON.stringify(event), { msgID: event.id });
-}
-
-/** A TCP relay to NATS that can drop every connection and refuse new ones, cutting a client off. */
-async function natsRelay(defer: ReturnType<typeof Deferrer>) {
-  const target = new URL(infra.natsUrl);
-  const sockets = new Set<net.Socket>();
-  let open = true;
-  let accepted = 0;
-  const server = net.createServer((client) => {
-    if (!open) return client.destroy();
-    accepted += 1;
-    const upstream = net.connect(Number(target.port || 4222), target.hostname);
-    for (const [a, b] of [[client, upstream], [upstream, client]] as const) {
-      sockets.add(a);
-      a.pipe(b);
-      a.on('error', () => b.destroy());
-      a.on('close', () => {
-        sockets.delete(a);
-        b.destroy();
-      });
-    }
-  });
-  const port = await freePort();
-  await new Promise<void>((r) => server.listen(port, '127.0.0.1', r));
-  defer(() => new Promise<void>((r) => server.close(() => r())));
-  defer(() => sockets.forEach((s) => s.destroy()));
-  return {
-    url: infra.natsUrl.replace(target.host, `127.0.0.1:${port}`),
-    cut: () => {
-      open = false;
-      sockets.forEach((s) => s.destroy());
-    },
-    restore: () => {
-      open = true;
-    },
-    accepted: () => accepted,
-  };
 }
 
 test('a room.deleted stored after the edge started but before a socket joined still closes it with room_deleted and 4404', async (t) => {
@@ -65,7 +27,8 @@ test('a room.deleted stored after the edge started but before a socket joined st
 test('a room event stored while the edge was cut off from NATS is applied once it reconnects', async (t) => {
   const defer = deferrer(t);
   const s = await startStack(defer);
-  const relay = await natsRelay(defer);
+  const relay = await natsRelay();
+  defer(() => relay.close());
   const edge = await s.startEdge({ NATS_URL: relay.url });
   const owner = await newUser(s.users.http);
   const [cutOff, control] = [await s.newRoom(owner), await s.newRoom(owner)];

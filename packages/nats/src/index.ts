@@ -8,3 +8,4 @@ export * from './streams.js';
 export * from './stream-follower.js';
 export * from './instance-lease.js';
 export * from './errors.js';
+export * from './fanout.js';

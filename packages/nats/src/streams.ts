@@ -1,6 +1,6 @@
 import { DiscardPolicy, RetentionPolicy, StorageType, nanos, type JetStreamManager, type StreamConfig } from 'nats';
 import { jsApiErrorCode, JS_STREAM_NAME_IN_USE, JS_STREAM_NOT_FOUND } from './errors.js';
-import { DEFAULT_STREAM_NAME, roomStreamWildcard } from './subjects.js';
+import { DEFAULT_STREAM_NAME, DEFAULT_SUBJECT_PREFIX, fanoutRepublish, roomStreamWildcard } from './subjects.js';
 
 export interface MessageStreamOptions {
   name?: string;
@@ -18,11 +18,16 @@ export const DEFAULT_DUPLICATE_WINDOW_MS = 2 * 60 * 1000;
 /**
  * Limits retention with discard=new: when the stream is full the edge's publish fails (the
  * sender is told to retry) instead of the oldest, maybe not yet ingested, message vanishing.
+ * What it stores it republishes to the rooms' fanout subjects (edges follow those), and it
+ * answers direct gets (edges fill gaps of their fanout and read the newest of a room with them).
  */
 export function messageStreamConfig(opts: MessageStreamOptions = {}): StreamSpec {
+  const prefix = opts.prefix ?? DEFAULT_SUBJECT_PREFIX;
   return {
     name: opts.name ?? DEFAULT_STREAM_NAME,
-    subjects: [roomStreamWildcard(opts.prefix)],
+    subjects: [roomStreamWildcard(prefix)],
+    republish: fanoutRepublish(prefix),
+    allow_direct: true,
     retention: RetentionPolicy.Limits,
     storage: StorageType.File,
     discard: DiscardPolicy.New,

@@ -9,10 +9,11 @@ import { ParleyError } from '@parley/errors';
  *                                  the room follows it (fanout); ingestion carries it to Kafka
  *   <prefix>.room.<roomId>.upd     what a change made of a message, once Cassandra holds it
  *                                  (chat-command-cql-svc publishes; edges follow; never ingested)
- *   stream <name>                  subject <prefix>.room.*.* (both of the above: NATS 2.9 lets
- *                                  a consumer filter only on a subset of one stream subject, and
- *                                  an edge filters on <prefix>.room.<roomId>.*), file storage:
- *                                  the durable buffer between the edge's PubAck and ingestion
+ *   stream <name>                  subject <prefix>.room.*.* (both of the above), file storage:
+ *                                  the durable buffer between the edge's PubAck and ingestion;
+ *                                  it republishes what it stores to
+ *   <prefix>.fan.<roomId>.<kind>   core NATS, for edges (fanout.ts): the room's stored messages
+ *                                  in stream order, with their stream sequences
  *
  * The prefix is `chat` in production; tests use a random one so streams never overlap.
  * Room lifecycle events must use other subjects: nothing but envelopes goes to `.msg`.
@@ -43,11 +44,6 @@ export function roomUpdateSubject(roomId: string, prefix: string = DEFAULT_SUBJE
   return `${roomSubject(roomId, prefix).slice(0, -'.msg'.length)}.upd`;
 }
 
-/** Both subjects of one room: what an edge's room consumer filters on (one filter, NATS 2.9). */
-export function roomFollowSubject(roomId: string, prefix: string = DEFAULT_SUBJECT_PREFIX): string {
-  return `${roomSubject(roomId, prefix).slice(0, -'.msg'.length)}.*`;
-}
-
 /**
  * What edges tell each other about a room that is never stored (typing, read receipts):
  * `<prefix>.eph.room.<roomId>`, core NATS, outside what the message stream captures.
@@ -69,6 +65,18 @@ export function roomOfEphemeralSubject(subject: string, prefix: string = DEFAULT
   if (!subject.startsWith(head)) return undefined;
   const room = subject.slice(head.length);
   return isValidRoomToken(room) ? room : undefined;
+}
+
+/** Where the stream republishes a room's stored messages, for edges (fanout.ts): both kinds. */
+export function roomFanoutSubject(roomId: string, prefix: string): string {
+  checkPrefix(prefix);
+  if (!isValidRoomToken(roomId)) throw new ParleyError('VALIDATION_FAILED', `invalid room id ${JSON.stringify(roomId)} for a subject`);
+  return `${prefix}.fan.${roomId}.*`;
+}
+
+/** The stream's RePublish: every stored message of `<prefix>.room.*.*` to its fanout subject. */
+export function fanoutRepublish(prefix: string): { src: string; dest: string } {
+  return { src: roomStreamWildcard(prefix), dest: `${prefix}.fan.{{wildcard(1)}}.{{wildcard(2)}}` };
 }
 
 /** What the message stream captures: every room's .msg and .upd. */

@@ -90,7 +90,7 @@ export function deferrer(t: HasAfter): (fn: () => unknown) => void {
     stack.push(fn);
   };
 }
-export { startPrivateNats } from './private-nats.js';
+export { natsRelay, startPrivateNats } from './private-nats.js';
 
 /** Polls an HTTP endpoint until it answers `status`; returns the JSON body of that answer. */
 export async function untilStatus<T = unknown>(url: string, status: number, timeoutMs = 15_000): Promise<T> {

@@ -1,8 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import net from 'node:net';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { eventually, freePort } from './index.js';
+import { eventually, freePort, infra } from './index.js';
 
 const NATS_SERVER = process.env['NATS_SERVER_BIN'] || '/usr/sbin/nats-server';
 
@@ -48,5 +49,46 @@ export async function startPrivateNats(): Promise<{ url: string; stop(): Promise
       await stop();
       await rm(store, { recursive: true, force: true });
     },
+  };
+}
+
+/**
+ * A TCP relay to the shared NATS that can drop every connection through it and refuse new ones
+ * (`cut`) until `restore`: one client is cut off while the server and every other client stay
+ * up. Listens on a port of its own choosing; `close` ends it.
+ */
+export async function natsRelay(): Promise<{ url: string; cut(): void; restore(): void; accepted(): number; close(): Promise<void> }> {
+  const target = new URL(infra.natsUrl);
+  const sockets = new Set<net.Socket>();
+  let open = true;
+  let accepted = 0;
+  const server = net.createServer((client) => {
+    if (!open) return client.destroy();
+    accepted += 1;
+    const upstream = net.connect(Number(target.port || 4222), target.hostname);
+    for (const [a, b] of [[client, upstream], [upstream, client]] as const) {
+      sockets.add(a);
+      a.pipe(b);
+      a.on('error', () => b.destroy());
+      a.on('close', () => {
+        sockets.delete(a);
+        b.destroy();
+      });
+    }
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const port = (server.address() as net.AddressInfo).port;
+  const cut = () => {
+    open = false;
+    sockets.forEach((s) => s.destroy());
+  };
+  return {
+    url: infra.natsUrl.replace(target.host, `127.0.0.1:${port}`),
+    cut,
+    restore: () => {
+      open = true;
+    },
+    accepted: () => accepted,
+    close: () => (cut(), new Promise<void>((r) => server.close(() => r()))),
   };
 }
