@@ -59,37 +59,45 @@ interface PendingUpdate {
   frame: string;
 }
 
+/** Bits of Conn.state: three booleans in one small integer field. */
+const CLOSED = 1;
+const JOINING = 2;
+/** Counted in the room's presence (so the close must take it out again). */
+const PRESENT = 4;
+
 /**
  * One member's socket in one room: its join (buffer live, load history, flush, go live), its
  * sends and its strikes. Invariant: after `closed` is set nothing touches `ws` again (uWS
  * throws on a closed socket), so every async continuation checks it first.
+ *
+ * Memory: an edge holds tens of thousands of these idle, so a Conn keeps only what an idle
+ * socket needs (docs/scaling.md, "Memory per idle socket"): the services, limits and logger are
+ * shared by every socket, flags share one field, what only the join needs (resume point,
+ * buffers) is dropped once live, and what few sockets use (typing throttle, strike window) is
+ * created on first use. No per-socket closures or timers.
  */
 export class Conn {
   readonly roomId: string;
-  readonly userId: string;
   /** sha-256 (hex) of the session token: how a session.revoked event names this socket. */
   readonly tokenHash: string;
-  /** When the session expires (epoch ms; 0 = unknown): the socket is closed then (4401). */
-  readonly sessionExpiresAtMs: number;
   private ws: uWS.WebSocket<SocketData> | undefined;
-  private closed = false;
-  private joining = true;
+  private state = JOINING;
   /**
    * Live frames that arrived while the history loaded, by id. Created on the first one and
    * dropped once live: most joins see none, and an idle socket should hold nothing it no longer needs.
    */
   private pending: Map<bigint, string> | undefined;
   private pendingUpdates: PendingUpdate[] | undefined;
-  private readonly typingThrottle = new TypingThrottle();
-  /** Counted in the room's presence (so the close must take it out again). */
-  private present = false;
+  /** Created by the first typing frame: most sockets never send one. */
+  private typingThrottle: TypingThrottle | undefined;
   /** For the history request and the checks of commands (chat-query-svc acts on the user's behalf). */
   private token: string | undefined;
   private readonly caller: Admitted['caller'];
-  private readonly lastId: bigint | undefined;
+  /** The resume point, needed only until the join has flushed. */
+  private lastId: bigint | undefined;
   private inFlight = 0;
-  private strikes = 0;
-  private strikeWindowStart = 0;
+  /** Rejected frames in the current strike window; created by the first rejection. */
+  private strikes: { count: number; windowStart: number } | undefined;
 
   constructor(
     admitted: Admitted,
@@ -99,12 +107,23 @@ export class Conn {
     private readonly log: Logger,
   ) {
     this.roomId = admitted.roomId;
-    this.userId = admitted.caller.id;
     this.tokenHash = admitted.tokenHash;
-    this.sessionExpiresAtMs = admitted.caller.sessionExpiresAtMs;
     this.token = admitted.token;
     this.caller = admitted.caller;
     this.lastId = admitted.lastId;
+  }
+
+  get userId(): string {
+    return this.caller.id;
+  }
+
+  /** When the session expires (epoch ms; 0 = unknown): the socket is closed then (4401). */
+  get sessionExpiresAtMs(): number {
+    return this.caller.sessionExpiresAtMs;
+  }
+
+  private get closed(): boolean {
+    return (this.state & CLOSED) !== 0;
   }
 
   open(ws: uWS.WebSocket<SocketData>): void {
@@ -127,7 +146,7 @@ export class Conn {
     // Up in the room (others see the join) and the room's roster known here, beside the history.
     const presence = this.closed ? undefined : this.services.presence;
     const rosterReady = presence?.connect(this.roomId, this.userId, this.caller.displayName);
-    this.present = presence !== undefined;
+    if (presence) this.state |= PRESENT;
     const backlog = await loadBacklog(this.services.backlog, {
       roomId: this.roomId,
       token: this.token ?? '',
@@ -181,9 +200,10 @@ export class Conn {
     });
     if (live > 0) out.inc({ type: 'message' }, live);
     if (updates > 0) out.inc({ type: 'message_updated' }, updates);
-    this.joining = false;
+    this.state &= ~JOINING;
     this.pending = undefined;
     this.pendingUpdates = undefined;
+    this.lastId = undefined;
     this.services.registry.markLive(this);
     if (presence && rosterReady) {
       await rosterReady;
@@ -201,7 +221,7 @@ export class Conn {
 
   /** A live frame that arrived while the history was loading. */
   buffer(id: bigint, frame: string): void {
-    if (!this.joining || this.closed) return;
+    if ((this.state & (JOINING | CLOSED)) !== JOINING) return;
     this.pending ??= new Map();
     if (this.pending.has(id)) return;
     this.pending.set(id, frame);
@@ -210,14 +230,14 @@ export class Conn {
 
   /** A change announced while the history loads (the registry has built the frame for this user). */
   bufferUpdate(id: bigint, changedAt: number, frame: string): void {
-    if (!this.joining || this.closed) return;
+    if ((this.state & (JOINING | CLOSED)) !== JOINING) return;
     this.pendingUpdates ??= [];
     this.pendingUpdates.push({ id, changedAt, frame });
     if (this.pendingUpdates.length > this.limits.maxPendingJoin) this.end(CloseCodes.SLOW_CONSUMER, 'too much traffic while joining: reconnect and resume');
   }
 
   get isJoining(): boolean {
-    return this.joining;
+    return (this.state & JOINING) !== 0;
   }
 
   onFrame(data: ArrayBuffer, isBinary: boolean): void {
@@ -240,7 +260,7 @@ export class Conn {
 
   /** Throttled per socket; a flood of typing frames is dropped, never a strike. */
   private typing(): void {
-    if (this.joining || !this.typingThrottle.allow()) return;
+    if (this.isJoining || !(this.typingThrottle ??= new TypingThrottle()).allow()) return;
     this.services.ephemeral?.publish(this.roomId, { kind: 'typing', user_id: this.userId, name: this.caller.displayName });
   }
 
@@ -306,12 +326,13 @@ export class Conn {
   private reject(code: ErrorFrameCode, message: string, clientMsgId?: string, retryAfterMs?: number): void {
     this.send(errorFrame(code, message, clientMsgId, retryAfterMs), 'error');
     const now = Date.now();
-    if (now - this.strikeWindowStart > this.limits.strikeWindowMs) {
-      this.strikeWindowStart = now;
-      this.strikes = 0;
+    const strikes = (this.strikes ??= { count: 0, windowStart: now });
+    if (now - strikes.windowStart > this.limits.strikeWindowMs) {
+      strikes.windowStart = now;
+      strikes.count = 0;
     }
-    this.strikes += 1;
-    if (this.strikes >= this.limits.maxStrikes) {
+    strikes.count += 1;
+    if (strikes.count >= this.limits.maxStrikes) {
       this.end(code === 'rate_limited' ? CloseCodes.RATE_ABUSE : CloseCodes.PROTOCOL_ABUSE, 'too many rejected frames');
     }
   }
@@ -334,13 +355,13 @@ export class Conn {
 
   onClose(): void {
     if (this.closed) return;
-    this.closed = true;
+    this.state |= CLOSED;
     this.ws = undefined;
     this.pending = undefined;
     this.pendingUpdates = undefined;
     this.token = undefined;
     this.services.registry.remove(this);
     this.services.hub.release(this.roomId);
-    if (this.present) this.services.presence?.disconnect(this.roomId, this.userId);
+    if (this.state & PRESENT) this.services.presence?.disconnect(this.roomId, this.userId);
   }
 }
