@@ -37,7 +37,15 @@ export const realtimeService: ServiceDefinition<typeof realtimeConfigSpec> = {
     assertNativeUws();
     const tracer = tracerOf(metrics);
     const redis = createRedis({ url: config.redisUrl, keyPrefix: config.redisKeyPrefix, onError: throttled(log, 'redis error (rate limits fail open)') });
-    const gatekeeper = new GrpcGatekeeper({ userAddr: config.userSvcGrpc, roomAddr: config.roomSvcGrpc, cacheTtlMs: config.authCacheTtlMs, timeoutMs: config.grpcTimeoutMs });
+    let roomEvents: RoomEvents | undefined;
+    const gatekeeper = new GrpcGatekeeper({
+      userAddr: config.userSvcGrpc,
+      roomAddr: config.roomSvcGrpc,
+      cacheTtlMs: config.authCacheTtlMs,
+      membershipCacheMs: config.membershipCacheMs,
+      eventsLive: () => roomEvents?.following ?? false,
+      timeoutMs: config.grpcTimeoutMs,
+    });
     const history = new GrpcHistorySource(config.querySvcGrpc, config.grpcTimeoutMs, config.maxBodyBytes);
     const window = config.rateWindowSeconds;
     const limiter = new RedisRateLimiter(
@@ -208,8 +216,13 @@ export const realtimeService: ServiceDefinition<typeof realtimeConfigSpec> = {
           stream: config.eventsStream,
           prefix: config.eventsPrefix,
           log: log.child({ component: 'room-events' }),
-          onEvent: (e) => registry.onRoomEvent(e),
+          onEvent: (e) => {
+            if (e.type === 'room.deleted') gatekeeper.forgetMembership(e.room_id);
+            else if (e.type === 'room.member_removed') gatekeeper.forgetMembership(e.room_id, e.data.user_id);
+            registry.onRoomEvent(e);
+          },
         });
+        roomEvents = events;
         await events.start();
         return events;
       },

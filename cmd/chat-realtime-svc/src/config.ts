@@ -24,6 +24,12 @@ export const realtimeConfigSpec = {
     default: '5000',
     doc: 'in-process cache of validated sessions; never longer than user-svc allows',
   }),
+  membershipCacheMs: field({
+    env: 'REALTIME_MEMBERSHIP_CACHE_MS',
+    schema: types.int(0, 60_000),
+    default: '5000',
+    doc: 'how long a "member" answer of room-svc is reused for joins; dropped at once by a removal or deletion event, and never used while those events cannot be followed; 0: ask every time',
+  }),
   changeGraceMs: field({
     env: 'REALTIME_CHANGE_GRACE_MS',
     schema: types.int(0, 86_400_000),

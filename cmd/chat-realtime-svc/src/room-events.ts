@@ -50,6 +50,11 @@ export class RoomEvents implements Component {
     return this.follower.stop();
   }
 
+  /** Whether events are being received now (not failing, not stopped). */
+  get following(): boolean {
+    return this.follower.following;
+  }
+
   private handle(data: Uint8Array): void {
     const event = parseEvent(roomEventSchema, data);
     if (!event) return this.o.log.warn('dropped an unreadable or malformed room event');
