@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomInt } from 'node:crypto';
 import { createServer } from 'node:net';
 import {
   parseConfig,
@@ -35,16 +35,36 @@ export function uniqueName(prefix: string): string {
   return `${prefix}_${Date.now().toString(36)}_${randomBytes(4).toString('hex')}`;
 }
 
-/** A TCP port nothing listens on right now (the OS picks it). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
+/**
+ * Where test ports come from: below Linux's ephemeral range (32768-60999), so no outgoing
+ * connection of any process can take a port between the pick and its server's bind (a port
+ * the OS hands out for bind(0) is one outgoing connections draw from too).
+ */
+const PORT_LOW = 10_000;
+const PORT_HIGH = 32_000;
+const picked = new Set<number>();
+
+/**
+ * A TCP port nothing listens on right now: a random one of PORT_LOW..PORT_HIGH that this process
+ * has not handed out before and that binds on 127.0.0.1.
+ */
+export async function freePort(): Promise<number> {
+  for (let attempt = 0; attempt < 100; attempt++) {
+    const port = PORT_LOW + randomInt(PORT_HIGH - PORT_LOW);
+    if (picked.has(port)) continue;
+    if (await bindable(port)) {
+      picked.add(port);
+      return port;
+    }
+  }
+  throw new Error(`no free port in ${PORT_LOW}-${PORT_HIGH} after 100 tries`);
+}
+
+function bindable(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
     const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      if (addr === null || typeof addr === 'string') return reject(new Error('no port'));
-      srv.close(() => resolve(addr.port));
-    });
+    srv.once('error', () => resolve(false));
+    srv.listen(port, '127.0.0.1', () => srv.close(() => resolve(true)));
   });
 }
 
