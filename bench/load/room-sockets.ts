@@ -87,7 +87,7 @@ export async function joinMany(base: string, rooms: string[], tokenOf: (i: numbe
   const worker = async () => {
     while (next < rooms.length) {
       if (Date.now() > deadline) {
-        stoppedBy ??= `join deadline: ${held.length} of ${rooms.length} joined`;
+        stoppedBy = 'join deadline';
         return;
       }
       const i = next++;
@@ -102,6 +102,7 @@ export async function joinMany(base: string, rooms: string[], tokenOf: (i: numbe
     }
   };
   await Promise.all(Array.from({ length: concurrency }, worker));
+  if (stoppedBy) stoppedBy = `join deadline: ${held.length} of ${rooms.length} joined`;
   return { held, latency, failed, ...(firstError ? { firstError } : {}), seconds: (performance.now() - t0) / 1000, ...(stoppedBy ? { stoppedBy } : {}) };
 }
 
