@@ -33,6 +33,7 @@ const SCRIPTS: Record<string, Script> = {
   query: { title: 'Query service latency (bench/query.ts)', file: 'bench/query.ts', env: { BENCH_BIG_ROOM: '20000', BENCH_REQUESTS: '1000' }, timeoutS: 120 },
   pipeline: { title: 'Write path: JetStream → Kafka → Cassandra / Elasticsearch (bench/pipeline.ts)', file: 'bench/pipeline.ts', env: { BENCH_MESSAGES: '20000', BENCH_LATENCY_SECONDS: '10' }, timeoutS: 480 },
   'join-churn': { title: 'Join churn: garbage and RSS per join (bench/join-churn.ts)', file: 'bench/join-churn.ts', env: { BENCH_JOINS: '3000' }, timeoutS: 180 },
+  'join-cost': { title: 'Join cost: with and without the membership cache (bench/join-cost.ts)', file: 'bench/join-cost.ts', env: { BENCH_JOINS: '1500' }, timeoutS: 240 },
   // Its phases carry their own deadlines (about 4 to 5 minutes in all on the shared machine); the margin is for stack start and cleanup.
   rooms: { title: 'Rooms per edge: 10,000 rooms, a 5,000-socket room, fanout designs at 100,000 (bench/rooms.ts)', file: 'bench/rooms.ts', env: {}, timeoutS: 420 },
   // Its own deadline (BENCH_DEADLINE_S) stops it, servers and generators included, before this one.

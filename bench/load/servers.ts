@@ -94,7 +94,9 @@ export const BENCH_EDGE_ENV: Record<string, string> = {
  */
 export async function spawnEdge(defer: Defer, s: Awaited<ReturnType<typeof startStack>>, opts: { nodeArgs?: string[]; env?: Record<string, string> } = {}): Promise<{ port: number; child: ChildProcess }> {
   const port = await freePort();
-  const child = spawnServer('cmd/chat-realtime-svc/main.ts', { ...s.edgeEnv(port, BENCH_EDGE_ENV), ...opts.env }, opts.nodeArgs);
+  // BENCH_EDGE_NODE_ARGS: node flags for every edge a bench starts (e.g. --cpu-prof --cpu-prof-dir=/tmp/p).
+  const extra = (process.env['BENCH_EDGE_NODE_ARGS'] ?? '').split(' ').filter(Boolean);
+  const child = spawnServer('cmd/chat-realtime-svc/main.ts', { ...s.edgeEnv(port, BENCH_EDGE_ENV), ...opts.env }, [...(opts.nodeArgs ?? []), ...extra]);
   defer(stopper(child));
   await waitUntil(child, async () => (await fetch(`http://127.0.0.1:${port}/readyz`)).ok, 'chat-realtime-svc');
   return { port, child };
