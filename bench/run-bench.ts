@@ -6,7 +6,8 @@
  *   node --import tsx bench/run-bench.ts
  *   BENCH_TARGETS=parley,socketio,uws BENCH_CLIENTS=1000 BENCH_ROOMS=100 BENCH_RATE=1000
  *   BENCH_SECONDS=15 BENCH_IDLE_CONNS=10000 BENCH_SAT_SECONDS=5 BENCH_SAT_MAX=32000 BENCH_SAT_FACTOR=1.5
- *   BENCH_WORKERS=2 BENCH_OTHERS=realtime,query,pipeline,join-churn BENCH_OUT=docs/benchmarks.md
+ *   BENCH_WORKERS=2 BENCH_OTHERS=realtime,query,pipeline,join-churn,join-cost,rooms,connections (none: only the comparison)
+ *   BENCH_OUT=docs/benchmarks.md
  */
 import { execFileSync } from 'node:child_process';
 import { cpus, totalmem } from 'node:os';
@@ -36,7 +37,7 @@ const W = {
   satFactor: num('BENCH_SAT_FACTOR', 1.5),
 };
 const TARGETS = list('BENCH_TARGETS', 'parley,socketio,uws');
-const OTHERS = list('BENCH_OTHERS', 'realtime,query,pipeline,join-churn');
+const OTHERS = list('BENCH_OTHERS', 'realtime,query,pipeline,join-churn,join-cost,rooms,connections');
 const OUT = process.env['BENCH_OUT'] ?? 'docs/benchmarks.md';
 const GRACE_MS = 5000;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -133,7 +134,7 @@ async function main(): Promise<void> {
     }
   }
   gen.stop();
-  const others = await runOthers(OTHERS, ROOT);
+  const others = await runOthers(OTHERS.filter((n) => n !== 'none'), ROOT);
   const loadAfter = loadAverage();
   const doc = renderReport(
     {
