@@ -16,6 +16,7 @@ import { fileURLToPath } from 'node:url';
 import { LoadGenerator, type MergedRun } from './load/generator.js';
 import { generatorBound, keptUp, saturationRates } from './load/plan.js';
 import { ProcWatch, loadAverage, pidOf, rssBytes } from './load/proc-stats.js';
+import { natsServerPid } from './load/nats-server.js';
 import { analysis } from './load/analysis.js';
 import { runOthers } from './load/others.js';
 import { pcts, renderReport, type StepResult, type TargetResult } from './load/report.js';
@@ -47,7 +48,8 @@ const cleanups: Array<() => unknown> = [];
 const defer = (fn: () => unknown) => void cleanups.push(fn);
 
 async function step(gen: LoadGenerator, s: ServerUnderTest, rate: number, seconds: number): Promise<StepResult> {
-  const brokerPid = s.broker.startsWith('NATS') ? pidOf('nats-server') : s.broker.startsWith('Redis') ? pidOf('redis-server') : undefined;
+  // The project's NATS (found by its port: the machine may run another nats-server), or Redis.
+  const brokerPid = s.broker.startsWith('NATS') ? natsServerPid() : s.broker.startsWith('Redis') ? pidOf('redis-server') : undefined;
   const pids = [s.pid, brokerPid ?? -1, ...gen.pids];
   const watch = new ProcWatch(pids);
   let usage: ReturnType<ProcWatch['stop']> | undefined;
