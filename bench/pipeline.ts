@@ -1,7 +1,10 @@
 /**
  * Write-path benchmark (not a test): how fast messages flow from JetStream into Cassandra and
  * Elasticsearch on this machine, how long a message takes from publish to readable, and what
- * the bare Kafka producer reaches with the same record size, measured in the same run; then the
+ * the bare Kafka producer reaches with the same record size, measured in the same run; beside
+ * them, what each store takes on its own: cassandra-driver writing the rows the CQL worker
+ * writes (its statements, batches and side rows, as many batches in flight as the worker has)
+ * and the ES bulk API fed the documents the ES worker sends, in its batch size; then the
  * same two figures with a chat's mix of events (70 % sends, 20 % reactions, 10 % edits and
  * deletes) beside the sends-only ones. Last, the cost of watching (bench/load/observed.ts): the
  * sends-only burst and steady run again per variant, each on fresh workers in its own rooms:
@@ -28,6 +31,9 @@ import { ensureMessageStream, publishMsgId, roomSubject } from '@parley/nats';
 import { migrateCassandra, elasticNames, removeElasticTemplates } from '@parley/migrate';
 import { ensureTopics } from '@parley/pipeline';
 import { freePort } from '@parley/test-support';
+import { writeCql, writeEs } from '@parley/test-support/store-fixtures';
+import { spec as cqlSpec } from '@parley/chat-command-cql-svc/app';
+import { spec as esSpec } from '@parley/chat-command-elastic-svc/app';
 import type { TestZipkin } from '@parley/test-support/zipkin';
 import { benchZipkin, edgeTraceparent, scrapeEvery, traceVariants, tracesOf, variantEnv, type Variant } from './load/observed.js';
 
@@ -44,6 +50,7 @@ const alias = elasticNames(names.esPrefix).alias;
 const logDir = `/tmp/parley-${tag}`;
 mkdirSync(logDir, { recursive: true });
 const procs: ChildProcess[] = [];
+let kafkaAdmin: import('kafkajs').Admin | undefined;
 const gen = new Snowflake({ instance: 1022 });
 
 function startWorker(svc: string, extra: Record<string, string>): Promise<ChildProcess> {
@@ -52,7 +59,9 @@ function startWorker(svc: string, extra: Record<string, string>): Promise<ChildP
     NATS_STREAM: names.stream, NATS_SUBJECT_PREFIX: names.prefix, INGESTION_DURABLE: `ingest_${tag}`, KAFKA_TOPIC: names.topic,
     KAFKA_DLQ_TOPIC: names.dlq, CASSANDRA_KEYSPACE: names.keyspace, ELASTICSEARCH_INDEX_PREFIX: names.esPrefix, LOG_LEVEL: 'info', ...extra,
   };
-  const child = spawn(process.execPath, ['--import', 'tsx', `cmd/${svc}/main.ts`], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  // BENCH_CPU_PROF=<dir>: each worker writes a V8 CPU profile there when it exits.
+  const prof = process.env['BENCH_CPU_PROF'] ? ['--cpu-prof', `--cpu-prof-dir=${process.env['BENCH_CPU_PROF']}/${svc}.${procs.length}`] : [];
+  const child = spawn(process.execPath, [...prof, '--import', 'tsx', `cmd/${svc}/main.ts`], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
   procs.push(child);
   const out = createWriteStream(`${logDir}/${svc}.log`);
   child.stdout!.pipe(out);
@@ -132,6 +141,8 @@ const plainRun: RunOpts = { rooms: ROOMS, base: 0, traceRatio: 0, ingestion: () 
  * the pipeline sustains, not how fast one publisher can feed it.
  */
 async function throughput(js: JetStreamClient, c: cassandra.Client, es: EsClient, run: RunOpts = plainRun) {
+  const inKafka = async () => (await kafkaAdmin!.fetchTopicOffsets(names.topic)).reduce((n, p) => n + Number(p.high), 0);
+  const kafkaBefore = await inKafka();
   const envs = Array.from({ length: M }, (_, i) => message(run.base + i, run.rooms));
   const buckets = [...new Set(envs.map((e) => bucketOf(BigInt(e.id))))];
   const p0 = Date.now();
@@ -142,13 +153,15 @@ async function throughput(js: JetStreamClient, c: cassandra.Client, es: EsClient
   const t0 = Date.now();
   let cqlDone = 0;
   let esDone = 0;
+  let kafkaDone = 0;
   while (!cqlDone || !esDone) {
+    if (!kafkaDone && (await inKafka()) - kafkaBefore >= M) kafkaDone = Date.now();
     if (!cqlDone && (await cqlCount(c, buckets, run.rooms)) >= M) cqlDone = Date.now();
     if (!esDone && (await esCount(es, run.rooms)) >= M) esDone = Date.now();
     await sleep(200);
   }
   const rate = (end: number) => Math.round(M / ((end - t0) / 1000));
-  return { publishRate, cqlRate: rate(cqlDone), esRate: rate(esDone), recordBytes: Math.round(envs.reduce((n, e) => n + encodeEnvelope(e).byteLength, 0) / M) };
+  return { publishRate, kafkaRate: rate(kafkaDone || Date.now()), cqlRate: rate(cqlDone), esRate: rate(esDone), recordBytes: Math.round(envs.reduce((n, e) => n + encodeEnvelope(e).byteLength, 0) / M) };
 }
 
 /**
@@ -239,6 +252,35 @@ async function latency(js: JetStreamClient, c: cassandra.Client, es: EsClient, m
   return { rate: LAT_RATE, cql: pct(cqlSeen), es: pct(esSeen) };
 }
 
+/**
+ * Kafka partitions a worker's consumer takes at once (partitionsConsumedConcurrently in
+ * @parley/pipeline's SinkWorker): the stores alone get as many requests in flight as that gives.
+ */
+const PARTITIONS_AT_ONCE = 2;
+
+/**
+ * Phase 0: each store on its own, the same M messages (rooms of their own) written as the
+ * workers write them. Cassandra: the CQL worker's statements, unlogged batches per partition cut
+ * by its byte budget, then their side rows; in flight, a batch per room of each partition it
+ * takes at once (PARTITIONS_AT_ONCE x rooms/partitions, at least one per partition).
+ * Elasticsearch: `create` of the worker's documents, ELASTIC_BULK_MAX_DOCS per bulk,
+ * PARTITIONS_AT_ONCE bulks in flight, then a refresh (what makes them searchable).
+ */
+async function storesAlone(c: cassandra.Client, es: EsClient, partitions: number) {
+  const rooms = ROOMS.map((r) => `${r}-alone`);
+  const envs = Array.from({ length: M }, (_, i) => message(20 * M + i, rooms)).filter((e): e is Extract<Envelope, { kind: 'message' }> => e.kind === 'message');
+  const cqlConcurrency = PARTITIONS_AT_ONCE * Math.max(1, Math.ceil(rooms.length / partitions));
+  let t0 = Date.now();
+  await writeCql(c, names.keyspace, envs, cqlConcurrency);
+  const cqlRate = Math.round(M / ((Date.now() - t0) / 1000));
+  const esChunk = Number(esSpec.bulkMaxDocs.default);
+  t0 = Date.now();
+  await writeEs(es, alias, envs, { chunk: esChunk, concurrency: PARTITIONS_AT_ONCE });
+  const esRate = Math.round(M / ((Date.now() - t0) / 1000));
+  if ((await cqlCount(c, [...new Set(envs.map((e) => bucketOf(BigInt(e.id))))], rooms)) !== M || (await esCount(es, rooms)) !== M) throw new Error('stores alone: not every message landed');
+  return { cqlRate, esRate, cqlConcurrency, esChunk, esConcurrency: PARTITIONS_AT_ONCE, cqlMaxBatch: Number(cqlSpec.maxBatch.default) };
+}
+
 /** Kafka's own ProducerPerformance, acks=all and idempotent like ingestion, same record size. */
 async function bareKafka(recordBytes: number): Promise<string> {
   const { stdout } = await promisify(execFile)('java', [
@@ -275,7 +317,9 @@ async function main(): Promise<void> {
   const kafka = createKafka({ brokers: infra.kafkaBrokers, clientId: 'bench' }).client;
   const admin = kafka.admin();
   await admin.connect();
-  await ensureTopics(admin, [names.topic, names.dlq, names.perf], 6);
+  kafkaAdmin = admin;
+  const partitions = 6;
+  await ensureTopics(admin, [names.topic, names.dlq, names.perf], partitions);
   const cql = createCassandra({ contactPoints: infra.cassandraContactPoints, localDataCenter: infra.cassandraLocalDc });
   await migrateCassandra({ client: cql.client, keyspace: names.keyspace, dir: `${root}cql`, direction: 'up' });
   const es = createElastic({ url: infra.elasticsearchUrl });
@@ -286,7 +330,9 @@ async function main(): Promise<void> {
   try {
     await startWorker('chat-command-cql-svc', { KAFKA_GROUP_ID: `${tag}.cql` });
     await startWorker('chat-command-elastic-svc', { KAFKA_GROUP_ID: `${tag}.es` });
-    console.error(`bench ${tag}: burst of ${M} messages`);
+    console.error(`bench ${tag}: each store alone, ${M} messages`);
+    const alone = await storesAlone(cql.client, es.client, partitions);
+    console.error(`bench: burst of ${M} messages`);
     const tp = await throughput(nats.client.js, cql.client, es.client);
     console.error(`bench: steady ${LAT_RATE}/s for ${LAT_SECONDS}s`);
     const lat = await latency(nats.client.js, cql.client, es.client);
@@ -311,13 +357,20 @@ async function main(): Promise<void> {
     const perf = await bareKafka(tp.recordBytes);
     const perfRate = Number(/([\d.]+) records\/sec/.exec(perf)?.[1] ?? NaN);
     console.log(`\n=== write-path benchmark (${new Date().toISOString()}) ===`);
-    console.log(`record size ${tp.recordBytes} B; burst of ${M} messages; 10 rooms; kafka topic 6 partitions`);
+    console.log(`record size ${tp.recordBytes} B; burst of ${M} messages; 10 rooms; kafka topic ${partitions} partitions`);
+    console.log(`Cassandra alone (cassandra-driver, the CQL worker's statements and batches, ${alone.cqlConcurrency} batches in flight): ${alone.cqlRate} msg/s`);
+    console.log(`Elasticsearch alone (bulk create of the ES worker's documents, ${alone.esChunk} per request, ${alone.esConcurrency} in flight, then refresh): ${alone.esRate} msg/s`);
     console.log(`publish into the stream (one publisher, PubAck'd, window 1000): ${tp.publishRate} msg/s`);
+    console.log(`sustained into Kafka (ingestion): ${tp.kafkaRate} msg/s (ingestion start → all ${M} in the topic, from a full stream)`);
     console.log(`sustained into Cassandra:     ${tp.cqlRate} msg/s (ingestion start → all ${M} readable, from a full stream)`);
     console.log(`sustained into Elasticsearch: ${tp.esRate} msg/s (ingestion start → all ${M} searchable, from a full stream)`);
     console.log(`latency at ${lat.rate} msg/s, publish → readable in Cassandra:     p50 ${lat.cql.p50} ms, p99 ${lat.cql.p99} ms, max ${lat.cql.max} ms (n=${lat.cql.n})`);
     console.log(`latency at ${lat.rate} msg/s, publish → searchable in Elasticsearch: p50 ${lat.es.p50} ms, p99 ${lat.es.p99} ms, max ${lat.es.max} ms (n=${lat.es.n})`);
     console.log(`bare Kafka ProducerPerformance (acks=all, idempotent, ${tp.recordBytes} B): ${perf}`);
+    const slower = Math.min(alone.cqlRate, alone.esRate);
+    const pipelineRate = Math.min(tp.cqlRate, tp.esRate);
+    const ratio = pipelineRate / slower;
+    console.log(`pipeline / store alone: cassandra ${(tp.cqlRate / alone.cqlRate).toFixed(2)}, elasticsearch ${(tp.esRate / alone.esRate).toFixed(2)}; pipeline (slower sink ${pipelineRate}) / slower store (${slower}): ${ratio.toFixed(2)}`);
     console.log(`pipeline / bare producer: cassandra ${(tp.cqlRate / perfRate).toFixed(3)}, elasticsearch ${(tp.esRate / perfRate).toFixed(3)}`);
     const mixDesc = Object.entries(mixTp.kinds).map(([k, n]) => `${k} ${n}`).join(', ');
     console.log(`chat's mix (${mixTp.events} events: ${mixDesc}), sustained into Cassandra: ${mixTp.cqlRate} events/s (sends only: ${tp.cqlRate}; ratio ${(mixTp.cqlRate / tp.cqlRate).toFixed(2)})`);
@@ -330,6 +383,12 @@ async function main(): Promise<void> {
     for (const o of observed) {
       console.log(`| ${o.v.label} | ${o.tp.cqlRate} | ${o.tp.esRate} | ${o.lat.cql.p50} / ${o.lat.cql.p99} | ${o.lat.es.p50} / ${o.lat.es.p99} | ${o.scrapes} | ${o.traces} |`);
     }
+    const fresh = lat.es.p99;
+    const met = ratio >= 0.8 && fresh <= 1000;
+    const measured = `into Cassandra ${tp.cqlRate} msg/s (alone ${alone.cqlRate}), into ES ${tp.esRate} msg/s (alone ${alone.esRate}): pipeline / slower store ${ratio.toFixed(2)}; publish → searchable p99 ${fresh} ms at ${lat.rate} msg/s`;
+    const short = [ratio < 0.8 ? `the pipeline reaches ${ratio.toFixed(2)} of the slower store's own rate (goal 0.8)` : '', fresh > 1000 ? `search freshness p99 is ${fresh} ms (goal 1000)` : ''].filter(Boolean);
+    const why = met ? `the pipeline keeps ${ratio.toFixed(2)} of the slower store's own rate and makes messages searchable within ${fresh} ms at p99` : `${short.join('; ')}`;
+    console.log(JSON.stringify({ phase: 'goal', goal: 7, title: 'Write path', measured, met, why }));
   } finally {
     for (const d of disposals.splice(0)) await Promise.resolve(d()).catch(() => undefined);
     for (const p of procs) p.kill('SIGTERM');

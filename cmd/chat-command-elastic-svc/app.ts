@@ -13,7 +13,13 @@ export const spec = {
   ...elasticFields,
   groupId: field({ env: 'KAFKA_GROUP_ID', schema: types.string(200), default: 'chat-command-elastic', doc: 'consumer group' }),
   bulkMaxDocs: field({ env: 'ELASTIC_BULK_MAX_DOCS', schema: types.int(1, 50_000), default: '1000', doc: 'documents per bulk request (batch by count)' }),
-  bulkFlushMs: field({ env: 'ELASTIC_BULK_FLUSH_MS', schema: types.int(10, 10_000), default: '250', doc: 'longest wait to fill a bulk request (batch by time)' }),
+  bulkFlushMs: field({ env: 'ELASTIC_BULK_FLUSH_MS', schema: types.int(10, 10_000), default: '50', doc: 'longest wait to fill a bulk request (batch by time); a burst fills it by count long before' }),
+  refreshMs: field({
+    env: 'ELASTIC_REFRESH_MS',
+    schema: types.int(0, 60_000),
+    default: '250',
+    doc: "after a bulk, refresh the alias at most this often so new documents are searchable sooner than the index's refresh_interval (1 s); 0: leave it to the index",
+  }),
 };
 
 /** A typical record is ~300 bytes; the broker holds the fetch until about a full bulk is there. */
@@ -30,12 +36,15 @@ export const elasticCommandService: ServiceDefinition<typeof spec> = {
     const producer = kafka.client.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
     runner.add(component('elasticsearch', () => installElasticTemplates(es.client, config.elasticsearchIndexPrefix).then(() => undefined), () => es.close()));
     runner.add(component('dlq-producer', () => producer.connect(), () => producer.disconnect()));
+    const names = elasticNames(config.elasticsearchIndexPrefix);
+    const sink = new ElasticMessageSink(es.client, names.alias, names.erasures, config.refreshMs);
+    runner.add(component('refresher', () => undefined, () => sink.close()));
     runner.add(
       new SinkWorker({
         kafka: kafka.client,
         topic: config.topic,
         groupId: config.groupId,
-        sink: new ElasticMessageSink(es.client, elasticNames(config.elasticsearchIndexPrefix).alias, elasticNames(config.elasticsearchIndexPrefix).erasures),
+        sink,
         deadLetters: new KafkaDeadLetterSink(producer, config.dlqTopic, log.child({ component: 'dlq' }), metrics),
         log: log.child({ component: 'elastic-worker' }),
         service: 'chat-command-elastic-svc',

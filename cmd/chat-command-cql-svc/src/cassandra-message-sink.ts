@@ -2,7 +2,7 @@ import cassandra from 'cassandra-driver';
 import { MAX_LISTED_REACTORS, type MessageChanged } from '@parley/contracts';
 import { bucketOf, DEFAULT_BUCKET_MS, firstIdAt, SNOWFLAKE_EPOCH_MS, type Envelope } from '@parley/envelope';
 import { ParleyError } from '@parley/errors';
-import { deletionOf, long, MessageTables, messageOfRow, reactionsOf, type CqlStatement, type EventWrites } from '@parley/message-store';
+import { BATCH_BUDGET_BYTES, deletionOf, long, MessageTables, rowBytesOf, messageOfRow, reactionsOf, type CqlStatement, type EventWrites } from '@parley/message-store';
 import { ErasureRegistry, type MessageSink } from '@parley/pipeline';
 
 const codes = cassandra.types.responseErrorCodes;
@@ -17,12 +17,6 @@ export interface ChangeNotifier {
   announce(roomId: string, changes: MessageChanged[]): Promise<void>;
 }
 
-/**
- * Cassandra's default `batch_size_fail_threshold` is 50 KiB (ScyllaDB's is larger); a batch is
- * cut well below it. A row too big for a batch alone is written on its own.
- */
-const BATCH_BUDGET_BYTES = 32 * 1024;
-const ROW_OVERHEAD_BYTES = 160;
 const MAX_ID = (1n << 63n) - 1n;
 
 type Plan = { kind: 'writes'; index: number; writes: EventWrites } | { kind: 'erase'; index: number; env: Extract<Envelope, { kind: 'erase' }> };
@@ -226,7 +220,7 @@ export class CassandraMessageSink implements MessageSink {
         continue;
       }
       const writes = this.tables.writesOf(env);
-      const size = ('body' in env ? Buffer.byteLength(env.body) : 0) + Buffer.byteLength(env.sender_name) + ROW_OVERHEAD_BYTES;
+      const size = rowBytesOf(env);
       if (run.length > 0 && (writes.bucket !== bucket || bytes + size > BATCH_BUDGET_BYTES)) cut();
       run.push({ kind: 'writes', index, writes });
       bucket = writes.bucket;

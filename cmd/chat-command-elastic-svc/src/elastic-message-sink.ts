@@ -96,6 +96,8 @@ interface Held {
   primaryTerm?: number;
   changed: boolean;
   events: number[];
+  /** Not read: taken to be new (see foldRound). */
+  guessed: boolean;
 }
 
 /**
@@ -117,11 +119,22 @@ export class ElasticMessageSink implements MessageSink {
   readonly name = 'elasticsearch';
   private readonly erasures = new ErasureRegistry();
 
+  private readonly refresher: Refresher | undefined;
+
+  /** `refreshMs` > 0: written documents are made searchable within about that (see Refresher). */
   constructor(
     private readonly client: Client,
     private readonly alias: string,
     private readonly erasuresIndex?: string,
-  ) {}
+    refreshMs = 0,
+  ) {
+    this.refresher = refreshMs > 0 ? new Refresher(() => client.indices.refresh({ index: alias }).then(() => undefined), refreshMs) : undefined;
+  }
+
+  /** Stops the refresh timer (a refresh in flight finishes on its own). */
+  close(): void {
+    this.refresher?.close();
+  }
 
   async write(envelopes: Envelope[]): Promise<Array<ParleyError | undefined>> {
     const results: Array<ParleyError | undefined> = envelopes.map(() => undefined);
@@ -151,18 +164,35 @@ export class ElasticMessageSink implements MessageSink {
   }
 
   private async fold(envelopes: Envelope[], indexes: number[], results: Array<ParleyError | undefined>): Promise<void> {
-    const held = new Map<string, Held>();
     const relevant = indexes.filter((i) => {
       const e = envelopes[i]!;
       return (e.kind === 'message' || e.kind === 'edit' || e.kind === 'delete') && !this.erasures.covers(e);
     });
+    const conflicted = await this.foldRound(envelopes, relevant, results, true);
+    if (conflicted.length > 0) await this.foldRound(envelopes, conflicted, results, false);
+  }
+
+  /**
+   * Reads, folds and writes back the documents the events touch. `optimistic`: a document
+   * whose first event here is its message is taken to be new (the usual case) and folded from
+   * nothing without reading it; its `create` fails with 409 if it exists after all (a replay,
+   * a change that came first), and the events of such documents are returned, to go through a
+   * round that reads them. Either way a document is only ever created or rewritten at the
+   * sequence number it was read at.
+   */
+  private async foldRound(envelopes: Envelope[], relevant: number[], results: Array<ParleyError | undefined>, optimistic: boolean): Promise<number[]> {
+    const held = new Map<string, Held>();
+    const toRead: string[] = [];
     for (const i of relevant) {
       const e = envelopes[i] as Foldable;
       const id = e.kind === 'message' ? e.id : e.target_id;
-      if (!held.has(id)) held.set(id, { doc: undefined, changed: false, events: [] });
+      if (held.has(id)) continue;
+      const guessed = optimistic && e.kind === 'message';
+      held.set(id, { doc: undefined, changed: false, events: [], guessed });
+      if (!guessed) toRead.push(id);
     }
-    if (held.size === 0) return;
-    await this.read(held);
+    if (held.size === 0) return [];
+    if (toRead.length > 0) await this.read(held, toRead);
     for (const i of relevant) {
       const e = envelopes[i] as Foldable;
       const h = held.get(e.kind === 'message' ? e.id : e.target_id)!;
@@ -174,7 +204,7 @@ export class ElasticMessageSink implements MessageSink {
       h.events.push(i);
     }
     const dirty = [...held.entries()].filter(([, h]) => h.changed);
-    if (dirty.length === 0) return;
+    if (dirty.length === 0) return [];
     let res;
     try {
       res = await this.client.bulk({
@@ -187,19 +217,23 @@ export class ElasticMessageSink implements MessageSink {
     } catch (err) {
       throw wholeRequestError(err);
     }
+    const conflicted: number[] = [];
     res.items.forEach((item, k) => {
       const r = Object.values(item)[0] as BulkItem;
+      const h = dirty[k]![1];
       if (!r.error) return;
-      const err = itemError(r);
-      for (const i of dirty[k]![1].events) results[i] = err;
+      if (h.guessed && r.status === 409) conflicted.push(...h.events);
+      else for (const i of h.events) results[i] = itemError(r);
     });
+    this.refresher?.wrote();
+    return conflicted.sort((a, b) => a - b);
   }
 
   /** The current documents of `held`, with the sequence numbers that guard their rewrite. */
-  private async read(held: Map<string, Held>): Promise<void> {
+  private async read(held: Map<string, Held>, ids: string[]): Promise<void> {
     let res;
     try {
-      res = await this.client.mget<MessageDocument>({ index: this.alias, ids: [...held.keys()] });
+      res = await this.client.mget<MessageDocument>({ index: this.alias, ids });
     } catch (err) {
       throw wholeRequestError(err);
     }
@@ -251,6 +285,60 @@ export class ElasticMessageSink implements MessageSink {
     if (!(await this.client.indices.exists({ index: this.erasuresIndex }))) return this.erasures.replace([]);
     const res = await this.client.search<{ room_id: string; user_id: string; up_to: string | number }>({ index: this.erasuresIndex, size: 10_000, query: { match_all: {} } });
     this.erasures.replace((res.hits.hits ?? []).map((h) => ({ roomId: h._source!.room_id, userId: h._source!.user_id, upTo: BigInt(h._source!.up_to) })));
+  }
+}
+
+/**
+ * Makes written documents searchable sooner than the index's refresh_interval: after a bulk, a
+ * refresh of the alias is asked for at most once per `intervalMs` (one in flight at a time,
+ * writes in between share it). Searchability is not part of what an offset commit waits for (a
+ * bulk that returned is durable in the translog), so a failed refresh is only a delay: the
+ * index's own refresh follows within its interval.
+ */
+export class Refresher {
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<void> | undefined;
+  private again = false;
+  private last = Number.NEGATIVE_INFINITY;
+  private closed = false;
+
+  constructor(
+    private readonly refresh: () => Promise<void>,
+    private readonly intervalMs: number,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  /** Documents were written: refresh within about `intervalMs`. */
+  wrote(): void {
+    if (this.closed) return;
+    if (this.running) {
+      this.again = true;
+      return;
+    }
+    if (this.timer) return;
+    const wait = Math.max(0, this.last + this.intervalMs - this.now());
+    this.timer = setTimeout(() => this.fire(), wait);
+    this.timer.unref();
+  }
+
+  close(): void {
+    this.closed = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+
+  private fire(): void {
+    this.timer = undefined;
+    this.last = this.now();
+    this.running = this.refresh()
+      .catch(() => undefined)
+      .finally(() => {
+        this.running = undefined;
+        if (this.again) {
+          this.again = false;
+          this.wrote();
+        }
+      });
   }
 }
 

@@ -24,6 +24,8 @@ export interface IngestionOptions {
   bufferSize: number;
   /** Records per Kafka produce request. */
   batchMax: number;
+  /** Producers sending at once, each for its own share of the rooms (default 1). */
+  lanes?: number;
   ackWaitMs: number;
   maxBodyBytes: number;
   service: string;
@@ -31,6 +33,13 @@ export interface IngestionOptions {
   onFatal: (err: unknown) => void;
   /** The process's registry: consumer backlog, redeliveries, produce errors, dead letters, age in Kafka. */
   metrics?: Registry;
+}
+
+/** One producer and the queue of the rooms it sends; `flushing` while a flush loop runs. */
+interface Lane {
+  producer: Producer;
+  pending: Item[];
+  flushing: Promise<void> | undefined;
 }
 
 interface Item {
@@ -50,8 +59,10 @@ interface Item {
  *   leaves it unacked and JetStream redelivers it after ack_wait.
  * - At most `bufferSize` messages are unacked at once: the server enforces it through
  *   max_ack_pending, so a slow Kafka slows the pull instead of growing memory.
- * - One flush runs at a time, in delivery order, so a room's records reach Kafka in the
- *   order they left the stream (the key keeps them on one partition).
+ * - Rooms are spread over `lanes`, each with its own idempotent producer (one request in
+ *   flight) and its own queue: a room always goes through the same lane, whose flushes run one
+ *   at a time in delivery order, so a room's records reach Kafka in the order they left the
+ *   stream (the key keeps them on one partition). Lanes only add produce requests in flight.
  * - Instances sharing the durable share the work; what an instance holds while it dies is
  *   redelivered to the others.
  *
@@ -62,10 +73,8 @@ interface Item {
 export class IngestionWorker implements Component {
   readonly name = 'ingestion';
   private nats: ClientHandle<NatsClients> | undefined;
-  private producer: Producer | undefined;
+  private lanes: Lane[] = [];
   private messages: ConsumerMessages | undefined;
-  private pending: Item[] = [];
-  private flushing: Promise<void> | undefined;
   private reading: Promise<void> | undefined;
   private stopping = new AbortController();
   private readonly metrics: IngestionMetrics | undefined;
@@ -75,7 +84,7 @@ export class IngestionWorker implements Component {
   constructor(private readonly o: IngestionOptions) {
     this.tracer = tracerOf(o.metrics);
     this.metrics =
-      o.metrics === undefined ? undefined : ingestionMetrics(o.metrics, { jsm: () => this.nats?.client.jsm, stream: o.stream, durable: o.durable, inFlight: () => this.pending.length });
+      o.metrics === undefined ? undefined : ingestionMetrics(o.metrics, { jsm: () => this.nats?.client.jsm, stream: o.stream, durable: o.durable, inFlight: () => this.lanes.reduce((n, l) => n + l.pending.length, 0) });
   }
 
   async start(): Promise<void> {
@@ -99,7 +108,8 @@ export class IngestionWorker implements Component {
     } catch {
       await jsm.consumers.add(o.stream, consumerConfig);
     }
-    this.producer = await this.newProducer();
+    this.lanes = [];
+    for (let i = 0; i < Math.max(1, o.lanes ?? 1); i++) this.lanes.push({ producer: await this.newProducer(), pending: [], flushing: undefined });
     this.reading = this.readLoop();
   }
 
@@ -114,12 +124,12 @@ export class IngestionWorker implements Component {
     this.messages?.stop();
     await this.reading;
     // Finish the batch already handed to Kafka; give the rest back for another instance.
-    await Promise.race([this.flushing, new Promise((r) => signal.addEventListener('abort', r, { once: true }))]);
-    for (const item of this.pending.splice(0)) {
+    await Promise.race([Promise.all(this.lanes.map((l) => l.flushing)), new Promise((r) => signal.addEventListener('abort', r, { once: true }))]);
+    for (const item of this.lanes.flatMap((l) => l.pending.splice(0))) {
       item.msg.nak();
       item.span?.end();
     }
-    await this.producer?.disconnect().catch(() => undefined);
+    await Promise.all(this.lanes.map((l) => l.producer.disconnect().catch(() => undefined)));
     await this.nats?.close();
   }
 
@@ -137,8 +147,9 @@ export class IngestionWorker implements Component {
         this.messages = await consumer.consume({ max_messages: this.o.bufferSize });
         for await (const msg of this.messages) {
           if (msg.redelivered) this.metrics?.redeliveries.inc();
-          this.pending.push(this.decode(msg));
-          this.kick();
+          const lane = this.laneOf(msg.subject);
+          lane.pending.push(this.decode(msg));
+          this.kick(lane);
           backoff.reset();
         }
       } catch (err) {
@@ -165,26 +176,34 @@ export class IngestionWorker implements Component {
     return item;
   }
 
-  private kick(): void {
-    if (this.flushing) return;
-    this.flushing = (async () => {
+  /** The lane of a room (its subject names it): the same one for every message of the room. */
+  private laneOf(subject: string): Lane {
+    if (this.lanes.length === 1) return this.lanes[0]!;
+    let h = 0;
+    for (let i = 0; i < subject.length; i++) h = (Math.imul(h, 31) + subject.charCodeAt(i)) | 0;
+    return this.lanes[(h >>> 0) % this.lanes.length]!;
+  }
+
+  private kick(lane: Lane): void {
+    if (lane.flushing) return;
+    lane.flushing = (async () => {
       try {
-        while (this.pending.length > 0 && !this.stopping.signal.aborted) {
-          const batch = this.pending.slice(0, this.o.batchMax);
-          if (!(await this.flush(batch))) return;
-          this.pending.splice(0, batch.length);
+        while (lane.pending.length > 0 && !this.stopping.signal.aborted) {
+          const batch = lane.pending.slice(0, this.o.batchMax);
+          if (!(await this.flush(lane, batch))) return;
+          lane.pending.splice(0, batch.length);
         }
       } catch (err) {
         this.o.onFatal(err);
       } finally {
-        this.flushing = undefined;
-        if (this.pending.length > 0 && !this.stopping.signal.aborted) this.kick();
+        lane.flushing = undefined;
+        if (lane.pending.length > 0 && !this.stopping.signal.aborted) this.kick(lane);
       }
     })();
   }
 
   /** Produces, dead-letters, then acks one batch. False when interrupted by shutdown. */
-  private async flush(batch: Item[]): Promise<boolean> {
+  private async flush(lane: Lane, batch: Item[]): Promise<boolean> {
     const good = batch.filter((i) => i.env !== undefined);
     const bad = batch.filter((i) => i.err !== undefined);
     const keepAlive = setInterval(() => batch.forEach((i) => i.msg.working()), Math.max(500, this.o.ackWaitMs / 3));
@@ -197,14 +216,14 @@ export class IngestionWorker implements Component {
           const span = spans?.[n];
           return span ? { ...rec, headers: { ...rec.headers, ...traceHeaders(span) } } : rec;
         });
-        const sent = await this.produce(this.o.topic, records);
+        const sent = await this.produce(lane, this.o.topic, records);
         spans?.forEach((span) => span?.end());
         if (!sent) return false;
         this.produced(good.map((i) => i.env!));
       }
       if (bad.length > 0) {
         const letters = bad.map((i) => this.letter(i));
-        if (!(await this.produce(this.o.dlqTopic, letters.map((d) => deadLetterRecord(d))))) return false;
+        if (!(await this.produce(lane, this.o.dlqTopic, letters.map((d) => deadLetterRecord(d))))) return false;
         for (const d of letters) {
           this.o.log.warn({ reason: d.reason, source: d.source, detail: d.message }, 'dead-lettered');
           this.metrics?.deadLetters.inc({ reason: d.reason });
@@ -236,24 +255,24 @@ export class IngestionWorker implements Component {
     m.messages.inc({ outcome: 'produced' }, envs.length);
   }
 
-  private async produce(topic: string, messages: Message[]): Promise<boolean> {
+  private async produce(lane: Lane, topic: string, messages: Message[]): Promise<boolean> {
     const backoff = new Backoff();
     for (;;) {
       try {
-        await this.producer!.send({ topic, acks: -1, messages });
+        await lane.producer.send({ topic, acks: -1, messages });
         return true;
       } catch (err) {
         this.metrics?.producerErrors.inc({ topic });
         this.o.log.warn({ err, topic, attempt: backoff.attempts, count: messages.length }, 'kafka produce failed; holding the batch and retrying');
         // A failed idempotent producer may be left with sequence numbers the broker rejects;
         // a fresh producer id starts clean. Duplicates this may cause are absorbed downstream.
-        await this.producer?.disconnect().catch(() => undefined);
+        await lane.producer.disconnect().catch(() => undefined);
         try {
           await backoff.wait(this.stopping.signal);
         } catch {
           return false;
         }
-        this.producer = await this.newProducer().catch(() => this.producer!);
+        lane.producer = await this.newProducer().catch(() => lane.producer);
       }
     }
   }

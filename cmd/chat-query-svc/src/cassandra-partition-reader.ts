@@ -1,8 +1,7 @@
 import cassandra from 'cassandra-driver';
-import { MESSAGE_COLUMNS, messageOfRow } from '@parley/message-store';
+import { MessageTables, messageOfRow } from '@parley/message-store';
 import type { Direction, PartitionReader, StoredMessage } from './bucket-walk.js';
 
-const COLUMNS = MESSAGE_COLUMNS;
 /** Rows per page the driver fetches; a page request never needs more than QUERY_MAX_LIMIT + 1. */
 const FETCH_SIZE = 500;
 
@@ -20,9 +19,9 @@ export class CassandraPartitionReader implements PartitionReader {
     private readonly client: cassandra.Client,
     keyspace: string,
   ) {
-    // The clustering order is id DESC, so "older" reads in storage order and "newer" reverses it.
-    this.olderQuery = `SELECT ${COLUMNS} FROM ${keyspace}.messages WHERE room_id = ? AND bucket = ? AND id < ? ORDER BY id DESC LIMIT ?`;
-    this.newerQuery = `SELECT ${COLUMNS} FROM ${keyspace}.messages WHERE room_id = ? AND bucket = ? AND id > ? ORDER BY id ASC LIMIT ?`;
+    const tables = new MessageTables(keyspace);
+    this.olderQuery = tables.selectOlder;
+    this.newerQuery = tables.selectNewer;
   }
 
   async read(roomId: string, bucket: number, dir: Direction, bound: bigint, limit: number, readerId?: string): Promise<StoredMessage[]> {

@@ -47,6 +47,18 @@ export interface EventWrites {
 export const MESSAGE_COLUMNS =
   'room_id, id, sender_id, sender_name, body, client_msg_id, kind, created_at, reply_to, mentions, edits, edit_authors, edit_mentions, deletes, reactions, replies, changed_at';
 
+/**
+ * Cassandra's default `batch_size_fail_threshold` is 50 KiB (ScyllaDB's is larger); a batch of
+ * one partition's rows is cut well below it, by this estimate of each row's size. A row too big
+ * for a batch alone is written on its own.
+ */
+export const BATCH_BUDGET_BYTES = 32 * 1024;
+const ROW_OVERHEAD_BYTES = 160;
+
+export function rowBytesOf(e: Exclude<Envelope, { kind: 'erase' }>): number {
+  return ('body' in e ? Buffer.byteLength(e.body) : 0) + Buffer.byteLength(e.sender_name) + ROW_OVERHEAD_BYTES;
+}
+
 export function long(id: bigint | string): cassandra.types.Long {
   return Long.fromString(id.toString());
 }
@@ -73,6 +85,10 @@ export class MessageTables {
   readonly insertErasure: string;
   readonly selectOne: string;
   readonly selectMany: string;
+  /** A partition's messages below an id, newest first (storage order: the table clusters by id DESC). */
+  readonly selectOlder: string;
+  /** A partition's messages above an id, oldest first. */
+  readonly selectNewer: string;
   readonly selectSenders: string;
   readonly selectChanges: string;
   readonly selectClientId: string;
@@ -102,6 +118,8 @@ export class MessageTables {
     this.insertErasure = `INSERT INTO ${keyspace}.erasures (room_id, user_id, up_to) VALUES (?, ?, ?) USING TIMESTAMP ?`;
     this.selectOne = `SELECT ${MESSAGE_COLUMNS} FROM ${m} ${key}`;
     this.selectMany = `SELECT ${MESSAGE_COLUMNS} FROM ${m} WHERE room_id = ? AND bucket = ? AND id IN ?`;
+    this.selectOlder = `SELECT ${MESSAGE_COLUMNS} FROM ${m} WHERE room_id = ? AND bucket = ? AND id < ? ORDER BY id DESC LIMIT ?`;
+    this.selectNewer = `SELECT ${MESSAGE_COLUMNS} FROM ${m} WHERE room_id = ? AND bucket = ? AND id > ? ORDER BY id ASC LIMIT ?`;
     this.selectSenders = `SELECT id, sender_id, reply_to FROM ${m} WHERE room_id = ? AND bucket = ? AND id <= ?`;
     this.selectChanges = `SELECT id, message_id FROM ${keyspace}.message_changes WHERE room_id = ? AND bucket = ? AND id > ? LIMIT ?`;
     this.selectClientId = `SELECT event_id, kind FROM ${keyspace}.client_ids WHERE room_id = ? AND sender_id = ? AND client_msg_id = ?`;

@@ -7,6 +7,12 @@ import { infra, uniqueName, freePort, startInTest, type deferrer } from './index
 import { startUserSvc, call, newUser } from './user-svc.js';
 import { roomNames, startRoomSvc } from './room-svc.js';
 import { queryService } from '@parley/chat-query-svc/app';
+import { readPage, type PartitionReader, type StoredMessage } from '@parley/chat-query-svc/bucket-walk';
+import { buildSearchBody, type SearchRequest } from '@parley/chat-query-svc/elastic-message-search';
+import { parseSearchText } from '@parley/chat-query-svc/search-text';
+import { long, MessageTables } from '@parley/message-store';
+import type cassandra from 'cassandra-driver';
+import type { Client as EsClient } from '@elastic/elasticsearch';
 
 type Defer = ReturnType<typeof deferrer>;
 const cqlDir = fileURLToPath(new URL('../../../cql', import.meta.url));
@@ -85,5 +91,34 @@ export function queryGrpcClient(defer: Defer, addr: string) {
         const full = { roomId: '', limit: 0, beforeId: '', afterId: '', changesAfterId: '', ...req };
         client.listMessages(full, md, { deadline: Date.now() + 15_000 }, (err: ServiceError | null, res?: chatV1.ListMessagesResponse) => (err ? reject(err) : resolve(res!)));
       }),
+  };
+}
+
+// chat-query-svc's defaults, which the direct reads below must match.
+const SKEW_MS = Number(queryService.spec.clockSkewMs.default);
+const MAX_QUERY_CHARS = Number(queryService.spec.maxQueryChars.default);
+
+/**
+ * The stores' side of chat-query-svc's reads with nothing around them: the same prepared CQL on
+ * the same partitions in the same walk (bucket-walk.ts), and the same search body sent straight
+ * to Elasticsearch. What a benchmark measures here is the ceiling the service can approach.
+ */
+export function directReads(s: { cql: cassandra.Client; keyspace: string; es: EsClient; alias: string }) {
+  const tables = new MessageTables(s.keyspace);
+  // Rows as the driver returns them: no state computed, nothing converted.
+  const raw: PartitionReader = {
+    async read(roomId, bucket, dir, bound, limit) {
+      const rs = await s.cql.execute(dir === 'older' ? tables.selectOlder : tables.selectNewer, [roomId, bucket, long(bound), limit], { prepare: true, isIdempotent: true, fetchSize: limit });
+      return rs.rows as unknown as StoredMessage[];
+    },
+  };
+  return {
+    latest: (roomId: string, roomCreatedAtMs: number, limit: number, beforeId?: bigint) =>
+      readPage(raw, { roomId, limit, beforeId }, { roomCreatedAtMs, nowMs: Date.now(), skewMs: SKEW_MS }),
+    /** What GET /v1/rooms/:roomId/search?q=<q>&limit=<limit> asks Elasticsearch. */
+    search: (roomId: string, q: string, limit: number) => {
+      const req: SearchRequest = { roomId, text: parseSearchText(q, MAX_QUERY_CHARS), order: 'newest', limit };
+      return s.es.search({ index: s.alias, ...buildSearchBody(req) });
+    },
   };
 }

@@ -1,16 +1,17 @@
 /**
  * Writes messages straight into the stores the query service reads, in the exact layout the
  * chat-command-* writers use (CQL row per (room_id, bucket, id), ES document = envelope + seq),
- * fast enough for benchmarks: one unlogged batch per partition slice, ES bulk in chunks.
+ * with the writers' own statements and documents: one unlogged batch per partition slice (cut
+ * by the CQL worker's byte budget) followed by its side rows, ES bulk in chunks. Fast enough
+ * for loading benchmark data, and what bench/pipeline.ts times as the stores' own rates.
  */
 import cassandra from 'cassandra-driver';
 import type { Client as EsClient } from '@elastic/elasticsearch';
-import { toDocument } from '@parley/chat-command-elastic-svc/elastic-message-sink';
+import { foldEvent } from '@parley/chat-command-elastic-svc/elastic-message-sink';
 import type { MessageEvent } from '@parley/contracts';
 import { newMessageEnvelope, Snowflake, type Envelope } from '@parley/envelope';
-import { MessageTables, type EventWrites } from '@parley/message-store';
+import { BATCH_BUDGET_BYTES, MessageTables, rowBytesOf, type EventWrites } from '@parley/message-store';
 
-const CQL_BATCH = 100;
 const ES_CHUNK = 5000;
 
 export interface MessageSpec {
@@ -33,39 +34,72 @@ export function makeEnvelopes(specs: MessageSpec[], instance = 7): MessageEvent[
 
 /**
  * Writes events with the statements chat-command-cql-svc writes them with (@parley/message-store):
- * each partition's rows as unlogged batches, then their side rows (retry keys, replies, changes).
+ * each partition's rows as unlogged batches cut by the worker's byte budget, then their side rows
+ * (retry keys, replies, changes) all at once, as the worker does; `concurrency` batches in flight.
  */
 export async function writeCql(client: cassandra.Client, keyspace: string, envs: Envelope[], concurrency = 8): Promise<void> {
   const tables = new MessageTables(keyspace);
-  const byPartition = new Map<string, EventWrites[]>();
+  const byPartition = new Map<string, Array<{ w: EventWrites; bytes: number }>>();
   for (const e of envs) {
     if (e.kind === 'erase') throw new Error('writeCql writes no erasures (the worker scans for them)');
     const w = tables.writesOf(e);
     const key = `${e.room_id}|${w.bucket}`;
-    byPartition.set(key, [...(byPartition.get(key) ?? []), w]);
+    const list = byPartition.get(key);
+    if (list) list.push({ w, bytes: rowBytesOf(e) });
+    else byPartition.set(key, [{ w, bytes: rowBytesOf(e) }]);
   }
   const batches: EventWrites[][] = [];
-  for (const list of byPartition.values()) for (let i = 0; i < list.length; i += CQL_BATCH) batches.push(list.slice(i, i + CQL_BATCH));
+  for (const list of byPartition.values()) {
+    let batch: EventWrites[] = [];
+    let bytes = 0;
+    for (const x of list) {
+      if (batch.length > 0 && bytes + x.bytes > BATCH_BUDGET_BYTES) {
+        batches.push(batch);
+        batch = [];
+        bytes = 0;
+      }
+      batch.push(x.w);
+      bytes += x.bytes;
+    }
+    if (batch.length > 0) batches.push(batch);
+  }
   let next = 0;
   const worker = async () => {
     while (next < batches.length) {
       const batch = batches[next++]!;
       // Single-partition unlogged batch: one mutation, no batchlog.
-      await client.batch(batch.map((w) => w.row), { prepare: true, logged: false });
-      for (const s of batch.flatMap((w) => w.side)) await client.execute(s.query, s.params, { prepare: true });
+      if (batch.length === 1) await client.execute(batch[0]!.row.query, batch[0]!.row.params, { prepare: true, isIdempotent: true });
+      else await client.batch(batch.map((w) => w.row), { prepare: true, logged: false, isIdempotent: true });
+      await Promise.all(batch.flatMap((w) => w.side).map((s) => client.execute(s.query, s.params, { prepare: true, isIdempotent: true })));
     }
   };
   await Promise.all(Array.from({ length: concurrency }, worker));
 }
 
-export async function writeEs(client: EsClient, alias: string, envs: MessageEvent[], refresh = true): Promise<void> {
-  for (let i = 0; i < envs.length; i += ES_CHUNK) {
-    const chunk = envs.slice(i, i + ES_CHUNK);
-    const res = await client.bulk({
-      require_alias: true,
-      operations: chunk.flatMap((e) => [{ index: { _index: alias, _id: e.id } }, toDocument(e)]),
-    });
-    if (res.errors) throw new Error(`bulk failed: ${JSON.stringify(res.items.find((x) => x.index?.error))}`);
-  }
+/**
+ * Indexes messages as chat-command-elastic-svc's first write of each (`create` of the folded
+ * document), `chunk` documents per bulk request, `concurrency` requests in flight.
+ */
+export async function writeEs(
+  client: EsClient,
+  alias: string,
+  envs: MessageEvent[],
+  opts: { refresh?: boolean; chunk?: number; concurrency?: number } | boolean = {},
+): Promise<void> {
+  const { refresh = true, chunk = ES_CHUNK, concurrency = 1 } = typeof opts === 'boolean' ? { refresh: opts } : opts;
+  const chunks: MessageEvent[][] = [];
+  for (let i = 0; i < envs.length; i += chunk) chunks.push(envs.slice(i, i + chunk));
+  let next = 0;
+  const worker = async () => {
+    while (next < chunks.length) {
+      const docs = chunks[next++]!;
+      const res = await client.bulk({
+        require_alias: true,
+        operations: docs.flatMap((e) => [{ create: { _index: alias, _id: e.id } }, foldEvent(undefined, e)]),
+      });
+      if (res.errors) throw new Error(`bulk failed: ${JSON.stringify(res.items.find((x) => x.create?.error))}`);
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, worker));
   if (refresh) await client.indices.refresh({ index: alias });
 }
