@@ -24,7 +24,7 @@ export const spec = {
   }),
   announceTimeoutMs: field({ env: 'CQL_ANNOUNCE_TIMEOUT_MS', schema: types.int(100, 60_000), default: '5000', doc: 'how long an announcement of a change may wait for its PubAck' }),
   groupId: field({ env: 'KAFKA_GROUP_ID', schema: types.string(200), default: 'chat-command-cql', doc: 'consumer group' }),
-  maxBatch: field({ env: 'CQL_MAX_BATCH', schema: types.int(1, 10_000), default: '256', doc: 'records written concurrently before committing' }),
+  maxBatch: field({ env: 'CQL_MAX_BATCH', schema: types.int(1, 10_000), default: '1000', doc: 'records written concurrently before committing' }),
   maxWaitMs: field({ env: 'CQL_FETCH_MAX_WAIT_MS', schema: types.int(10, 10_000), default: '100', doc: 'broker fetch wait' }),
 };
 

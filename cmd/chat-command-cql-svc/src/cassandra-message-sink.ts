@@ -72,21 +72,39 @@ export class CassandraMessageSink implements MessageSink {
     return results;
   }
 
-  /** One room's events, run after run; stops at the first run the store could not take. */
+  /**
+   * One room's events, run after run; stops at the first run the store could not take. A run's
+   * side rows (retry keys, changes, reply sets, purges) are written while the next runs' rows
+   * go: only the order of the rows is the invariant. A side row that fails for now makes its
+   * event and every later one of the room retryable (rewriting their rows is harmless).
+   */
   private async writeRoom(envelopes: Envelope[], indexes: number[], results: Array<ParleyError | undefined>): Promise<void> {
     const runs = this.runs(envelopes, indexes);
-    const changed = new Map<bigint, bigint>();
+    const tails: Array<Promise<void>> = [];
+    let stopped = false;
     for (let r = 0; r < runs.length; r++) {
       const run = runs[r]!;
-      const err = await this.writeRun(run, results);
+      // An erasure scans what is stored: everything before it is written first.
+      if (run[0]!.kind === 'erase') await Promise.all(tails);
+      const err = await this.writeRun(run, results, tails);
       if (err) {
         for (const p of runs.slice(r + 1).flat()) results[p.index] = notAttempted(err);
-        return;
+        stopped = true;
+        break;
       }
-      for (const p of run) {
-        if (p.kind !== 'writes' || results[p.index] !== undefined) continue;
-        for (const id of p.writes.changed) changed.set(id, BigInt(envelopes[p.index]!.id));
-      }
+    }
+    await Promise.all(tails);
+    const first = indexes.findIndex((i) => results[i]?.canRetry === true);
+    if (first >= 0) {
+      const cause = results[indexes[first]!]!;
+      for (const i of indexes.slice(first + 1)) if (results[i] === undefined) results[i] = notAttempted(cause);
+      stopped = true;
+    }
+    if (stopped) return;
+    const changed = new Map<bigint, bigint>();
+    for (const p of runs.flat()) {
+      if (p.kind !== 'writes' || results[p.index] !== undefined) continue;
+      for (const id of p.writes.changed) changed.set(id, BigInt(envelopes[p.index]!.id));
     }
     if (!this.notifier || changed.size === 0) return;
     const roomId = envelopes[indexes[0]!]!.room_id;
@@ -99,11 +117,16 @@ export class CassandraMessageSink implements MessageSink {
     }
   }
 
-  /** Writes one run; returns the retryable error that stopped it, if any. */
-  private async writeRun(run: Plan[], results: Array<ParleyError | undefined>): Promise<ParleyError | undefined> {
+  /** Writes one run's rows and queues its side rows on `tails`; returns the retryable error that stopped it, if any. */
+  private async writeRun(run: Plan[], results: Array<ParleyError | undefined>, tails: Array<Promise<void>>): Promise<ParleyError | undefined> {
     try {
       if (run.length === 1 && run[0]!.kind === 'erase') await this.erase(run[0]!.env);
-      else await this.applyWrites(run.map((p) => (p as Extract<Plan, { kind: 'writes' }>).writes));
+      else {
+        const writes = run.map((p) => (p as Extract<Plan, { kind: 'writes' }>).writes);
+        if (writes.length === 1) await this.exec(writes[0]!.row);
+        else await this.client.batch(writes.map((w) => w.row), { prepare: true, logged: false, isIdempotent: true });
+        tails.push(this.writeSides(run, results));
+      }
       return undefined;
     } catch (err) {
       const e = err instanceof ParleyError ? err : classify(err);
@@ -117,7 +140,7 @@ export class CassandraMessageSink implements MessageSink {
       }
       // The batch as a whole was refused: find the event that cannot be stored, keep the order.
       for (let k = 0; k < run.length; k++) {
-        const stopped = await this.writeRun([run[k]!], results);
+        const stopped = await this.writeRun([run[k]!], results, tails);
         if (stopped) {
           for (const p of run.slice(k + 1)) results[p.index] = notAttempted(stopped);
           return stopped;
@@ -127,12 +150,20 @@ export class CassandraMessageSink implements MessageSink {
     }
   }
 
-  private async applyWrites(writes: EventWrites[]): Promise<void> {
-    if (writes.length === 1) await this.exec(writes[0]!.row);
-    else await this.client.batch(writes.map((w) => w.row), { prepare: true, logged: false, isIdempotent: true });
-    await Promise.all(writes.flatMap((w) => w.side.map((s) => this.exec(s))));
-    // A delete purges the text only if the stored author (or the owner flag) makes it count.
-    for (const w of writes) if (w.kind === 'delete') await this.purgeIfDeleted(w.roomId, w.messageId);
+  /** The side rows of a written run, each event's on its own; a failure is its event's result (never thrown). */
+  private async writeSides(run: Plan[], results: Array<ParleyError | undefined>): Promise<void> {
+    await Promise.all(
+      run.map(async (p) => {
+        if (p.kind !== 'writes') return;
+        try {
+          await Promise.all(p.writes.side.map((s) => this.exec(s)));
+          // A delete purges the text only if the stored author (or the owner flag) makes it count.
+          if (p.writes.kind === 'delete') await this.purgeIfDeleted(p.writes.roomId, p.writes.messageId);
+        } catch (err) {
+          results[p.index] = err instanceof ParleyError ? err : classify(err);
+        }
+      }),
+    );
   }
 
   private async purgeIfDeleted(roomId: string, messageId: bigint): Promise<void> {

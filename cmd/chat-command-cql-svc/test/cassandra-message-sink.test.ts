@@ -84,3 +84,20 @@ test('a refused batch is retried row by row: only the poison row is rejected, or
   assert.equal(results[2]?.details?.['reason'], 'store_rejected');
   assert.deepEqual(fake.sent.slice(1).flat(), rows.map((e) => e.id), 'then one row at a time, in order');
 });
+
+test('a side row that fails for now makes its event and every later one of the room retryable, while earlier ones stay stored', async () => {
+  const rows = envelopes('r1', 20, 'z'.repeat(4000));
+  const failing = rows[12]!.id;
+  const session = {
+    execute: async (q: string, params: unknown[]) => {
+      if (q.startsWith('INSERT INTO ks.client_ids ') && String(params[3]) === failing) throw new cassandra.errors.OperationTimedOutError('timeout');
+      return { rows: [], first: () => null };
+    },
+    batch: async () => undefined,
+  } as unknown as CqlSession;
+  const other = envelopes('r2', 2);
+  const results = await new CassandraMessageSink(session, 'ks').write([...rows, ...other]);
+  assert.ok(results.slice(0, 12).every((r) => r === undefined), 'before the failure: stored');
+  assert.ok(results.slice(12, 20).every((r) => r?.canRetry === true), 'the failed event and all after it in its room: retried');
+  assert.ok(results.slice(20).every((r) => r === undefined), 'another room is not held back');
+});
