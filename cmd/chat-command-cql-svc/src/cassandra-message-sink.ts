@@ -2,7 +2,7 @@ import cassandra from 'cassandra-driver';
 import { MAX_LISTED_REACTORS, type MessageChanged } from '@parley/contracts';
 import { bucketOf, DEFAULT_BUCKET_MS, firstIdAt, SNOWFLAKE_EPOCH_MS, type Envelope } from '@parley/envelope';
 import { ParleyError } from '@parley/errors';
-import { BATCH_BUDGET_BYTES, deletionOf, long, MessageTables, rowBytesOf, messageOfRow, reactionsOf, type CqlStatement, type EventWrites } from '@parley/message-store';
+import { BATCH_BUDGET_BYTES, deletionOf, InFlight, long, MessageTables, rowBytesOf, messageOfRow, reactionsOf, type CqlStatement, type EventWrites } from '@parley/message-store';
 import { ErasureRegistry, type MessageSink } from '@parley/pipeline';
 
 const codes = cassandra.types.responseErrorCodes;
@@ -44,6 +44,8 @@ export class CassandraMessageSink implements MessageSink {
   readonly name = 'cassandra';
   private readonly tables: MessageTables;
   private readonly erasures = new ErasureRegistry();
+  /** Every statement of the sink goes through it: rooms, runs and side rows fan out at once. */
+  private readonly inFlight = new InFlight();
 
   constructor(
     private readonly client: CqlSession,
@@ -124,7 +126,7 @@ export class CassandraMessageSink implements MessageSink {
       else {
         const writes = run.map((p) => (p as Extract<Plan, { kind: 'writes' }>).writes);
         if (writes.length === 1) await this.exec(writes[0]!.row);
-        else await this.client.batch(writes.map((w) => w.row), { prepare: true, logged: false, isIdempotent: true });
+        else await this.inFlight.run(() => this.client.batch(writes.map((w) => w.row), { prepare: true, logged: false, isIdempotent: true }));
         tails.push(this.writeSides(run, results));
       }
       return undefined;
@@ -220,7 +222,7 @@ export class CassandraMessageSink implements MessageSink {
   }
 
   private exec(s: CqlStatement) {
-    return this.client.execute(s.query, s.params, { prepare: true, isIdempotent: true });
+    return this.inFlight.run(() => this.client.execute(s.query, s.params, { prepare: true, isIdempotent: true }));
   }
 
   private async loadErasures(): Promise<void> {

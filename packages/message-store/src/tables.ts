@@ -227,3 +227,29 @@ export class MessageTables {
     return { query: this.insertClientId, params: [e.room_id, e.sender_id, e.client_msg_id, long(id), e.kind, long(PURGE_BASE - id)] };
   }
 }
+
+/**
+ * The driver refuses a request beyond `pooling.maxRequestsPerConnection` (2048 with one
+ * connection per host) with BusyConnectionError instead of queueing it; a writer that fans out
+ * one statement per event keeps at most this many of its own in flight.
+ */
+export const MAX_STATEMENTS_IN_FLIGHT = 1024;
+
+/** Runs at most `max` of the functions given to `run` at once, the others in the order given. */
+export class InFlight {
+  private active = 0;
+  private readonly waiting: Array<() => void> = [];
+
+  constructor(private readonly max: number = MAX_STATEMENTS_IN_FLIGHT) {}
+
+  async run<T>(fn: () => Promise<T>): Promise<T> {
+    if (this.active >= this.max) await new Promise<void>((resolve) => this.waiting.push(resolve));
+    this.active += 1;
+    try {
+      return await fn();
+    } finally {
+      this.active -= 1;
+      this.waiting.shift()?.();
+    }
+  }
+}

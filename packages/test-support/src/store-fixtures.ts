@@ -10,7 +10,7 @@ import type { Client as EsClient } from '@elastic/elasticsearch';
 import { foldEvent } from '@parley/chat-command-elastic-svc/elastic-message-sink';
 import type { MessageEvent } from '@parley/contracts';
 import { newMessageEnvelope, Snowflake, type Envelope } from '@parley/envelope';
-import { BATCH_BUDGET_BYTES, MessageTables, rowBytesOf, type EventWrites } from '@parley/message-store';
+import { BATCH_BUDGET_BYTES, InFlight, MessageTables, rowBytesOf, type EventWrites } from '@parley/message-store';
 
 const ES_CHUNK = 5000;
 
@@ -63,14 +63,17 @@ export async function writeCql(client: cassandra.Client, keyspace: string, envs:
     }
     if (batch.length > 0) batches.push(batch);
   }
+  // The worker's bound on its statements in flight (the driver refuses more than it holds).
+  const inFlight = new InFlight();
+  const exec = (q: string, params: unknown[]) => inFlight.run(() => client.execute(q, params, { prepare: true, isIdempotent: true }));
   let next = 0;
   const worker = async () => {
     while (next < batches.length) {
       const batch = batches[next++]!;
       // Single-partition unlogged batch: one mutation, no batchlog.
-      if (batch.length === 1) await client.execute(batch[0]!.row.query, batch[0]!.row.params, { prepare: true, isIdempotent: true });
-      else await client.batch(batch.map((w) => w.row), { prepare: true, logged: false, isIdempotent: true });
-      await Promise.all(batch.flatMap((w) => w.side).map((s) => client.execute(s.query, s.params, { prepare: true, isIdempotent: true })));
+      if (batch.length === 1) await exec(batch[0]!.row.query, batch[0]!.row.params);
+      else await inFlight.run(() => client.batch(batch.map((w) => w.row), { prepare: true, logged: false, isIdempotent: true }));
+      await Promise.all(batch.flatMap((w) => w.side).map((s) => exec(s.query, s.params)));
     }
   };
   await Promise.all(Array.from({ length: concurrency }, worker));
