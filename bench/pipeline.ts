@@ -13,6 +13,10 @@
  *
  *   node --import tsx bench/pipeline.ts
  *   BENCH_MESSAGES=50000 BENCH_LATENCY_RATE=200 BENCH_LATENCY_SECONDS=20 BENCH_TRACE_VARIANTS=0,0.01,1 ...
+ *   BENCH_CPU_PROF=/tmp/prof ...   (each worker writes a V8 CPU profile under it)
+ *
+ * Last line: the issue's goal 7 as JSON (pipeline / slower store's own rate >= 0.8, search
+ * freshness p99 <= 1 s at the steady rate).
  *
  * The three workers run as separate processes from cmd/<svc>/main.ts, as in production.
  */
