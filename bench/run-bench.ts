@@ -50,7 +50,8 @@ const defer = (fn: () => unknown) => void cleanups.push(fn);
 async function step(gen: LoadGenerator, s: ServerUnderTest, rate: number, seconds: number): Promise<StepResult> {
   // The project's NATS (found by its port: the machine may run another nats-server), or Redis.
   const brokerPid = s.broker.startsWith('NATS') ? natsServerPid() : s.broker.startsWith('Redis') ? pidOf('redis-server') : undefined;
-  const pids = [s.pid, brokerPid ?? -1, ...gen.pids];
+  const k = s.pids.length;
+  const pids = [...s.pids, brokerPid ?? -1, ...gen.pids];
   const watch = new ProcWatch(pids);
   let usage: ReturnType<ProcWatch['stop']> | undefined;
   // CPU is read over the send window only; the grace period after it would dilute it.
@@ -71,10 +72,10 @@ async function step(gen: LoadGenerator, s: ServerUnderTest, rate: number, second
     ackP99: r.ack.percentile(0.99),
     errors: r.errors,
     closed: r.closedDuringRun,
-    serverCpuPct: u[0]!.cpuPct,
-    serverPeakRss: u[0]!.peakRss,
-    brokerCpuPct: brokerPid ? u[1]!.cpuPct : Number.NaN,
-    generatorCpuPct: u.slice(2).reduce((a, b) => a + b.cpuPct, 0),
+    serverCpuPct: u.slice(0, k).reduce((a, b) => a + b.cpuPct, 0),
+    serverPeakRss: u.slice(0, k).reduce((a, b) => a + b.peakRss, 0),
+    brokerCpuPct: brokerPid ? u[k]!.cpuPct : Number.NaN,
+    generatorCpuPct: u.slice(k + 1).reduce((a, b) => a + b.cpuPct, 0),
   };
   const o = { targetRate: rate, sentRate: rate === 0 ? 0 : r.sent / seconds, expected: r.expected, delivered: r.delivered, p99Ms: lat.p99 };
   const res: StepResult = { ...out, keptUp: keptUp(o), generatorBound: generatorBound(o) };
@@ -85,11 +86,12 @@ async function step(gen: LoadGenerator, s: ServerUnderTest, rate: number, second
 async function measure(gen: LoadGenerator, s: ServerUnderTest): Promise<TargetResult> {
   const loadBefore = loadAverage();
   await sleep(2000);
-  const rssBefore = rssBytes(s.pid);
+  const rss = () => s.pids.reduce((a, p) => a + rssBytes(p), 0);
+  const rssBefore = rss();
   const idle = await gen.connect(s.target, s.roomIds, W.idleConns, s.tokenOf, 100);
   if (idle.firstError) log({ phase: 'idle', target: s.name, firstError: idle.firstError });
   await sleep(3000);
-  const rssAfter = rssBytes(s.pid);
+  const rssAfter = rss();
   const bytesPerConn = (rssAfter - rssBefore) / Math.max(1, idle.connected);
   log({ phase: 'idle', target: s.name, connected: idle.connected, failed: idle.failed, rssBefore, rssAfter, bytesPerConn });
   await gen.closeAll();
@@ -122,12 +124,13 @@ async function main(): Promise<void> {
   const results: TargetResult[] = [];
   const starters: Record<string, () => Promise<ServerUnderTest>> = {
     parley: () => startParley(defer, W.rooms, 10),
+    parley2: () => startParley(defer, W.rooms, 10, 2),
     socketio: () => startSocketIo(W.rooms),
     uws: () => startUwsBare(W.rooms),
   };
   for (const name of TARGETS) {
     const start = starters[name];
-    if (!start) throw new Error(`unknown target ${name} (parley, socketio, uws)`);
+    if (!start) throw new Error(`unknown target ${name} (parley, parley2, socketio, uws)`);
     const s = await start();
     try {
       results.push(await measure(gen, s));

@@ -16,6 +16,8 @@ export interface ServerUnderTest {
   /** What the broker is, for the report ("NATS JetStream", "Redis pub/sub", "none"). */
   broker: string;
   pid: number;
+  /** Every process of the server (Parley may run several edges on one port); `pid` is the first. */
+  pids: number[];
   target: Target;
   roomIds: string[];
   tokenOf: (client: number) => string | undefined;
@@ -59,14 +61,14 @@ export async function startUwsBare(rooms: number): Promise<ServerUnderTest> {
   const port = await freePort();
   const child = spawnServer('bench/peers/uws-bare-server.ts', { PORT: String(port) });
   await waitUntil(child, listeningFlag(child), 'uws-bare');
-  return { name: 'bare uWebSockets.js', broker: 'none', pid: child.pid!, target: { kind: 'uws', base: `ws://127.0.0.1:${port}` }, roomIds: peerRooms(rooms), tokenOf: () => undefined, stop: stopper(child) };
+  return { name: 'bare uWebSockets.js', broker: 'none', pid: child.pid!, pids: [child.pid!], target: { kind: 'uws', base: `ws://127.0.0.1:${port}` }, roomIds: peerRooms(rooms), tokenOf: () => undefined, stop: stopper(child) };
 }
 
 export async function startSocketIo(rooms: number): Promise<ServerUnderTest> {
   const port = await freePort();
   const child = spawnServer('bench/peers/socketio-server.ts', { PORT: String(port), REDIS_URL: infra.redisUrl, REDIS_KEY: uniqueName('sio_bench') });
   await waitUntil(child, listeningFlag(child), 'socketio');
-  return { name: 'Socket.io + Redis adapter', broker: 'Redis pub/sub', pid: child.pid!, target: { kind: 'socketio', base: `http://127.0.0.1:${port}` }, roomIds: peerRooms(rooms), tokenOf: () => undefined, stop: stopper(child) };
+  return { name: 'Socket.io + Redis adapter', broker: 'Redis pub/sub', pid: child.pid!, pids: [child.pid!], target: { kind: 'socketio', base: `http://127.0.0.1:${port}` }, roomIds: peerRooms(rooms), tokenOf: () => undefined, stop: stopper(child) };
 }
 
 /**
@@ -92,8 +94,8 @@ export const BENCH_EDGE_ENV: Record<string, string> = {
  * The edge of the test stack `s` as its own process (its RSS and CPU are its own), ready when
  * it answers /readyz; stopped by `defer`. `nodeArgs` and `env` add to the bench's own.
  */
-export async function spawnEdge(defer: Defer, s: Awaited<ReturnType<typeof startStack>>, opts: { nodeArgs?: string[]; env?: Record<string, string> } = {}): Promise<{ port: number; child: ChildProcess }> {
-  const port = await freePort();
+export async function spawnEdge(defer: Defer, s: Awaited<ReturnType<typeof startStack>>, opts: { nodeArgs?: string[]; env?: Record<string, string>; port?: number } = {}): Promise<{ port: number; child: ChildProcess }> {
+  const port = opts.port ?? (await freePort());
   // BENCH_EDGE_NODE_ARGS: node flags for every edge a bench starts (e.g. --cpu-prof --cpu-prof-dir=/tmp/p).
   const extra = (process.env['BENCH_EDGE_NODE_ARGS'] ?? '').split(' ').filter(Boolean);
   const child = spawnServer('cmd/chat-realtime-svc/main.ts', { ...s.edgeEnv(port, BENCH_EDGE_ENV), ...opts.env }, [...(opts.nodeArgs ?? []), ...extra]);
@@ -102,15 +104,32 @@ export async function spawnEdge(defer: Defer, s: Awaited<ReturnType<typeof start
   return { port, child };
 }
 
-export async function startParley(defer: Defer, rooms: number, users: number): Promise<ServerUnderTest> {
+/**
+ * Parley's edge as `processes` processes on one port: uWebSockets.js listens with SO_REUSEPORT,
+ * so the kernel spreads the connections over them, and each is an edge of its own (its NATS
+ * connection, lease and subscriptions), as several edges behind a balancer would be.
+ */
+export async function startParley(defer: Defer, rooms: number, users: number, processes = 1): Promise<ServerUnderTest> {
   const s = await startStack(defer);
-  const { port, child } = await spawnEdge(defer, s);
-  const stop = stopper(child);
+  const first = await spawnEdge(defer, s);
+  const children = [first.child];
+  for (let i = 1; i < processes; i++) children.push((await spawnEdge(defer, s, { port: first.port })).child);
+  const stops = children.map(stopper);
   const accounts = await Promise.all(Array.from({ length: users }, () => newUser(s.users.http)));
   const roomIds: string[] = [];
   for (let i = 0; i < rooms; i += 10) {
     const batch = Array.from({ length: Math.min(10, rooms - i) }, () => s.newRoom(accounts[0]!, accounts.slice(1)));
     roomIds.push(...(await Promise.all(batch)));
   }
-  return { name: 'Parley edge', broker: 'NATS JetStream', pid: child.pid!, target: { kind: 'parley', base: `ws://127.0.0.1:${port}` }, roomIds, tokenOf: (i) => accounts[i % users]!.token, stop };
+  const name = processes === 1 ? 'Parley edge' : `Parley, ${processes} edge processes on one port`;
+  return {
+    name,
+    broker: 'NATS JetStream',
+    pid: first.child.pid!,
+    pids: children.map((c) => c.pid!),
+    target: { kind: 'parley', base: `ws://127.0.0.1:${first.port}` },
+    roomIds,
+    tokenOf: (i) => accounts[i % users]!.token,
+    stop: async () => void (await Promise.all(stops.map((stop) => stop()))),
+  };
 }

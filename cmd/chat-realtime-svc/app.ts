@@ -1,5 +1,5 @@
 import { hostname } from 'node:os';
-import { connectNats, createRedis } from '@parley/clients';
+import { connectNats, createRedis, natsUrlOptions } from '@parley/clients';
 import { ensureMessageStream, InstanceLease, roomEphemeralWildcard, roomOfEphemeralSubject } from '@parley/nats';
 import { ParleyError } from '@parley/errors';
 import { GrpcUserDirectory, requireProxySecret } from '@parley/access';
@@ -10,7 +10,7 @@ import { realtimeConfigSpec } from './src/config.js';
 import { assertNativeUws, RealtimeEdge } from './src/edge.js';
 import { GrpcGatekeeper } from './src/gatekeeper.js';
 import { GrpcHistorySource, JetStreamRecentSource } from './src/history.js';
-import { JetStreamMessagePublisher } from './src/publisher.js';
+import { JetStreamMessagePublisher, PubAckInbox } from './src/publisher.js';
 import { CommandHandler, GrpcCommandOracle } from './src/commands.js';
 import { EphemeralBus } from './src/ephemeral.js';
 import { Presence } from './src/presence.js';
@@ -94,10 +94,12 @@ export const realtimeService: ServiceDefinition<typeof realtimeConfigSpec> = {
         const lease = new InstanceLease({ js, bucket: config.leaseBucket, holder: `chat-realtime-svc ${hostname()} pid ${process.pid}`, onLost: (err) => runner.fail('instance-lease', err) });
         await lease.start(signal);
         const generator = lease.snowflake();
-        const publisher = new JetStreamMessagePublisher({ js, jsm, stream: config.stream, prefix: config.subjectPrefix, maxBodyBytes: config.maxBodyBytes, nextId: () => generator.next(), timeoutMs: config.grpcTimeoutMs, tracer });
-        return { lease, publisher };
+        const acks = new PubAckInbox(nats.value.client.nc, natsUrlOptions(config.natsUrl).inboxPrefix);
+        const publisher = new JetStreamMessagePublisher({ acks, jsm, stream: config.stream, prefix: config.subjectPrefix, maxBodyBytes: config.maxBodyBytes, nextId: () => generator.next(), timeoutMs: config.grpcTimeoutMs, tracer });
+        return { lease, publisher, acks };
       },
-      ({ lease }) => lease.stop(),
+      // After the edge stopped (its sends drained): nothing waits for a PubAck any more.
+      ({ lease, acks }) => (acks.close(), lease.stop()),
     );
     const oracle = new GrpcCommandOracle(config.querySvcGrpc, config.grpcTimeoutMs);
     const users = new GrpcUserDirectory({ address: config.userSvcGrpc, ttlMs: MENTION_CACHE_TTL_MS, timeoutMs: config.grpcTimeoutMs });
