@@ -3,7 +3,7 @@
  *
  *   node --import tsx bench/query.ts
  *
- * Starts user-svc, room-svc and chat-query-svc in this process (random schemas, keyspace and
+ * Starts user-svc and room-svc in this process and chat-query-svc as a process of its own (random schemas, keyspace and
  * index prefix, dropped at the end), loads one room of BENCH_BIG_ROOM messages and
  * BENCH_ROOMS rooms of BENCH_PER_ROOM messages straight into Cassandra (unlogged batch per
  * partition) and Elasticsearch (bulk), then measures with BENCH_CONCURRENCY requests in flight:
@@ -80,7 +80,9 @@ async function pair(name: string, service: (i: number) => Promise<unknown>, dire
 }
 
 async function main(): Promise<void> {
-  const q = await startAll(defer, { LOG_LEVEL: 'warn' });
+  // chat-query-svc in a process of its own: the load generator and the in-process user-svc and
+  // room-svc do not share its event loop.
+  const q = await startAll(defer, { LOG_LEVEL: 'warn' }, { ownProcess: true });
   const owner = await newUser(q.users.http);
   const now = Date.now();
   let t0 = performance.now();

@@ -1,9 +1,10 @@
+import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { credentials, Metadata, type ServiceError } from '@grpc/grpc-js';
 import { createCassandra, createElastic, quoteIdent } from '@parley/clients';
 import { migrateCassandra, installElasticTemplates, removeElasticTemplates, elasticNames } from '@parley/migrate';
 import { chatV1 } from '@parley/proto';
-import { infra, uniqueName, freePort, startInTest, type deferrer } from './index.js';
+import { eventually, infra, uniqueName, freePort, startInTest, type deferrer } from './index.js';
 import { startUserSvc, call, newUser } from './user-svc.js';
 import { roomNames, startRoomSvc } from './room-svc.js';
 import { queryService } from '@parley/chat-query-svc/app';
@@ -58,16 +59,20 @@ export function queryEnv(
   };
 }
 
-/** user-svc, room-svc and chat-query-svc in this process, on random ports and names. */
-export async function startAll(defer: Defer, overrides: Record<string, string> = {}) {
+/**
+ * user-svc, room-svc and chat-query-svc on random ports and names, all in this process, or
+ * with `ownProcess` chat-query-svc as a process of its own (cmd/chat-query-svc/main.ts), so a
+ * bench's load generator does not share its event loop (its stderr is then passed through).
+ */
+export async function startAll(defer: Defer, overrides: Record<string, string> = {}, opts: { ownProcess?: boolean } = {}) {
   const s = await stores(defer);
   const users = await startUserSvc(defer);
   const names = await roomNames(defer);
   const rooms = await startRoomSvc(defer, names, users.grpcAddr);
   const [httpPort, grpcPort] = [await freePort(), await freePort()];
   const env = { ...queryEnv(s, users.grpcAddr, rooms.grpcAddr, httpPort, grpcPort, names), LOG_LEVEL: process.env['TEST_LOG_LEVEL'] ?? 'silent', ...overrides };
-  const { stderr } = await startInTest(defer, queryService, env);
   const http = `http://127.0.0.1:${httpPort}`;
+  const stderr = opts.ownProcess ? (await spawnQuery(defer, env, http), []) : (await startInTest(defer, queryService, env)).stderr;
   const grpc = queryGrpcClient(defer, `127.0.0.1:${grpcPort}`);
   /** A room owned by a fresh user; `createdAt` moves its creation time (messages from the past). */
   const newRoom = async (owner: { token: string }, createdAt?: Date): Promise<string> => {
@@ -121,4 +126,22 @@ export function directReads(s: { cql: cassandra.Client; keyspace: string; es: Es
       return s.es.search({ index: s.alias, ...buildSearchBody(req) });
     },
   };
+}
+
+const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+
+async function spawnQuery(defer: Defer, env: Record<string, string>, http: string): Promise<void> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'cmd/chat-query-svc/main.ts'], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'inherit'] });
+  defer(
+    () =>
+      new Promise<void>((resolve) => {
+        if (child.exitCode !== null) return resolve();
+        child.once('exit', () => resolve());
+        child.kill('SIGTERM');
+      }),
+  );
+  await eventually(async () => {
+    if (child.exitCode !== null) throw new Error(`chat-query-svc exited with ${child.exitCode}`);
+    return (await fetch(`${http}/readyz`).catch(() => undefined))?.ok;
+  }, 60_000, 200);
 }
