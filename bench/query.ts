@@ -41,6 +41,8 @@ interface Figures {
   p99: number;
   rps: number;
   errors: number;
+  /** CPU of this process (the load generator, and user-svc and room-svc beside it), 100 = one core. */
+  genCpu: number;
 }
 
 async function measure(fn: (i: number) => Promise<unknown>): Promise<Figures> {
@@ -48,6 +50,7 @@ async function measure(fn: (i: number) => Promise<unknown>): Promise<Figures> {
   let next = 0;
   let errors = 0;
   const started = performance.now();
+  const cpu0 = process.cpuUsage();
   const worker = async () => {
     while (next < REQUESTS) {
       const i = next++;
@@ -62,13 +65,14 @@ async function measure(fn: (i: number) => Promise<unknown>): Promise<Figures> {
   };
   await Promise.all(Array.from({ length: CONCURRENCY }, worker));
   const secs = (performance.now() - started) / 1000;
+  const cpu = process.cpuUsage(cpu0);
   lat.sort((a, b) => a - b);
   const p = (q: number) => lat[Math.min(lat.length - 1, Math.floor(q * lat.length))]!;
-  return { p50: p(0.5), p99: p(0.99), rps: REQUESTS / secs, errors };
+  return { p50: p(0.5), p99: p(0.99), rps: REQUESTS / secs, errors, genCpu: ((cpu.user + cpu.system) / 1e6 / secs) * 100 };
 }
 
 const ms = (v: number) => v.toFixed(1).padStart(7);
-const line = (f: Figures) => `p50 ${ms(f.p50)} ms  p99 ${ms(f.p99)} ms  ${f.rps.toFixed(0).padStart(5)} req/s  errors ${f.errors}`;
+const line = (f: Figures) => `p50 ${ms(f.p50)} ms  p99 ${ms(f.p99)} ms  ${f.rps.toFixed(0).padStart(5)} req/s  errors ${f.errors}  generator CPU ${f.genCpu.toFixed(0)} %`;
 
 /** The service's figures, then the same read straight to the store: the ceiling. */
 async function pair(name: string, service: (i: number) => Promise<unknown>, direct: (i: number) => Promise<unknown>): Promise<{ service: Figures; direct: Figures }> {
