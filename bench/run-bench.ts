@@ -4,7 +4,7 @@
  * writes docs/benchmarks.md. Bounded: every phase has a count and a deadline, only 127.0.0.1.
  *
  *   node --import tsx bench/run-bench.ts
- *   BENCH_TARGETS=parley,socketio,uws BENCH_CLIENTS=1000 BENCH_ROOMS=100 BENCH_RATE=1000
+ *   BENCH_TARGETS=parley,parley2,socketio,uws BENCH_CLIENTS=1000 BENCH_ROOMS=100 BENCH_RATE=1000
  *   BENCH_SECONDS=15 BENCH_IDLE_CONNS=10000 BENCH_SAT_SECONDS=5 BENCH_SAT_MAX=32000 BENCH_SAT_FACTOR=1.5
  *   BENCH_WORKERS=2 BENCH_OTHERS=realtime,query,pipeline,join-churn,join-cost,rooms,connections (none: only the comparison)
  *   BENCH_OUT=docs/benchmarks.md
@@ -37,7 +37,7 @@ const W = {
   satMax: num('BENCH_SAT_MAX', 32_000),
   satFactor: num('BENCH_SAT_FACTOR', 1.5),
 };
-const TARGETS = list('BENCH_TARGETS', 'parley,socketio,uws');
+const TARGETS = list('BENCH_TARGETS', 'parley,parley2,socketio,uws');
 const OTHERS = list('BENCH_OTHERS', 'realtime,query,pipeline,join-churn,join-cost,rooms,connections');
 const OUT = process.env['BENCH_OUT'] ?? 'docs/benchmarks.md';
 const GRACE_MS = 5000;
