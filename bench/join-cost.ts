@@ -58,6 +58,7 @@ async function main(): Promise<void> {
     // Warm-up, not counted: JIT, gRPC channels, the session cache.
     for (let i = 0; i < 100; i++) await joinOnce(url(i), users[i % USERS]!.token);
     const [members0, sessions0, cpu0, t0] = [await grpcCalls(s.rooms.http, 'CheckMembership'), await grpcCalls(s.users.http, 'ValidateSession'), cpuSeconds(child.pid!), performance.now()];
+    const gen0 = process.cpuUsage();
     const lat: number[] = [];
     let next = 0;
     await Promise.all(
@@ -70,6 +71,7 @@ async function main(): Promise<void> {
     );
     const seconds = (performance.now() - t0) / 1000;
     const cpu = cpuSeconds(child.pid!) - cpu0;
+    const gen = process.cpuUsage(gen0);
     lat.sort((a, b) => a - b);
     const q = (p: number) => Math.round(lat[Math.min(lat.length - 1, Math.floor(p * lat.length))]! * 10) / 10;
     const row = {
@@ -81,15 +83,17 @@ async function main(): Promise<void> {
       membership_calls_per_join: Math.round((((await grpcCalls(s.rooms.http, 'CheckMembership')) - members0) / JOINS) * 1000) / 1000,
       session_calls_per_join: Math.round((((await grpcCalls(s.users.http, 'ValidateSession')) - sessions0) / JOINS) * 1000) / 1000,
       edge_cpu_ms_per_join: Math.round((cpu * 1e6) / JOINS) / 1000,
+      // This process: the load generator, and user-svc, room-svc and the stand-in query service beside it.
+      generator_cpu_pct: Math.round(((gen.user + gen.system) / 1e6 / seconds) * 100),
     };
     console.log(JSON.stringify({ phase: 'join-cost', ...row }));
     rows.push(row);
     await new Promise<void>((resolve) => (child.once('exit', () => resolve()), child.kill('SIGTERM')));
   }
   console.log(`\njoins of ${USERS} members into ${ROOMS} rooms, ${CONCURRENCY} at a time, ${JOINS} per variant, fresh edge per row:`);
-  console.log('| variant | joins/s | join p50 / p99 (ms) | membership calls per join | session calls per join | edge CPU per join |');
-  console.log('|---|---|---|---|---|---|');
-  for (const r of rows) console.log(`| ${r.variant} | ${r.joins_per_s} | ${r.p50_ms} / ${r.p99_ms} | ${r.membership_calls_per_join} | ${r.session_calls_per_join} | ${r.edge_cpu_ms_per_join} ms |`);
+  console.log('| variant | joins/s | join p50 / p99 (ms) | membership calls per join | session calls per join | edge CPU per join | generator CPU (with user-svc, room-svc) |');
+  console.log('|---|---|---|---|---|---|---|');
+  for (const r of rows) console.log(`| ${r.variant} | ${r.joins_per_s} | ${r.p50_ms} / ${r.p99_ms} | ${r.membership_calls_per_join} | ${r.session_calls_per_join} | ${r.edge_cpu_ms_per_join} ms | ${r.generator_cpu_pct} % |`);
   const [off, on] = rows as [Record<string, number>, Record<string, number>];
   const met = on.membership_calls_per_join < 0.5 * off.membership_calls_per_join;
   console.log(
