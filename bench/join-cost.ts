@@ -14,6 +14,7 @@ import WebSocket from 'ws';
 import { defer, runBench } from './load/lifetime.js';
 import { cpuSeconds } from './load/proc-stats.js';
 import { spawnEdge } from './load/servers.js';
+import { grpcServerCalls } from '@parley/test-support';
 import { newUser, startStack } from '@parley/test-support/realtime-svc';
 
 const num = (k: string, d: number) => Number(process.env[k] ?? d);
@@ -21,14 +22,6 @@ const JOINS = num('BENCH_JOINS', 1500);
 const USERS = num('BENCH_USERS', 50);
 const ROOMS = num('BENCH_ROOMS', 20);
 const CONCURRENCY = num('BENCH_CONCURRENCY', 20);
-
-/** The sum of a service's gRPC request counter for methods containing `method`. */
-async function grpcCalls(http: string, method: string): Promise<number> {
-  const text = await (await fetch(`${http}/metrics`)).text();
-  let n = 0;
-  for (const line of text.split('\n')) if (line.startsWith('parley_grpc_server_requests_total{') && line.includes(method)) n += Number(line.split(' ').at(-1));
-  return n;
-}
 
 function joinOnce(url: string, token: string): Promise<number> {
   const t0 = performance.now();
@@ -57,7 +50,7 @@ async function main(): Promise<void> {
     const url = (i: number) => `ws://127.0.0.1:${port}/v1/rooms/${rooms[i % ROOMS]}/ws`;
     // Warm-up, not counted: JIT, gRPC channels, the session cache.
     for (let i = 0; i < 100; i++) await joinOnce(url(i), users[i % USERS]!.token);
-    const [members0, sessions0, cpu0, t0] = [await grpcCalls(s.rooms.http, 'CheckMembership'), await grpcCalls(s.users.http, 'ValidateSession'), cpuSeconds(child.pid!), performance.now()];
+    const [members0, sessions0, cpu0, t0] = [await grpcServerCalls(s.rooms.http, 'CheckMembership'), await grpcServerCalls(s.users.http, 'ValidateSession'), cpuSeconds(child.pid!), performance.now()];
     const gen0 = process.cpuUsage();
     const lat: number[] = [];
     let next = 0;
@@ -80,8 +73,8 @@ async function main(): Promise<void> {
       joins_per_s: Math.round(JOINS / seconds),
       p50_ms: q(0.5),
       p99_ms: q(0.99),
-      membership_calls_per_join: Math.round((((await grpcCalls(s.rooms.http, 'CheckMembership')) - members0) / JOINS) * 1000) / 1000,
-      session_calls_per_join: Math.round((((await grpcCalls(s.users.http, 'ValidateSession')) - sessions0) / JOINS) * 1000) / 1000,
+      membership_calls_per_join: Math.round((((await grpcServerCalls(s.rooms.http, 'CheckMembership')) - members0) / JOINS) * 1000) / 1000,
+      session_calls_per_join: Math.round((((await grpcServerCalls(s.users.http, 'ValidateSession')) - sessions0) / JOINS) * 1000) / 1000,
       edge_cpu_ms_per_join: Math.round((cpu * 1e6) / JOINS) / 1000,
       // This process: the load generator, and user-svc, room-svc and the stand-in query service beside it.
       generator_cpu_pct: Math.round(((gen.user + gen.system) / 1e6 / seconds) * 100),

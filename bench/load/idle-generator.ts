@@ -10,17 +10,11 @@ import type { IdleCommand, IdleKind, IdleReply, IdleSpec, OpenResult } from './i
 
 const WORKER = fileURLToPath(new URL('./idle-worker.ts', import.meta.url));
 
-export interface MergedOpen {
-  opened: number;
-  failed: number;
-  notTried: number;
-  firstError?: string;
-  /** Wall time of the whole open phase (the slowest worker). */
-  seconds: number;
-  /** All generator processes' CPU over it, summed. */
-  cpuSeconds: number;
-  latency: Histogram;
-}
+/**
+ * The workers' OpenResults together: `seconds` is the wall time of the whole open phase (the
+ * slowest worker), `cpuSeconds` all generator processes' CPU over it, summed.
+ */
+export type MergedOpen = Omit<OpenResult, 'latency'> & { latency: Histogram };
 
 export class IdleGenerator {
   private readonly procs: ChildProcess[];

@@ -141,10 +141,7 @@ export class RoomHub {
     const room = this.rooms.get(roomId);
     if (!room) return;
     await room.ready;
-    while (room.filling) await room.filling;
-    if (room.closed || through <= room.seen[MSG]) return;
-    room.waiting ??= [];
-    await this.fill(roomId, room, MSG, through + 1);
+    await this.fillThrough(roomId, room, MSG, through);
   }
 
   /**
@@ -163,12 +160,8 @@ export class RoomHub {
         try {
           await room.ready;
           const [msg, upd] = await this.lastSequences(roomId);
-          await this.catchUp(roomId, msg);
-          while (room.filling) await room.filling;
-          if (!room.closed && upd > room.seen[UPD]) {
-            room.waiting ??= [];
-            await this.fill(roomId, room, UPD, upd + 1);
-          }
+          await this.fillThrough(roomId, room, MSG, msg);
+          await this.fillThrough(roomId, room, UPD, upd);
         } catch (err) {
           this.lose(roomId, room, err);
         }
@@ -212,6 +205,14 @@ export class RoomHub {
     }
     room.seen[item.kind] = item.position.seq;
     this.handlers.onMessage(roomId, item.data, item.kind === UPD, item.headers);
+  }
+
+  /** Once no fill runs: delivers what the subject holds up to sequence `through` that was not delivered yet. */
+  private async fillThrough(roomId: string, room: Room, kind: Kind, through: number): Promise<void> {
+    while (room.filling) await room.filling;
+    if (room.closed || through <= room.seen[kind]) return;
+    room.waiting ??= [];
+    await this.fill(roomId, room, kind, through + 1);
   }
 
   /** Live messages that waited, in order, until one of them opens another fill. */

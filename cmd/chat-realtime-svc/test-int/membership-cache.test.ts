@@ -1,15 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { deferrer, eventually } from '@parley/test-support';
+import { deferrer, eventually, grpcServerCalls } from '@parley/test-support';
 import { call, Client, newUser, startStack } from '@parley/test-support/realtime-svc';
 
 /** How many CheckMembership calls room-svc has served (its own Prometheus counter). */
-async function membershipChecks(roomSvcHttp: string): Promise<number> {
-  const text = await (await fetch(`${roomSvcHttp}/metrics`)).text();
-  let n = 0;
-  for (const line of text.split('\n')) if (line.startsWith('parley_grpc_server_requests_total{') && line.includes('CheckMembership')) n += Number(line.split(' ').at(-1));
-  return n;
-}
+const membershipChecks = (roomSvcHttp: string) => grpcServerCalls(roomSvcHttp, 'CheckMembership');
 
 async function joinAndLeave(url: string, token: string): Promise<void> {
   const c = await Client.open(url, token);

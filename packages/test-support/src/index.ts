@@ -112,6 +112,17 @@ export function deferrer(t: HasAfter): (fn: () => unknown) => void {
 }
 export { natsRelay, startPrivateNats } from './private-nats.js';
 
+/**
+ * How many gRPC calls a service has served whose method contains `method`, from its own
+ * Prometheus counter (`parley_grpc_server_requests_total`, every code) on `<http>/metrics`.
+ */
+export async function grpcServerCalls(http: string, method: string): Promise<number> {
+  const text = await (await fetch(`${http}/metrics`)).text();
+  let n = 0;
+  for (const line of text.split('\n')) if (line.startsWith('parley_grpc_server_requests_total{') && line.includes(method)) n += Number(line.split(' ').at(-1));
+  return n;
+}
+
 /** Polls an HTTP endpoint until it answers `status`; returns the JSON body of that answer. */
 export async function untilStatus<T = unknown>(url: string, status: number, timeoutMs = 15_000): Promise<T> {
   return eventually(async () => {
